@@ -13,7 +13,8 @@ use crate::{
 };
 
 /// Namespace of alert ids (UUID v5 over what fired them).
-const ALERT_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5c1c_8f0e_51d4_4a57_9a43_3a0e_7d1f_2b6e);
+const ALERT_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x5c1c_8f0e_51d4_4a57_9a43_3a0e_7d1f_2b6e);
 
 /// One alert: a rule fired on one tick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -102,9 +103,30 @@ mod tests {
     fn alert_ids_are_deterministic_and_distinct() {
         let rule = RuleId(uuid::Uuid::from_u128(1));
         let t = Timestamp::from_secs(1_700_000_000);
-        let a = AlertId::derive(rule, "1/psa/10", t, Source::EbayBrowse, PriceKind::Listing, Some("v1|1|0"));
-        let b = AlertId::derive(rule, "1/psa/10", t, Source::EbayBrowse, PriceKind::Listing, Some("v1|1|0"));
-        let c = AlertId::derive(rule, "1/psa/10", t, Source::EbayBrowse, PriceKind::Listing, Some("v1|2|0"));
+        let a = AlertId::derive(
+            rule,
+            "1/psa/10",
+            t,
+            Source::EbayBrowse,
+            PriceKind::Listing,
+            Some("v1|1|0"),
+        );
+        let b = AlertId::derive(
+            rule,
+            "1/psa/10",
+            t,
+            Source::EbayBrowse,
+            PriceKind::Listing,
+            Some("v1|1|0"),
+        );
+        let c = AlertId::derive(
+            rule,
+            "1/psa/10",
+            t,
+            Source::EbayBrowse,
+            PriceKind::Listing,
+            Some("v1|2|0"),
+        );
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -118,7 +118,12 @@ pub struct DeadLetter {
 
 impl DeadLetter {
     /// A dead letter for `bytes`, which failed for `reason`.
-    pub fn new(reason: RejectReason, detail: impl Into<String>, failed_at: Timestamp, bytes: &[u8]) -> Self {
+    pub fn new(
+        reason: RejectReason,
+        detail: impl Into<String>,
+        failed_at: Timestamp,
+        bytes: &[u8],
+    ) -> Self {
         let text = String::from_utf8_lossy(bytes);
         let lossy = matches!(text, std::borrow::Cow::Owned(_));
         DeadLetter {

@@ -84,18 +84,31 @@ mod tests {
     #[test]
     fn converts_through_the_base() {
         let r = rates();
-        assert_eq!(r.to_usd(Money::new(1000, Currency::EUR)).unwrap(), Money::usd_cents(1080));
+        assert_eq!(
+            r.to_usd(Money::new(1000, Currency::EUR)).unwrap(),
+            Money::usd_cents(1080)
+        );
         // 16250 JPY = 100 EUR = 108 USD
-        assert_eq!(r.to_usd(Money::new(16250, Currency::JPY)).unwrap(), Money::usd_cents(10800));
+        assert_eq!(
+            r.to_usd(Money::new(16250, Currency::JPY)).unwrap(),
+            Money::usd_cents(10800)
+        );
         assert_eq!(r.to_usd(Money::usd_cents(5)).unwrap(), Money::usd_cents(5));
         // 1 GBP = 1/0.85 EUR = 1.270588... USD → 1.27
-        assert_eq!(r.to_usd(Money::new(100, Currency::GBP)).unwrap(), Money::usd_cents(127));
+        assert_eq!(
+            r.to_usd(Money::new(100, Currency::GBP)).unwrap(),
+            Money::usd_cents(127)
+        );
     }
 
     #[test]
     fn missing_rate_is_an_error() {
         let err = rates().to_usd(Money::new(100, Currency::CHF)).unwrap_err();
         assert_eq!(err.to_string(), "no exchange rate for CHF");
-        assert!(FxRates::default().to_usd(Money::new(1, Currency::EUR)).is_err());
+        assert!(
+            FxRates::default()
+                .to_usd(Money::new(1, Currency::EUR))
+                .is_err()
+        );
     }
 }

@@ -59,7 +59,12 @@ const KNOWN: &[(Game, u32, &str, &str)] = &[
         "dragon-ball-super",
         "Dragon Ball Super CCG",
     ),
-    (Game::FleshAndBlood, 62, "flesh-and-blood", "Flesh and Blood"),
+    (
+        Game::FleshAndBlood,
+        62,
+        "flesh-and-blood",
+        "Flesh and Blood",
+    ),
     (Game::Digimon, 63, "digimon", "Digimon Card Game"),
     (Game::MetaZoo, 66, "metazoo", "MetaZoo"),
     (Game::OnePiece, 68, "one-piece", "One Piece Card Game"),
@@ -82,7 +87,12 @@ const KNOWN: &[(Game, u32, &str, &str)] = &[
     (Game::UnionArena, 81, "union-arena", "Union Arena"),
     (Game::PokemonJapan, 85, "pokemon-japan", "Pokémon Japan"),
     (Game::Gundam, 86, "gundam", "Gundam Card Game"),
-    (Game::Riftbound, 89, "riftbound", "Riftbound: League of Legends"),
+    (
+        Game::Riftbound,
+        89,
+        "riftbound",
+        "Riftbound: League of Legends",
+    ),
 ];
 
 impl Game {
@@ -216,7 +226,10 @@ mod tests {
             let json = serde_json::to_string(&game).unwrap();
             assert_eq!(serde_json::from_str::<Game>(&json).unwrap(), game);
         }
-        assert_eq!(Game::from_category(CategoryId(12345)).slug(), "category-12345");
+        assert_eq!(
+            Game::from_category(CategoryId(12345)).slug(),
+            "category-12345"
+        );
     }
 
     #[test]

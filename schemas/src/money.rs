@@ -289,7 +289,15 @@ mod tests {
         );
         assert!(Money::parse_decimal("1.005", usd).is_err());
         assert!(Money::parse_decimal("12.5", Currency::JPY).is_err());
-        for bad in ["", ".", "abc", "1e3", "1.2.3", "--1", "99999999999999999999"] {
+        for bad in [
+            "",
+            ".",
+            "abc",
+            "1e3",
+            "1.2.3",
+            "--1",
+            "99999999999999999999",
+        ] {
             assert!(Money::parse_decimal(bad, usd).is_err(), "{bad}");
         }
     }

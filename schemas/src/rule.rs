@@ -65,7 +65,11 @@ impl SeriesFilter {
         }
         match self.kind {
             Some(k) if k != kind => return false,
-            None if !matches!(kind, PriceKind::Market | PriceKind::Listing | PriceKind::Sold) => {
+            None if !matches!(
+                kind,
+                PriceKind::Market | PriceKind::Listing | PriceKind::Sold
+            ) =>
+            {
                 return false;
             }
             _ => {}

@@ -13,7 +13,9 @@ use crate::{
 };
 
 /// The identity of one price series.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SeriesKey {
     /// A raw (ungraded) card: product × printing × condition × language.
@@ -88,7 +90,9 @@ impl FromStr for SeriesKey {
                 language: Language::from_code(language).ok_or_else(bad)?,
             }),
             [_, grader, grade] => {
-                let grade_text = grade.replace("-black-label", " black label").replace("-pristine", " pristine");
+                let grade_text = grade
+                    .replace("-black-label", " black label")
+                    .replace("-pristine", " pristine");
                 Ok(SeriesKey::Graded {
                     product_id,
                     grader: Grader::from_code(grader).ok_or_else(bad)?,
@@ -122,7 +126,14 @@ mod tests {
         };
         assert_eq!(graded.id(), "7/bgs/10-black-label");
         assert_eq!(graded.id().parse::<SeriesKey>().unwrap(), graded);
-        for bad in ["", "x/psa/10", "1/psa", "1/psa/11", "1/a/b/c/d", "1/nope/nm/en"] {
+        for bad in [
+            "",
+            "x/psa/10",
+            "1/psa",
+            "1/psa/11",
+            "1/a/b/c/d",
+            "1/nope/nm/en",
+        ] {
             assert!(bad.parse::<SeriesKey>().is_err(), "{bad}");
         }
     }

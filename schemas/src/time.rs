@@ -118,12 +118,22 @@ mod tests {
 
     #[test]
     fn round_trips_through_rfc3339() {
-        for micros in [0, 1, 1_000, 1_700_000_000_123_456, -5, 1_714_564_800_000_000] {
+        for micros in [
+            0,
+            1,
+            1_000,
+            1_700_000_000_123_456,
+            -5,
+            1_714_564_800_000_000,
+        ] {
             let ts = Timestamp::from_micros(micros);
             let text = ts.to_string();
             assert_eq!(Timestamp::parse(&text).unwrap(), ts, "{text}");
         }
-        assert_eq!(Timestamp::from_secs(1_714_564_800).to_string(), "2024-05-01T12:00:00Z");
+        assert_eq!(
+            Timestamp::from_secs(1_714_564_800).to_string(),
+            "2024-05-01T12:00:00Z"
+        );
     }
 
     #[test]

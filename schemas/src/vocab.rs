@@ -11,12 +11,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::SchemaError;
 
-/// Lower-cased ASCII alphanumerics only: "1st Edition Holo-Foil" → "1stEditionholofoil" lowered.
-pub(crate) fn fold(text: &str) -> String {
+/// The characters that matter when comparing spellings: alphanumerics, lower-cased.
+fn folded(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect()
+}
+
+/// Whether two spellings are the same up to case, spaces and punctuation
+/// ("1st Edition Holo-Foil" = "1st edition holofoil"). Allocates nothing.
+pub(crate) fn same_spelling(a: &str, b: &str) -> bool {
+    folded(a).eq(folded(b))
 }
 
 /// Trims and collapses inner white space, the form an `Other` value is kept in.
@@ -76,9 +81,14 @@ macro_rules! vocabulary {
 
             /// Parses any spelling; unknown text is kept as `Other`.
             pub fn parse(text: &str) -> Self {
-                let folded = fold(text);
+                // Exact canonical spellings (what the sources send) first: no folding.
                 $(
-                    if folded == fold($canonical) $(|| folded == fold($alias))* {
+                    if text == $canonical {
+                        return $name::$variant;
+                    }
+                )*
+                $(
+                    if same_spelling(text, $canonical) $(|| same_spelling(text, $alias))* {
                         return $name::$variant;
                     }
                 )*
@@ -272,8 +282,11 @@ pub struct Grade {
 impl Grade {
     /// A grade from tenths (10..=100, multiples of 5).
     pub fn from_tenths(tenths: u8, label: Option<GradeLabel>) -> Result<Grade, SchemaError> {
-        if !(10..=100).contains(&tenths) || tenths % 5 != 0 {
-            return Err(SchemaError::InvalidGrade(format!("{}", f64::from(tenths) / 10.0)));
+        if !(10..=100).contains(&tenths) || !tenths.is_multiple_of(5) {
+            return Err(SchemaError::InvalidGrade(format!(
+                "{}",
+                f64::from(tenths) / 10.0
+            )));
         }
         if label.is_some() && tenths != 100 {
             return Err(SchemaError::InvalidGrade(format!(
@@ -300,14 +313,14 @@ impl Grade {
     /// Parses `"10"`, `"9.5"`, `"10 Pristine"`, `"Pristine 10"`, `"10 Black Label"`, `"BL 10"`.
     pub fn parse(text: &str) -> Result<Grade, SchemaError> {
         let folded = text.to_ascii_lowercase();
-        let label = if folded.contains("black label") || folded.split_whitespace().any(|w| w == "bl")
-        {
-            Some(GradeLabel::BlackLabel)
-        } else if folded.contains("pristine") {
-            Some(GradeLabel::Pristine)
-        } else {
-            None
-        };
+        let label =
+            if folded.contains("black label") || folded.split_whitespace().any(|w| w == "bl") {
+                Some(GradeLabel::BlackLabel)
+            } else if folded.contains("pristine") {
+                Some(GradeLabel::Pristine)
+            } else {
+                None
+            };
         let number = folded
             .split(|c: char| !(c.is_ascii_digit() || c == '.'))
             .find(|t| !t.is_empty() && t.bytes().any(|b| b.is_ascii_digit()))
@@ -338,7 +351,7 @@ impl Grade {
     }
 
     fn number(&self) -> String {
-        if self.tenths % 10 == 0 {
+        if self.tenths.is_multiple_of(10) {
             format!("{}", self.tenths / 10)
         } else {
             format!("{}.{}", self.tenths / 10, self.tenths % 10)
@@ -390,9 +403,18 @@ mod tests {
 
     #[test]
     fn printings_parse_tolerantly_and_keep_unknowns() {
-        assert_eq!(Printing::parse("Reverse Holofoil"), Printing::ReverseHolofoil);
-        assert_eq!(Printing::parse(" reverse  holofoil "), Printing::ReverseHolofoil);
-        assert_eq!(Printing::parse("1st Edition Holofoil"), Printing::FirstEditionHolofoil);
+        assert_eq!(
+            Printing::parse("Reverse Holofoil"),
+            Printing::ReverseHolofoil
+        );
+        assert_eq!(
+            Printing::parse(" reverse  holofoil "),
+            Printing::ReverseHolofoil
+        );
+        assert_eq!(
+            Printing::parse("1st Edition Holofoil"),
+            Printing::FirstEditionHolofoil
+        );
         assert_eq!(Printing::parse("Etched foils"), Printing::EtchedFoil);
         assert_eq!(
             Printing::parse("Cosmos  Holo"),
@@ -421,7 +443,10 @@ mod tests {
     fn grades_parse_and_validate() {
         assert_eq!(Grade::parse("10").unwrap().to_string(), "10");
         assert_eq!(Grade::parse("9.5").unwrap().tenths(), 95);
-        assert_eq!(Grade::parse("Pristine 10").unwrap().to_string(), "10 Pristine");
+        assert_eq!(
+            Grade::parse("Pristine 10").unwrap().to_string(),
+            "10 Pristine"
+        );
         assert_eq!(
             Grade::parse("10 black label").unwrap().label(),
             Some(GradeLabel::BlackLabel)
@@ -449,10 +474,9 @@ mod tests {
     proptest! {
         #[test]
         fn parsing_is_total_and_stable(text in ".{0,40}") {
-            for value in [Printing::parse(&text)] {
-                prop_assert_eq!(Printing::parse(value.as_str()), value.clone());
-                prop_assert_eq!(Printing::from_code(&value.code()), Some(value));
-            }
+            let p = Printing::parse(&text);
+            prop_assert_eq!(Printing::parse(p.as_str()), p.clone());
+            prop_assert_eq!(Printing::from_code(&p.code()), Some(p));
             let c = Condition::parse(&text);
             prop_assert_eq!(Condition::parse(c.as_str()), c.clone());
             prop_assert_eq!(Condition::from_code(&c.code()), Some(c));

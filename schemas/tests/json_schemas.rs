@@ -1,6 +1,8 @@
 //! The committed JSON Schemas under `schemas/json/` must match the types.
 //! Regenerate after changing a type: `UPDATE_SCHEMAS=1 cargo test -p tcg-schemas --test json_schemas`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 fn dir() -> PathBuf {
@@ -38,6 +40,9 @@ fn no_stray_schema_files() {
         .collect();
     for entry in std::fs::read_dir(dir()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(expected.contains(&name), "unexpected file schemas/json/{name}");
+        assert!(
+            expected.contains(&name),
+            "unexpected file schemas/json/{name}"
+        );
     }
 }

@@ -1,0 +1,301 @@
+//! Source fields to a series identity and a USD price; believability checks.
+
+use tcg_schemas::{
+    Condition, FxRates, Game, Language, Money, PriceKind, Printing, RawQuote, RejectReason,
+    SeriesKey, Source, Subject, Timestamp,
+};
+
+use crate::{config::CoreConfig, title};
+
+/// A quote turned into a price of one series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalized<'q> {
+    pub series: SeriesKey,
+    pub game: Game,
+    /// The price in USD, shipping included for kinds that include it.
+    pub price_usd: Money,
+    /// The single item priced (eBay item id), if any.
+    pub listing_id: Option<&'q str>,
+    /// eBay match confidence.
+    pub confidence: Option<u8>,
+}
+
+/// Why a quote was not normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub reason: RejectReason,
+    pub detail: String,
+    pub confidence: Option<u8>,
+}
+
+impl Invalid {
+    fn new(reason: RejectReason, detail: impl Into<String>) -> Self {
+        Invalid {
+            reason,
+            detail: detail.into(),
+            confidence: None,
+        }
+    }
+}
+
+/// The language TCGplayer's product-level prices are for: Japanese for Pokémon Japan, else English.
+fn default_language(game: Game) -> Language {
+    match game {
+        Game::PokemonJapan => Language::Japanese,
+        _ => Language::English,
+    }
+}
+
+/// Normalizes one quote. Pure: the same quote, `now`, config and rates give the same answer.
+pub fn normalize<'q>(
+    quote: &'q RawQuote,
+    now: Timestamp,
+    config: &CoreConfig,
+    fx: &FxRates,
+) -> Result<Normalized<'q>, Invalid> {
+    if quote.observed_at > now.plus_secs(config.max_future_skew_secs) {
+        return Err(Invalid::new(
+            RejectReason::FutureObservation,
+            format!("observed at {} but now is {now}", quote.observed_at),
+        ));
+    }
+    let ebay_kind = matches!(quote.kind, PriceKind::Listing | PriceKind::Sold);
+    let ebay_source = matches!(quote.source, Source::EbayBrowse | Source::EbaySold);
+    let ebay_subject = matches!(quote.subject, Subject::EbayItem(_));
+    if ebay_kind != ebay_source || ebay_source != ebay_subject {
+        return Err(Invalid::new(
+            RejectReason::KindNotForSource,
+            format!(
+                "kind {} with subject {} does not come from {}",
+                quote.kind.as_str(),
+                subject_name(&quote.subject),
+                quote.source.as_str()
+            ),
+        ));
+    }
+    if !quote.price.is_positive() {
+        return Err(Invalid::new(
+            RejectReason::ImplausiblePrice,
+            format!("price {} is not positive", quote.price),
+        ));
+    }
+    if quote.shipping.is_some_and(|s| s.minor < 0) {
+        return Err(Invalid::new(
+            RejectReason::ImplausiblePrice,
+            "negative shipping".to_owned(),
+        ));
+    }
+
+    let game = Game::from_category(quote.subject.category_id());
+    let (series, listing_id, confidence) = match &quote.subject {
+        Subject::TcgProduct {
+            product_id,
+            sub_type_name,
+            ..
+        } => (
+            SeriesKey::Sku {
+                product_id: *product_id,
+                printing: Printing::parse(sub_type_name),
+                condition: Condition::NearMint,
+                language: default_language(game),
+            },
+            None,
+            None,
+        ),
+        Subject::TcgSku {
+            product_id,
+            printing,
+            condition_id,
+            language_id,
+            ..
+        } => (
+            SeriesKey::Sku {
+                product_id: *product_id,
+                printing: Printing::parse(printing),
+                condition: Condition::from_tcgplayer_id(*condition_id),
+                language: Language::from_tcgplayer_id(*language_id),
+            },
+            None,
+            None,
+        ),
+        Subject::EbayItem(item) => match title::classify(item, config.min_confidence) {
+            Ok(m) => (m.series, Some(item.item_id.as_str()), Some(m.confidence)),
+            Err(reject) => {
+                return Err(Invalid {
+                    reason: reject.reason,
+                    detail: reject.detail,
+                    confidence: reject.confidence,
+                });
+            }
+        },
+    };
+
+    let no_rate = |e: tcg_schemas::SchemaError| Invalid {
+        reason: RejectReason::NoExchangeRate,
+        detail: e.to_string(),
+        confidence,
+    };
+    let mut price_usd = fx.to_usd(quote.price).map_err(no_rate)?;
+    if quote.kind.includes_shipping()
+        && let Some(shipping) = quote.shipping
+    {
+        let shipping_usd = fx.to_usd(shipping).map_err(no_rate)?;
+        price_usd = price_usd.checked_add(shipping_usd).ok_or_else(|| Invalid {
+            reason: RejectReason::ImplausiblePrice,
+            detail: "price plus shipping overflows".to_owned(),
+            confidence,
+        })?;
+    }
+    if price_usd.minor > config.max_price_usd_cents || price_usd.minor <= 0 {
+        return Err(Invalid {
+            reason: RejectReason::ImplausiblePrice,
+            detail: format!("{price_usd} is outside the plausible range"),
+            confidence,
+        });
+    }
+    Ok(Normalized {
+        series,
+        game,
+        price_usd,
+        listing_id,
+        confidence,
+    })
+}
+
+fn subject_name(subject: &Subject) -> &'static str {
+    match subject {
+        Subject::TcgProduct { .. } => "tcg_product",
+        Subject::TcgSku { .. } => "tcg_sku",
+        Subject::EbayItem(_) => "ebay_item",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use tcg_schemas::{CategoryId, Currency, ProductId, SkuId};
+
+    fn product_quote(category: u32, sub_type: &str, cents: i64) -> RawQuote {
+        RawQuote {
+            source: Source::Tcgcsv,
+            observed_at: Timestamp::from_secs(1_700_000_000),
+            kind: PriceKind::Market,
+            price: Money::usd_cents(cents),
+            shipping: None,
+            subject: Subject::TcgProduct {
+                category_id: CategoryId(category),
+                group_id: None,
+                product_id: ProductId(42),
+                sub_type_name: sub_type.into(),
+            },
+        }
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_secs(1_700_000_100)
+    }
+
+    #[test]
+    fn product_rows_are_near_mint_in_the_games_language() {
+        let cfg = CoreConfig::default();
+        let q = product_quote(3, "Reverse Holofoil", 74);
+        let n = normalize(&q, now(), &cfg, &FxRates::default()).unwrap();
+        assert_eq!(n.series.id(), "42/reverse-holofoil/nm/en");
+        assert_eq!(n.game, Game::Pokemon);
+        assert_eq!(n.price_usd, Money::usd_cents(74));
+        let q = product_quote(85, "Holofoil", 74);
+        let n = normalize(&q, now(), &cfg, &FxRates::default()).unwrap();
+        assert_eq!(n.series.id(), "42/holofoil/nm/ja");
+    }
+
+    #[test]
+    fn unknown_printing_is_kept_not_mapped() {
+        let q = product_quote(1, "Galaxy Foil", 74);
+        let n = normalize(&q, now(), &CoreConfig::default(), &FxRates::default()).unwrap();
+        assert_eq!(
+            n.series,
+            SeriesKey::Sku {
+                product_id: ProductId(42),
+                printing: Printing::Other("Galaxy Foil".into()),
+                condition: Condition::NearMint,
+                language: Language::English,
+            }
+        );
+    }
+
+    #[test]
+    fn sku_rows_use_condition_and_language_ids() {
+        let q = RawQuote {
+            kind: PriceKind::LowestListing,
+            shipping: Some(Money::usd_cents(99)),
+            subject: Subject::TcgSku {
+                category_id: CategoryId(3),
+                product_id: ProductId(42),
+                sku_id: SkuId(1010),
+                printing: "Holofoil".into(),
+                condition_id: 2,
+                language_id: 7,
+            },
+            ..product_quote(3, "", 149)
+        };
+        let n = normalize(&q, now(), &CoreConfig::default(), &FxRates::default()).unwrap();
+        assert_eq!(n.series.id(), "42/holofoil/lp/ja");
+        assert_eq!(
+            n.price_usd,
+            Money::usd_cents(248),
+            "shipping added to a lowest listing"
+        );
+    }
+
+    #[test]
+    fn believability_checks() {
+        let cfg = CoreConfig::default();
+        let fx = FxRates::default();
+        let zero = product_quote(3, "Normal", 0);
+        assert_eq!(
+            normalize(&zero, now(), &cfg, &fx).unwrap_err().reason,
+            RejectReason::ImplausiblePrice
+        );
+        let huge = product_quote(3, "Normal", 2_000_000_000);
+        assert_eq!(
+            normalize(&huge, now(), &cfg, &fx).unwrap_err().reason,
+            RejectReason::ImplausiblePrice
+        );
+        let mut future = product_quote(3, "Normal", 10);
+        future.observed_at = now().plus_secs(301);
+        assert_eq!(
+            normalize(&future, now(), &cfg, &fx).unwrap_err().reason,
+            RejectReason::FutureObservation
+        );
+        future.observed_at = now().plus_secs(300);
+        assert!(
+            normalize(&future, now(), &cfg, &fx).is_ok(),
+            "skew edge is allowed"
+        );
+        let mut wrong_kind = product_quote(3, "Normal", 10);
+        wrong_kind.kind = PriceKind::Listing;
+        assert_eq!(
+            normalize(&wrong_kind, now(), &cfg, &fx).unwrap_err().reason,
+            RejectReason::KindNotForSource
+        );
+    }
+
+    #[test]
+    fn foreign_currency_converts_and_keeps_the_original() {
+        let mut rates = BTreeMap::new();
+        rates.insert(Currency::USD, "1.08".parse().unwrap());
+        let fx = FxRates {
+            base: Currency::EUR,
+            as_of: "2024-05-01".into(),
+            rates,
+        };
+        let mut q = product_quote(3, "Normal", 0);
+        q.price = Money::new(1000, Currency::EUR);
+        let n = normalize(&q, now(), &CoreConfig::default(), &fx).unwrap();
+        assert_eq!(n.price_usd, Money::usd_cents(1080));
+        q.price = Money::new(1000, Currency::GBP);
+        let err = normalize(&q, now(), &CoreConfig::default(), &fx).unwrap_err();
+        assert_eq!(err.reason, RejectReason::NoExchangeRate);
+    }
+}

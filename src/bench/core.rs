@@ -1,0 +1,172 @@
+//! `tcgtracker bench core`: the processor core against plain JSON decoding of the same quotes.
+
+use std::{hint::black_box, time::Instant};
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use tcg_processor_core::{CoreConfig, Processor, Stats};
+use tcg_schemas::{
+    AlertRule, Direction, Envelope, Money, ProductId, RawQuote, RuleCondition, RuleId,
+    SeriesFilter, Timestamp, UserId,
+};
+
+use super::synth;
+
+#[derive(Debug, clap::Args)]
+pub struct CoreBenchArgs {
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Number of quotes in the synthetic mix.
+    #[arg(long, default_value_t = 1_000_000)]
+    quotes: usize,
+    /// Number of distinct products (cards) in the mix.
+    #[arg(long, default_value_t = 20_000)]
+    products: u64,
+    /// Quotes per `process` call.
+    #[arg(long, default_value_t = 1_000)]
+    batch: usize,
+    /// Rounds of each measurement; the best round counts.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// One alert rule for every this many products.
+    #[arg(long, default_value_t = 10)]
+    rule_every: u64,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+fn rules(products: u64, every: u64) -> Vec<AlertRule> {
+    let every = every.max(1);
+    (0..products)
+        .step_by(every as usize)
+        .enumerate()
+        .map(|(n, i)| {
+            let condition = match n % 4 {
+                0 => RuleCondition::PriceAbove {
+                    threshold_usd: Money::usd_cents(20_000),
+                },
+                1 => RuleCondition::PriceBelow {
+                    threshold_usd: Money::usd_cents(1_000),
+                },
+                2 => RuleCondition::PercentChange {
+                    percent: "5".parse().unwrap_or_default(),
+                    window_secs: 86_400,
+                    direction: Direction::Either,
+                },
+                _ => RuleCondition::Deal {
+                    percent: "15".parse().unwrap_or_default(),
+                },
+            };
+            AlertRule {
+                id: RuleId(uuid::Uuid::from_u128(n as u128 + 1)),
+                owner: UserId("bench".into()),
+                name: format!("bench rule {n}"),
+                product_id: ProductId(100_000 + i),
+                filter: SeriesFilter::default(),
+                condition,
+                cooldown_secs: 3600,
+                paused: false,
+                created_at: Timestamp::from_secs(0),
+                updated_at: Timestamp::from_secs(0),
+            }
+        })
+        .collect()
+}
+
+fn processor(rules: &[AlertRule]) -> Result<Processor> {
+    let mut p = Processor::new(CoreConfig::default());
+    for r in rules {
+        p.upsert_rule(r.clone())
+            .map_err(|e| anyhow::anyhow!("bench rule refused: {e}"))?;
+    }
+    Ok(p)
+}
+
+fn best<F: FnMut() -> Result<()>>(rounds: usize, mut f: F) -> Result<f64> {
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds.max(1) {
+        let start = Instant::now();
+        f()?;
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(best)
+}
+
+pub fn run(args: &CoreBenchArgs) -> Result<()> {
+    let quotes = synth::market(args.seed, args.products, args.quotes);
+    let now = quotes
+        .last()
+        .map_or(Timestamp::from_secs(0), |q| q.observed_at.plus_secs(3600));
+    let produced = Timestamp::from_secs(1_714_521_600);
+    let payloads: Vec<Vec<u8>> = quotes
+        .iter()
+        .map(|q| Envelope::new(produced, q.clone()).encode())
+        .collect::<Result<_, _>>()
+        .context("encoding the synthetic quotes")?;
+    let bytes: usize = payloads.iter().map(Vec::len).sum();
+    let rules = rules(args.products, args.rule_every);
+    let batch = args.batch.max(1);
+    let n = quotes.len() as f64;
+
+    let decode = best(args.rounds, || {
+        for p in &payloads {
+            black_box(Envelope::<RawQuote>::decode(p)?);
+        }
+        Ok(())
+    })?;
+
+    let mut stats = Stats::default();
+    let core = best(args.rounds, || {
+        let mut p = processor(&rules)?;
+        let mut s = Stats::default();
+        for chunk in quotes.chunks(batch) {
+            let out = p.process(now, chunk);
+            s.add(&out.stats);
+            black_box(out);
+        }
+        stats = s;
+        Ok(())
+    })?;
+
+    let pipeline = best(args.rounds, || {
+        let mut p = processor(&rules)?;
+        let mut decoded = Vec::with_capacity(batch);
+        for chunk in payloads.chunks(batch) {
+            decoded.clear();
+            for bytes in chunk {
+                decoded.push(Envelope::<RawQuote>::decode(bytes)?.payload);
+            }
+            black_box(p.process(now, &decoded));
+        }
+        Ok(())
+    })?;
+
+    let report = json!({
+        "bench": "core",
+        "quotes": quotes.len(),
+        "products": args.products,
+        "rules": rules.len(),
+        "batch": batch,
+        "rounds": args.rounds,
+        "avg_payload_bytes": bytes as f64 / n,
+        "decode_only_quotes_per_s": n / decode,
+        "core_only_quotes_per_s": n / core,
+        "decode_and_core_quotes_per_s": n / pipeline,
+        "core_ns_per_quote": core * 1e9 / n,
+        "decode_ns_per_quote": decode * 1e9 / n,
+        "ratio_core_only_to_decode_only": decode / core,
+        "ratio_decode_and_core_to_decode_only": decode / pipeline,
+        "outcome": stats,
+        "targets": {
+            "core_only_quotes_per_s": 1_000_000,
+            "ratio_decode_and_core_to_decode_only": 0.5
+        }
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}

@@ -1,0 +1,178 @@
+//! A synthetic market for benchmarks: TCGplayer product and SKU rows and eBay listings with noisy
+//! titles, as successive polls (so prices repeat, change, and listings are seen again).
+
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use tcg_schemas::{
+    CategoryId, EbayItem, GroupId, Money, PriceKind, ProductId, RawQuote, SkuId, Source, Subject,
+    Timestamp, TrackedCard, Wanted,
+};
+
+const NAMES: &[&str] = &[
+    "Charizard ex",
+    "Pikachu",
+    "Mewtwo V",
+    "Umbreon VMAX",
+    "Black Lotus",
+    "Lightning Bolt",
+    "Dark Magician",
+    "Blue-Eyes White Dragon",
+    "Monkey.D.Luffy",
+    "Elsa - Spirit of Winter",
+];
+const SETS: &[(&str, &str)] = &[
+    ("Scarlet & Violet 151", "MEW"),
+    ("Evolving Skies", "EVS"),
+    ("Silver Tempest", "SIT"),
+    ("Alpha", "LEA"),
+    ("Legend of Blue Eyes", "LOB"),
+    ("Romance Dawn", "OP01"),
+];
+const PRINTINGS: &[&str] = &["Normal", "Holofoil", "Reverse Holofoil"];
+const NOISE: &[&str] = &[
+    "",
+    " NM",
+    " Near Mint",
+    " PSA 10",
+    " PSA 9",
+    " BGS 9.5",
+    " CGC 10",
+    " LP",
+    " Lot of 4",
+    " Proxy",
+    " Japanese",
+    " Booster Pack",
+    " Holo Rare",
+    " Free Shipping!!",
+];
+
+/// One card of the synthetic catalog.
+struct Card {
+    product: u64,
+    category: u32,
+    name: &'static str,
+    number: String,
+    set: (&'static str, &'static str),
+}
+
+/// `polls` rounds over `products` cards; each round emits product rows (market/low/mid), SKU rows
+/// and a few eBay listings per card. Deterministic under `seed`.
+pub fn market(seed: u64, products: u64, quotes: usize) -> Vec<RawQuote> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let cards: Vec<Card> = (0..products)
+        .map(|i| {
+            let set = SETS[(i as usize) % SETS.len()];
+            Card {
+                product: 100_000 + i,
+                category: [3, 1, 2, 68, 71][(i % 5) as usize],
+                name: NAMES[(i as usize * 7) % NAMES.len()],
+                number: format!("{}/{}", 1 + i % 200, 165 + (i % 3)),
+                set,
+            }
+        })
+        .collect();
+    let mut prices: Vec<i64> = cards.iter().map(|_| rng.random_range(25..50_000)).collect();
+    let mut out = Vec::with_capacity(quotes);
+    let start = 1_714_521_600i64;
+    let mut round = 0i64;
+    while out.len() < quotes {
+        let t = Timestamp::from_secs(start + round * 3600);
+        for (i, card) in cards.iter().enumerate() {
+            if out.len() >= quotes {
+                break;
+            }
+            // About a third of the prices move between polls.
+            if rng.random_bool(0.33) {
+                let step = (prices[i] / 20).max(1);
+                prices[i] = (prices[i] + rng.random_range(-step..=step)).max(1);
+            }
+            let p = prices[i];
+            let printing = PRINTINGS[i % PRINTINGS.len()];
+            for (kind, cents) in [
+                (PriceKind::Market, p),
+                (PriceKind::Low, p * 9 / 10),
+                (PriceKind::Mid, p * 11 / 10),
+            ] {
+                out.push(RawQuote {
+                    source: Source::Tcgcsv,
+                    observed_at: t,
+                    kind,
+                    price: Money::usd_cents(cents.max(1)),
+                    shipping: None,
+                    subject: Subject::TcgProduct {
+                        category_id: CategoryId(card.category),
+                        group_id: Some(GroupId(3000 + (i as u32 % 50))),
+                        product_id: ProductId(card.product),
+                        sub_type_name: printing.to_owned(),
+                    },
+                });
+            }
+            for condition in 1..=2u32 {
+                out.push(RawQuote {
+                    source: Source::Tcgplayer,
+                    observed_at: t,
+                    kind: PriceKind::LowestListing,
+                    price: Money::usd_cents((p * (6 - i64::from(condition)) / 5).max(1)),
+                    shipping: Some(Money::usd_cents(99)),
+                    subject: Subject::TcgSku {
+                        category_id: CategoryId(card.category),
+                        product_id: ProductId(card.product),
+                        sku_id: SkuId(card.product * 10 + u64::from(condition)),
+                        printing: printing.to_owned(),
+                        condition_id: condition,
+                        language_id: 1,
+                    },
+                });
+            }
+            for l in 0..3u64 {
+                let noise = NOISE.choose(&mut rng).copied().unwrap_or("");
+                let title = format!(
+                    "{} {} {} {}{}",
+                    card.name, card.number, card.set.0, card.set.1, noise
+                );
+                let item = card.product * 10 + l;
+                out.push(RawQuote {
+                    source: Source::EbayBrowse,
+                    observed_at: t,
+                    kind: PriceKind::Listing,
+                    price: Money::usd_cents((p * rng.random_range(80..130) / 100).max(1)),
+                    shipping: Some(Money::usd_cents(rng.random_range(0..600))),
+                    subject: Subject::EbayItem(EbayItem {
+                        item_id: format!("v1|{item}|0"),
+                        title,
+                        condition_id: Some(
+                            if noise.contains("PSA")
+                                || noise.contains("BGS")
+                                || noise.contains("CGC")
+                            {
+                                "2750"
+                            } else {
+                                "4000"
+                            }
+                            .to_owned(),
+                        ),
+                        condition: None,
+                        buying_options: vec!["FIXED_PRICE".to_owned()],
+                        seller: Some("cardshop".to_owned()),
+                        url: None,
+                        item_country: Some("US".to_owned()),
+                        quantity_sold: None,
+                        target: TrackedCard {
+                            product_id: ProductId(card.product),
+                            category_id: CategoryId(card.category),
+                            name: card.name.to_owned(),
+                            number: Some(card.number.clone()),
+                            set_name: Some(card.set.0.to_owned()),
+                            set_code: Some(card.set.1.to_owned()),
+                            printing: Some(printing.to_owned()),
+                            language: None,
+                            want: Wanted::Any,
+                        },
+                    }),
+                });
+            }
+        }
+        round += 1;
+    }
+    out.truncate(quotes);
+    out
+}
