@@ -1,0 +1,58 @@
+//! Stable integer codes of sources and price kinds in the SQLite store. Append-only: a code is never
+//! reused or renumbered (stored data depends on them).
+
+use tcg_schemas::{PriceKind, Source};
+
+use crate::StoreError;
+
+pub fn source_code(s: Source) -> i64 {
+    match s {
+        Source::Tcgplayer => 1,
+        Source::Tcgcsv => 2,
+        Source::EbayBrowse => 3,
+        Source::EbaySold => 4,
+    }
+}
+
+pub fn source_from_code(c: i64) -> Result<Source, StoreError> {
+    Source::ALL
+        .into_iter()
+        .find(|s| source_code(*s) == c)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown source code {c}")))
+}
+
+pub fn kind_code(k: PriceKind) -> i64 {
+    match k {
+        PriceKind::Market => 1,
+        PriceKind::Low => 2,
+        PriceKind::Mid => 3,
+        PriceKind::High => 4,
+        PriceKind::DirectLow => 5,
+        PriceKind::LowestListing => 6,
+        PriceKind::Listing => 7,
+        PriceKind::Sold => 8,
+    }
+}
+
+pub fn kind_from_code(c: i64) -> Result<PriceKind, StoreError> {
+    PriceKind::ALL
+        .into_iter()
+        .find(|k| kind_code(*k) == c)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown kind code {c}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_distinct() {
+        for s in Source::ALL {
+            assert_eq!(source_from_code(source_code(s)).unwrap(), s);
+        }
+        for k in PriceKind::ALL {
+            assert_eq!(kind_from_code(kind_code(k)).unwrap(), k);
+        }
+        assert!(source_from_code(0).is_err() && kind_from_code(99).is_err());
+    }
+}
