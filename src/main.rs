@@ -1,6 +1,8 @@
 //! `tcgtracker`: one binary, one subcommand per job.
 
 mod bench;
+mod pipeline_cmd;
+mod serve_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -22,6 +24,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Kafka topics of the distributed pipeline.
+    Topics {
+        #[command(subcommand)]
+        which: TopicsCommand,
+    },
+    /// The processor of the distributed pipeline: tcg.quotes.raw.v1 → core → store (and topics).
+    Process(pipeline_cmd::ProcessArgs),
+    /// The collectors: TCGplayer, TCGCSV, eBay and ECB rates → tcg.quotes.raw.v1.
+    Collect(pipeline_cmd::CollectCmdArgs),
+    /// Price history from TCGCSV's daily archives into the SQLite store (resumable).
+    Backfill(pipeline_cmd::BackfillCmdArgs),
+    /// The market simulator: every upstream API shape on one port, deterministic under a seed.
+    Sim(tcg_collectors::SimArgs),
+    /// The query API (REST, SSE, OpenAPI, metrics) on its own.
+    Serve(serve_cmd::ServeArgs),
+    /// API keys: create (printed once), revoke, list.
+    Keys(serve_cmd::KeysCmdArgs),
     /// Benchmarks that print machine-readable results.
     Bench {
         #[command(subcommand)]
@@ -30,16 +49,77 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum TopicsCommand {
+    /// Creates the five topics (partitions, replication, retention from flags or environment).
+    Create(pipeline_cmd::TopicsCreateArgs),
+}
+
+#[derive(Debug, Subcommand)]
 enum BenchCommand {
     /// The processor core on a synthetic market, against plain JSON decoding of the same quotes.
     Core(bench::core::CoreBenchArgs),
+    /// The SQLite tick store: ingest, then history, latest and movers latencies on a large set.
+    Store(tcg_store::BenchStoreArgs),
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match cli.command {
         Command::Bench { which } => match which {
             BenchCommand::Core(args) => bench::core::run(&args),
+            BenchCommand::Store(args) => {
+                let report = tcg_store::bench_store(&args)?;
+                if args.json {
+                    println!("{report}");
+                } else {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                }
+                Ok(())
+            }
         },
+        Command::Topics { which } => match which {
+            TopicsCommand::Create(args) => runtime()?.block_on(pipeline_cmd::topics_create(args)),
+        },
+        Command::Process(args) => runtime()?.block_on(pipeline_cmd::process(args)),
+        Command::Collect(args) => runtime()?.block_on(pipeline_cmd::collect(args)),
+        Command::Backfill(args) => runtime()?.block_on(pipeline_cmd::backfill(args)),
+        Command::Sim(args) => Ok(runtime()?.block_on(tcg_collectors::run_sim_cli(args))?),
+        Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),
+        Command::Keys(args) => runtime()?.block_on(serve_cmd::keys(args)),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
     }
 }

@@ -1,1 +1,35 @@
-//! Collectors (see issue "Collectors for TCGplayer, TCGCSV, eBay and FX rates, and the market simulator").
+//! Collectors for TCGplayer, TCGCSV, eBay (Browse, Marketplace Insights) and ECB reference rates;
+//! the shared HTTP machinery they use; and the market simulator that serves all of their shapes.
+//!
+//! Every client takes a base URL, so the same code runs against the real services or the
+//! simulator. Sources implement [`Source`] and publish [`tcg_schemas::RawQuote`]s to a
+//! [`QuoteSink`]. The root binary calls [`cli::run_sim_cli`], [`cli::run_collect_cli`] (or
+//! [`cli::run_collectors`]) and [`cli::run_backfill_cli`].
+
+pub mod cli;
+pub mod ebay;
+pub mod ecb;
+pub mod error;
+pub mod http;
+pub(crate) mod rng;
+pub mod sim;
+pub mod sink;
+pub mod source;
+pub mod tcgcsv;
+pub mod tcgplayer;
+pub mod telemetry;
+
+pub use cli::{
+    BackfillArgs, CollectArgs, CollectConfig, CollectSummary, SimArgs, run_backfill_cli,
+    run_collect_cli, run_collectors, run_sim_cli,
+};
+pub use error::CollectorError;
+pub use sink::{ChannelSink, CountingSink, JsonLinesSink, QuoteSink, VecSink, channel};
+pub use source::{PassReport, RunReport, Source, run_source};
+
+/// The User-Agent every client sends unless configured otherwise.
+pub const USER_AGENT: &str = concat!(
+    "tcgtracker/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/tcgtracker/tcgtracker)"
+);

@@ -1,7 +1,7 @@
 //! A synthetic market for benchmarks: TCGplayer product and SKU rows and eBay listings with noisy
 //! titles, as successive polls (so prices repeat, change, and listings are seen again).
 
-use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use tcg_schemas::{
     CategoryId, EbayItem, GroupId, Money, PriceKind, ProductId, RawQuote, SkuId, Source, Subject,
     Timestamp, TrackedCard, Wanted,
@@ -124,7 +124,8 @@ pub fn market(seed: u64, products: u64, quotes: usize) -> Vec<RawQuote> {
                 });
             }
             for l in 0..3u64 {
-                let noise = NOISE.choose(&mut rng).copied().unwrap_or("");
+                // A listing keeps its title from poll to poll, as real listings do.
+                let noise = NOISE[((card.product * 31 + l * 7) % NOISE.len() as u64) as usize];
                 let title = format!(
                     "{} {} {} {}{}",
                     card.name, card.number, card.set.0, card.set.1, noise

@@ -1,16 +1,29 @@
 //! `process(now, batch)`: the core's one entry point.
 
+use std::hash::BuildHasher;
+
+use rustc_hash::FxBuildHasher;
 use tcg_schemas::{
-    AlertRule, FxRates, PriceKind, RawQuote, RuleChange, SeriesKey, Source, Tick, Timestamp,
+    AlertRule, EbayItem, FxRates, PriceKind, RawQuote, RuleChange, SeriesKey, Source, Subject,
+    Tick, Timestamp,
 };
 
 use crate::{
     config::CoreConfig,
-    normalize::{Normalized, normalize},
+    normalize::{Normalized, normalize_with},
     output::{Output, Rejection, Stats},
     rules::{self, Context, RuleBook, RuleError},
-    state::{ItemState, Memory, Snapshot, StreamKey},
+    state::{ItemOutcome, ItemState, Memory, Snapshot, StreamKey},
+    title::{TitleMatch, TitleReject},
 };
+
+/// What the item memory knows of an eBay quote.
+enum Seen {
+    New,
+    Duplicate,
+    Unchanged,
+    Known(Result<TitleMatch, TitleReject>),
+}
 
 /// The processor core: configuration, rules, exchange rates and bounded memory.
 ///
@@ -80,15 +93,57 @@ impl Processor {
 
     /// Processes a batch: ticks, alerts and rejections, in quote order.
     pub fn process(&mut self, now: Timestamp, batch: &[RawQuote]) -> Output {
+        self.process_at(batch, |_| now)
+    }
+
+    /// Like [`Self::process`], with a `now` per quote (e.g. the time its message was produced,
+    /// which makes a replay of a log give exactly the same output whatever the batch bounds).
+    pub fn process_at(&mut self, batch: &[RawQuote], now: impl Fn(usize) -> Timestamp) -> Output {
         let mut out = Output {
             ticks: Vec::with_capacity(batch.len()),
             ..Output::default()
         };
         for (index, quote) in batch.iter().enumerate() {
             out.stats.quotes += 1;
-            match normalize(quote, now, &self.config, &self.fx) {
-                Ok(n) => self.accept(quote, n, &mut out),
+            let item = match &quote.subject {
+                Subject::EbayItem(item) => Some(item),
+                _ => None,
+            };
+            let mut cached = None;
+            let mut title_hash = 0;
+            if let Some(item) = item {
+                title_hash = FxBuildHasher.hash_one(item.title.as_str());
+                match self.seen_item(quote, item.item_id.as_str(), title_hash) {
+                    Seen::Duplicate => {
+                        out.stats.duplicates += 1;
+                        continue;
+                    }
+                    Seen::Unchanged => {
+                        out.stats.unchanged += 1;
+                        continue;
+                    }
+                    Seen::Known(outcome) => cached = Some(outcome),
+                    Seen::New => {}
+                }
+            }
+            match normalize_with(quote, now(index), &self.config, &self.fx, cached) {
+                Ok(n) => {
+                    if let (Some(item), Some(confidence)) = (item, n.confidence) {
+                        let outcome = ItemOutcome::Priced {
+                            series: n.series.clone(),
+                            confidence,
+                        };
+                        out.stats.evicted += self.remember_item(quote, item, title_hash, outcome);
+                    }
+                    self.accept(quote, n, &mut out);
+                }
                 Err(invalid) => {
+                    if let Some(item) = item.filter(|_| !invalid.reason.is_invalid_input()) {
+                        let outcome = ItemOutcome::Rejected {
+                            reason: invalid.reason,
+                        };
+                        out.stats.evicted += self.remember_item(quote, item, title_hash, outcome);
+                    }
                     out.stats.rejected += 1;
                     out.rejected.push(Rejection {
                         index,
@@ -108,30 +163,6 @@ impl Processor {
         let stats: &mut Stats = &mut out.stats;
         let at = quote.observed_at;
         let cents = n.price_usd.minor;
-
-        // Single items: dedup by item id.
-        if let Some(item_id) = n.listing_id {
-            match self.memory.items.get_mut(item_id) {
-                Some(item) if at <= item.last_observed_at => {
-                    stats.duplicates += 1;
-                    return;
-                }
-                Some(item) if item.price == cents => {
-                    item.last_observed_at = at;
-                    stats.unchanged += 1;
-                    return;
-                }
-                _ => {
-                    stats.evicted += self.memory.put_item(
-                        item_id,
-                        ItemState {
-                            last_observed_at: at,
-                            price: cents,
-                        },
-                    );
-                }
-            }
-        }
 
         let market = self.market_price(&n.series, quote.kind);
         let key = StreamKey {
@@ -196,6 +227,56 @@ impl Processor {
         out.ticks.push(tick);
     }
 
+    /// What the item memory says about an eBay quote before it is classified.
+    fn seen_item(&mut self, quote: &RawQuote, item_id: &str, title_hash: u64) -> Seen {
+        let Some(state) = self.memory.items.get_mut(item_id) else {
+            return Seen::New;
+        };
+        if quote.observed_at <= state.last_observed_at {
+            return Seen::Duplicate;
+        }
+        if state.title_hash != title_hash {
+            return Seen::New;
+        }
+        let same_price = state.price == quote.price && state.shipping == quote.shipping;
+        match &state.outcome {
+            // A rejected title stays rejected whatever its price: not reported again.
+            ItemOutcome::Rejected { .. } => {
+                state.last_observed_at = quote.observed_at;
+                state.price = quote.price;
+                state.shipping = quote.shipping;
+                Seen::Unchanged
+            }
+            ItemOutcome::Priced { .. } if same_price => {
+                state.last_observed_at = quote.observed_at;
+                Seen::Unchanged
+            }
+            ItemOutcome::Priced { series, confidence } => Seen::Known(Ok(TitleMatch {
+                series: series.clone(),
+                confidence: *confidence,
+            })),
+        }
+    }
+
+    fn remember_item(
+        &mut self,
+        quote: &RawQuote,
+        item: &EbayItem,
+        title_hash: u64,
+        outcome: ItemOutcome,
+    ) -> u64 {
+        self.memory.put_item(
+            &item.item_id,
+            ItemState {
+                last_observed_at: quote.observed_at,
+                price: quote.price,
+                shipping: quote.shipping,
+                title_hash,
+                outcome,
+            },
+        )
+    }
+
     /// The latest TCGplayer market price of `series` (for deal rules on single items).
     fn market_price(&self, series: &SeriesKey, kind: PriceKind) -> Option<i64> {
         if !matches!(kind, PriceKind::Listing | PriceKind::Sold)
@@ -230,7 +311,7 @@ impl Processor {
                 .memory
                 .items
                 .iter()
-                .map(|(k, v)| (k.clone(), *v))
+                .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             rules: self.rules.all(),
             fx: self.fx.clone(),

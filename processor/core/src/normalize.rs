@@ -5,7 +5,10 @@ use tcg_schemas::{
     SeriesKey, Source, Subject, Timestamp,
 };
 
-use crate::{config::CoreConfig, title};
+use crate::{
+    config::CoreConfig,
+    title::{self, TitleMatch, TitleReject},
+};
 
 /// A quote turned into a price of one series.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +55,17 @@ pub fn normalize<'q>(
     now: Timestamp,
     config: &CoreConfig,
     fx: &FxRates,
+) -> Result<Normalized<'q>, Invalid> {
+    normalize_with(quote, now, config, fx, None)
+}
+
+/// [`normalize`], reusing an earlier classification of the same eBay title when given.
+pub fn normalize_with<'q>(
+    quote: &'q RawQuote,
+    now: Timestamp,
+    config: &CoreConfig,
+    fx: &FxRates,
+    classified: Option<Result<TitleMatch, TitleReject>>,
 ) -> Result<Normalized<'q>, Invalid> {
     if quote.observed_at > now.plus_secs(config.max_future_skew_secs) {
         return Err(Invalid::new(
@@ -118,16 +132,18 @@ pub fn normalize<'q>(
             None,
             None,
         ),
-        Subject::EbayItem(item) => match title::classify(item, config.min_confidence) {
-            Ok(m) => (m.series, Some(item.item_id.as_str()), Some(m.confidence)),
-            Err(reject) => {
-                return Err(Invalid {
-                    reason: reject.reason,
-                    detail: reject.detail,
-                    confidence: reject.confidence,
-                });
+        Subject::EbayItem(item) => {
+            match classified.unwrap_or_else(|| title::classify(item, config.min_confidence)) {
+                Ok(m) => (m.series, Some(item.item_id.as_str()), Some(m.confidence)),
+                Err(reject) => {
+                    return Err(Invalid {
+                        reason: reject.reason,
+                        detail: reject.detail,
+                        confidence: reject.confidence,
+                    });
+                }
             }
-        },
+        }
     };
 
     let no_rate = |e: tcg_schemas::SchemaError| Invalid {

@@ -6,7 +6,9 @@ use std::collections::VecDeque;
 use hashlink::LruCache;
 use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
-use tcg_schemas::{AlertRule, FxRates, PriceKind, RuleId, SeriesKey, Source, Timestamp};
+use tcg_schemas::{
+    AlertRule, FxRates, Money, PriceKind, RejectReason, RuleId, SeriesKey, Source, Timestamp,
+};
 
 /// One price stream: a series as priced by one source in one kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -102,11 +104,30 @@ impl StreamState {
     }
 }
 
-/// Memory of one eBay item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Memory of one eBay item: what it was last quoted at, and what its title was judged to be, so
+/// that a re-poll at the same price yields nothing and a new price is not classified again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemState {
     pub last_observed_at: Timestamp,
-    pub price: i64,
+    /// Price and shipping as quoted (a rate change alone is not a new price).
+    pub price: Money,
+    pub shipping: Option<Money>,
+    /// FxHash of the title: a changed title is classified afresh.
+    pub title_hash: u64,
+    pub outcome: ItemOutcome,
+}
+
+/// What the classifier said about an item's title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ItemOutcome {
+    Priced {
+        series: SeriesKey,
+        confidence: u8,
+    },
+    /// Not a price of the tracked card (lot, proxy …); its re-polls are not reported again.
+    Rejected {
+        reason: RejectReason,
+    },
 }
 
 /// Bounded maps of streams and items.
@@ -176,5 +197,5 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 }

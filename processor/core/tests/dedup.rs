@@ -97,14 +97,11 @@ fn kinds_and_sources_are_separate_streams() {
 #[test]
 fn a_listing_seen_again_at_the_same_price_yields_nothing() {
     let mut p = Processor::new(CoreConfig::default());
-    let title = "Charizard ex 199/165 PSA 10 Pokemon 151";
+    let title = "Charizard ex 199/165 Holo NM Pokemon 151";
     let first = p.process(now(), &[listing("v1|9|0", 7, title, 20_000, 0, 0)]);
-    if first.ticks.is_empty() {
-        // Listing titles go through the classifier; when it rejects this one there is nothing
-        // to deduplicate, but the rejection must say why.
-        assert_eq!(first.rejected.len(), 1);
-        return;
-    }
+    assert_eq!(first.ticks.len(), 1, "{:?}", first.rejected);
+    assert_eq!(first.ticks[0].series_id, "7/holofoil/nm/en");
+    assert_eq!(first.ticks[0].listing_id.as_deref(), Some("v1|9|0"));
     let again = p.process(now(), &[listing("v1|9|0", 7, title, 20_000, 0, 3600)]);
     assert!(again.ticks.is_empty());
     assert_eq!(again.stats.unchanged, 1);
@@ -186,4 +183,24 @@ fn snapshot_and_restore_continue_exactly() {
     assert_eq!(got, expected);
     assert!(!got.alerts.is_empty());
     assert_eq!(after.snapshot(), straight.snapshot());
+}
+
+#[test]
+fn a_rejected_listing_is_not_reported_again_until_its_title_changes() {
+    let mut p = Processor::new(CoreConfig::default());
+    let lot = "Lot of 10 Pokemon cards Charizard ex 199/165";
+    let first = p.process(now(), &[listing("v1|5|0", 7, lot, 5_000, 0, 0)]);
+    assert_eq!(first.rejected.len(), 1);
+    assert_eq!(first.rejected[0].reason, tcg_schemas::RejectReason::Lot);
+    let repoll = p.process(now(), &[listing("v1|5|0", 7, lot, 4_500, 0, 3600)]);
+    assert!(repoll.rejected.is_empty() && repoll.ticks.is_empty());
+    assert_eq!(repoll.stats.unchanged, 1);
+    // The seller edits the listing into a single card: judged afresh.
+    let single = "Charizard ex 199/165 Holo NM Pokemon 151";
+    let edited = p.process(now(), &[listing("v1|5|0", 7, single, 4_500, 0, 7200)]);
+    assert_eq!(edited.ticks.len(), 1, "{:?}", edited.rejected);
+    // A new price of a priced item reuses the classification and is a tick.
+    let cheaper = p.process(now(), &[listing("v1|5|0", 7, single, 4_000, 0, 9000)]);
+    assert_eq!(cheaper.ticks.len(), 1);
+    assert_eq!(cheaper.ticks[0].series_id, edited.ticks[0].series_id);
 }

@@ -9,6 +9,7 @@
 //!   before it is durable (SQLite: already at write; QuestDB: rows buffered for batching are sent).
 //!   A consumer commits its offsets only after `flush`.
 
+pub mod accounts;
 pub mod bench;
 pub mod codes;
 pub mod interval;
@@ -24,6 +25,7 @@ use tcg_schemas::{
     PortfolioId, Product, ProductId, RuleChange, RuleId, Sku, Tick, Timestamp, UserId,
 };
 
+pub use accounts::{AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch};
 pub use bench::{BenchStoreArgs, bench_store};
 pub use interval::Interval;
 pub use model::*;
@@ -129,6 +131,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         price: &ValuationPrice,
     ) -> Result<Vec<ValuationPoint>>;
     async fn search_catalog(&self, query: &CatalogQuery) -> Result<CatalogPage>;
+    /// The ids of every series of a product that has ticks (raw and graded), sorted.
+    async fn product_series(&self, product_id: ProductId) -> Result<Vec<String>>;
     async fn product(&self, product_id: ProductId) -> Result<Option<Product>>;
     async fn sets(&self, game: Option<Game>) -> Result<Vec<CardSet>>;
     async fn skus(&self, product_id: ProductId) -> Result<Vec<Sku>>;

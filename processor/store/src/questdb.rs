@@ -1245,6 +1245,25 @@ impl Store for QuestDbStore {
         Ok(CatalogPage { items, next_cursor })
     }
 
+    async fn product_series(&self, product_id: ProductId) -> Result<Vec<String>> {
+        let target = SeriesTarget::Product {
+            product_id,
+            selection: SeriesSelection::default(),
+        };
+        let mut ids: Vec<String> = self
+            .combos_of(
+                &target,
+                &PriceFilter::any(),
+                Timestamp::from_secs(253_402_300_799),
+            )
+            .await?
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        ids.dedup();
+        Ok(ids)
+    }
+
     async fn product(&self, product_id: ProductId) -> Result<Option<Product>> {
         let sql = "SELECT product_id, category_id, group_id, game, name, clean_name, number, rarity, image_url, url FROM products WHERE product_id = $1 LIMIT -1";
         self.query(sql, &[Param::Long(product_id.0 as i64)])

@@ -30,7 +30,10 @@ use crate::{
 };
 
 /// The migrations, in order; `PRAGMA user_version` is the number applied.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../../schemas/sql/sqlite/0001_init.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../../schemas/sql/sqlite/0001_init.sql"),
+    include_str!("../../../schemas/sql/sqlite/0002_accounts.sql"),
+];
 
 /// Tuning of a [`SqliteStore`].
 #[derive(Debug, Clone)]
@@ -50,8 +53,8 @@ impl Default for SqliteOptions {
     }
 }
 
-struct Writer {
-    conn: Connection,
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
     sids: HashMap<String, i64>,
 }
 
@@ -101,7 +104,13 @@ pub fn migrate(conn: &mut Connection) -> Result<usize> {
         )));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
+        // Another process may be migrating the same file: take the write lock first and look
+        // again, so each migration runs exactly once.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if usize::try_from(current).unwrap_or(0) > i {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
@@ -189,7 +198,7 @@ impl SqliteStore {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    async fn read<R: Send + 'static>(
+    pub(crate) async fn read<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
@@ -203,7 +212,7 @@ impl SqliteStore {
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
-    async fn write<R: Send + 'static>(
+    pub(crate) async fn write<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Writer) -> Result<R> + Send + 'static,
     ) -> Result<R> {
@@ -1082,6 +1091,17 @@ impl Store for SqliteStore {
     async fn search_catalog(&self, query: &CatalogQuery) -> Result<CatalogPage> {
         let q = query.clone();
         self.read(move |c| search_blocking(c, &q)).await
+    }
+
+    async fn product_series(&self, product_id: ProductId) -> Result<Vec<String>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT series_id FROM series WHERE product_id = ?1 ORDER BY series_id",
+            )?
+            .query_map([to_i64(product_id.0)], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
     }
 
     async fn product(&self, product_id: ProductId) -> Result<Option<Product>> {

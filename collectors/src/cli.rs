@@ -1,0 +1,589 @@
+//! What the root binary wires into `tcgtracker sim`, `tcgtracker collect` and
+//! `tcgtracker backfill`: clap argument structs and the functions that run them.
+
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use tcg_schemas::{FxRates, TrackedCard};
+use tokio::sync::watch;
+
+use crate::{
+    CollectorError, QuoteSink, RunReport, Source,
+    ebay::{EbayConfig, EbaySource},
+    ecb::{EcbClient, EcbConfig, run_fx},
+    run_source,
+    sim::{FaultConfig, SimConfig},
+    tcgcsv::{
+        TcgcsvClient, TcgcsvConfig, TcgcsvSource,
+        backfill::{BackfillPlan, BackfillReport, backfill},
+    },
+    tcgplayer::{TcgplayerConfig, TcgplayerSource},
+};
+
+// ---------------------------------------------------------------------------------------------
+// sim
+
+/// `tcgtracker sim`: the market simulator.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Seed of the catalog, prices, listings and faults.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// TCGplayer category ids to generate (1 Magic, 2 Yu-Gi-Oh, 3 Pokémon, 68 One Piece, 71 Lorcana).
+    #[arg(long, value_delimiter = ',', default_value = "3,1,2,68")]
+    pub categories: Vec<u32>,
+    #[arg(long, default_value_t = 3)]
+    pub sets_per_game: u32,
+    #[arg(long, default_value_t = 40)]
+    pub cards_per_set: u32,
+    #[arg(long, default_value_t = 2)]
+    pub sealed_per_set: u32,
+    /// Prices move every this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub step_secs: u64,
+    /// Freeze the simulated clock at this Unix time.
+    #[arg(long)]
+    pub fixed_time: Option<i64>,
+    /// TCGCSV publishes an update every this many seconds (a day upstream).
+    #[arg(long, default_value_t = 86_400)]
+    pub tcgcsv_update_secs: i64,
+    #[arg(long, default_value_t = 1_209_599)]
+    pub tcgplayer_token_ttl_secs: u64,
+    #[arg(long, default_value_t = 7_200)]
+    pub ebay_token_ttl_secs: u64,
+    /// Switch every fault on at modest rates (3% 429, 3% 500, 1% hangs, 2% malformed, 1% expired tokens).
+    #[arg(long)]
+    pub chaos: bool,
+    /// Share of requests answered 429 with Retry-After.
+    #[arg(long)]
+    pub fault_429: Option<f64>,
+    /// Share of requests answered 500.
+    #[arg(long)]
+    pub fault_500: Option<f64>,
+    /// Share of requests that hang for --hang-ms before answering.
+    #[arg(long)]
+    pub fault_hang: Option<f64>,
+    /// Share of answers with truncated JSON.
+    #[arg(long)]
+    pub fault_malformed: Option<f64>,
+    /// Share of authenticated requests refused as if the token had expired.
+    #[arg(long)]
+    pub fault_expired_token: Option<f64>,
+    #[arg(long, default_value_t = 1)]
+    pub retry_after_secs: u64,
+    #[arg(long, default_value_t = 30_000)]
+    pub hang_ms: u64,
+}
+
+impl SimArgs {
+    pub fn to_config(&self) -> SimConfig {
+        let mut faults = if self.chaos {
+            FaultConfig::chaos()
+        } else {
+            FaultConfig::default()
+        };
+        faults.retry_after_secs = self.retry_after_secs;
+        if !self.chaos || self.hang_ms != 30_000 {
+            faults.hang_ms = self.hang_ms;
+        }
+        let set = |slot: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *slot = v.clamp(0.0, 1.0);
+            }
+        };
+        set(&mut faults.rate_429, self.fault_429);
+        set(&mut faults.rate_500, self.fault_500);
+        set(&mut faults.rate_hang, self.fault_hang);
+        set(&mut faults.rate_malformed, self.fault_malformed);
+        set(&mut faults.rate_expired_token, self.fault_expired_token);
+        SimConfig {
+            seed: self.seed,
+            categories: self.categories.clone(),
+            sets_per_game: self.sets_per_game,
+            cards_per_set: self.cards_per_set,
+            sealed_per_set: self.sealed_per_set,
+            step_secs: self.step_secs,
+            fixed_time: self.fixed_time,
+            tcgplayer_token_ttl_secs: self.tcgplayer_token_ttl_secs,
+            ebay_token_ttl_secs: self.ebay_token_ttl_secs,
+            tcgcsv_update_secs: self.tcgcsv_update_secs,
+            faults,
+            ..SimConfig::default()
+        }
+    }
+}
+
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Runs the simulator until Ctrl-C.
+pub async fn run_sim_cli(args: SimArgs) -> Result<(), CollectorError> {
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    eprintln!(
+        "simulator on http://{} (seed {}): TCGplayer /token /v1.39.0/…, TCGCSV /tcgplayer/… /last-updated.txt /archive/tcgplayer/…, eBay /identity/… /buy/…, ECB /stats/eurofxref/…",
+        listener.local_addr()?,
+        args.seed
+    );
+    crate::sim::run(listener, args.to_config(), ctrl_c()).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// collect
+
+/// Which collectors run and how. A missing section switches that collector off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectConfig {
+    pub tcgplayer: Option<TcgplayerConfig>,
+    pub tcgcsv: Option<TcgcsvConfig>,
+    pub ebay: Option<EbayConfig>,
+    pub ecb: Option<EcbConfig>,
+}
+
+impl CollectConfig {
+    /// Every collector pointed at one base URL (the simulator), with demo credentials and short
+    /// poll intervals.
+    pub fn for_simulator(base_url: &str) -> CollectConfig {
+        CollectConfig {
+            tcgplayer: Some(TcgplayerConfig {
+                base_url: base_url.to_owned(),
+                client_id: "sim".into(),
+                client_secret: "sim".into(),
+                poll_interval_secs: 60,
+                ..TcgplayerConfig::default()
+            }),
+            tcgcsv: Some(TcgcsvConfig {
+                base_url: base_url.to_owned(),
+                poll_interval_secs: 60,
+                ..TcgcsvConfig::default()
+            }),
+            ebay: Some(EbayConfig {
+                base_url: base_url.to_owned(),
+                client_id: "sim".into(),
+                client_secret: "sim".into(),
+                ..EbayConfig::default()
+            }),
+            ecb: Some(EcbConfig {
+                base_url: base_url.to_owned(),
+                ..EcbConfig::default()
+            }),
+        }
+    }
+}
+
+/// What `run_collectors` did, per source.
+#[derive(Debug, Clone, Default)]
+pub struct CollectSummary {
+    pub sources: Vec<(&'static str, RunReport)>,
+}
+
+impl CollectSummary {
+    pub fn quotes(&self) -> u64 {
+        self.sources.iter().map(|(_, r)| r.totals.quotes).sum()
+    }
+}
+
+/// Runs every configured collector concurrently into `sink` until `shutdown` resolves (or each
+/// has done `max_passes`). eBay searches `tracked` (kept current through the watch channel);
+/// ECB rates are published on `fx` when given.
+pub async fn run_collectors(
+    config: CollectConfig,
+    tracked: watch::Receiver<Vec<TrackedCard>>,
+    sink: Arc<dyn QuoteSink>,
+    fx: Option<watch::Sender<FxRates>>,
+    max_passes: Option<u64>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<CollectSummary, CollectorError> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    if let Some(c) = config.tcgplayer {
+        sources.push(Box::new(TcgplayerSource::new(c)?));
+    }
+    if let Some(c) = config.tcgcsv {
+        sources.push(Box::new(TcgcsvSource::new(c)?));
+    }
+    if let Some(c) = config.ebay {
+        if c.insights.enabled {
+            let mut sold = EbaySource::insights(c.clone(), Vec::new())?;
+            sold.follow(tracked.clone());
+            sources.push(Box::new(sold));
+        }
+        let mut browse = EbaySource::browse(c, Vec::new())?;
+        browse.follow(tracked.clone());
+        sources.push(Box::new(browse));
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stop = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let fx_task = match (config.ecb, fx) {
+        (Some(c), Some(tx)) => {
+            let client = EcbClient::new(&c)?;
+            let every = Duration::from_secs(c.poll_interval_secs.max(1));
+            Some(tokio::spawn(run_fx(
+                client,
+                tx,
+                every,
+                stop(stop_rx.clone()),
+            )))
+        }
+        _ => None,
+    };
+    let mut tasks = Vec::new();
+    for mut source in sources {
+        let sink = sink.clone();
+        let rx = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let name = source.name();
+            let report = run_source(source.as_mut(), sink, max_passes, stop(rx)).await;
+            (name, report)
+        }));
+    }
+    let mut summary = CollectSummary::default();
+    for t in tasks {
+        match t.await {
+            Ok(r) => summary.sources.push(r),
+            Err(e) => tracing::error!(error = %e, "collector task failed"),
+        }
+    }
+    stopper.abort();
+    if let Some(t) = fx_task {
+        t.abort();
+    }
+    Ok(summary)
+}
+
+/// `tcgtracker collect`: runs collectors against real services or one base URL.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CollectArgs {
+    /// One base URL for every source (the simulator, e.g. http://127.0.0.1:8787).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Sources to run.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tcgplayer,tcgcsv,ebay,ecb"
+    )]
+    pub sources: Vec<String>,
+    /// TCGplayer category ids to collect (TCGplayer API and TCGCSV).
+    #[arg(long, value_delimiter = ',', default_value = "3")]
+    pub categories: Vec<u32>,
+    #[arg(long, env = "TCGPLAYER_CLIENT_ID")]
+    pub tcgplayer_client_id: Option<String>,
+    #[arg(long, env = "TCGPLAYER_CLIENT_SECRET", hide_env_values = true)]
+    pub tcgplayer_client_secret: Option<String>,
+    #[arg(long, env = "EBAY_CLIENT_ID")]
+    pub ebay_client_id: Option<String>,
+    #[arg(long, env = "EBAY_CLIENT_SECRET", hide_env_values = true)]
+    pub ebay_client_secret: Option<String>,
+    /// Also read eBay Marketplace Insights (restricted API).
+    #[arg(long)]
+    pub ebay_insights: bool,
+    /// eBay Browse calls a day.
+    #[arg(long, default_value_t = 5_000)]
+    pub ebay_daily_budget: u32,
+    /// JSON file with the tracked cards (an array of TrackedCard) for eBay.
+    #[arg(long)]
+    pub tracked: Option<PathBuf>,
+    /// Seconds between passes of TCGplayer and TCGCSV.
+    #[arg(long)]
+    pub poll_secs: Option<u64>,
+    /// Stop each source after this many passes.
+    #[arg(long)]
+    pub passes: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long)]
+    pub duration_secs: Option<u64>,
+}
+
+impl CollectArgs {
+    /// The collector configuration these arguments describe. Sources needing credentials are
+    /// left out (with a warning) when none are given and no base URL is set.
+    pub fn to_config(&self) -> CollectConfig {
+        let mut cfg = match &self.base_url {
+            Some(url) => CollectConfig::for_simulator(url),
+            None => CollectConfig {
+                tcgplayer: Some(TcgplayerConfig::default()),
+                tcgcsv: Some(TcgcsvConfig::default()),
+                ebay: Some(EbayConfig::default()),
+                ecb: Some(EcbConfig::default()),
+            },
+        };
+        let wants = |s: &str| self.sources.iter().any(|x| x.eq_ignore_ascii_case(s));
+        if let Some(t) = cfg.tcgplayer.as_mut() {
+            t.categories = self.categories.clone();
+            if let Some(id) = &self.tcgplayer_client_id {
+                t.client_id = id.clone();
+            }
+            if let Some(secret) = &self.tcgplayer_client_secret {
+                t.client_secret = secret.clone();
+            }
+            if let Some(p) = self.poll_secs {
+                t.poll_interval_secs = p;
+            }
+        }
+        if let Some(t) = cfg.tcgcsv.as_mut() {
+            t.categories = self.categories.clone();
+            if let Some(p) = self.poll_secs {
+                t.poll_interval_secs = p;
+            }
+        }
+        if let Some(e) = cfg.ebay.as_mut() {
+            if let Some(id) = &self.ebay_client_id {
+                e.client_id = id.clone();
+            }
+            if let Some(secret) = &self.ebay_client_secret {
+                e.client_secret = secret.clone();
+            }
+            e.insights.enabled = self.ebay_insights;
+            e.daily_budget = self.ebay_daily_budget;
+        }
+        if !wants("tcgplayer")
+            || cfg
+                .tcgplayer
+                .as_ref()
+                .is_some_and(|t| t.client_id.is_empty())
+        {
+            if wants("tcgplayer") {
+                tracing::warn!("TCGplayer API: no credentials; skipped");
+            }
+            cfg.tcgplayer = None;
+        }
+        if !wants("ebay") || cfg.ebay.as_ref().is_some_and(|e| e.client_id.is_empty()) {
+            if wants("ebay") {
+                tracing::warn!("eBay: no credentials; skipped");
+            }
+            cfg.ebay = None;
+        }
+        if !wants("tcgcsv") {
+            cfg.tcgcsv = None;
+        }
+        if !wants("ecb") {
+            cfg.ecb = None;
+        }
+        cfg
+    }
+}
+
+/// Loads tracked cards from a JSON file (an array of `TrackedCard`).
+pub fn load_tracked(path: &std::path::Path) -> Result<Vec<TrackedCard>, CollectorError> {
+    let bytes = std::fs::read(path)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| CollectorError::Config(format!("{}: {e}", path.display())))
+}
+
+/// Runs `tcgtracker collect` into `sink` until Ctrl-C, `--duration-secs` or `--passes`.
+pub async fn run_collect_cli(
+    args: CollectArgs,
+    sink: Arc<dyn QuoteSink>,
+) -> Result<CollectSummary, CollectorError> {
+    let tracked = match &args.tracked {
+        Some(p) => load_tracked(p)?,
+        None => Vec::new(),
+    };
+    let (_tracked_tx, tracked_rx) = watch::channel(tracked);
+    let (fx_tx, _fx_rx) = watch::channel(FxRates::default());
+    let duration = args.duration_secs.map(Duration::from_secs);
+    let shutdown = async move {
+        match duration {
+            Some(d) => tokio::select! {
+                () = tokio::time::sleep(d) => {}
+                () = ctrl_c() => {}
+            },
+            None => ctrl_c().await,
+        }
+    };
+    let summary = run_collectors(
+        args.to_config(),
+        tracked_rx,
+        sink,
+        Some(fx_tx),
+        args.passes,
+        shutdown,
+    )
+    .await?;
+    for (name, r) in &summary.sources {
+        eprintln!(
+            "{name}: {} passes ({} failed), {} quotes, {} requests, {} errors",
+            r.passes, r.failed_passes, r.totals.quotes, r.totals.requests, r.totals.errors
+        );
+    }
+    Ok(summary)
+}
+
+// ---------------------------------------------------------------------------------------------
+// backfill
+
+/// `tcgtracker backfill`: price history from TCGCSV's daily archives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BackfillArgs {
+    /// First day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: NaiveDate,
+    /// Last day (YYYY-MM-DD), inclusive.
+    #[arg(long)]
+    pub to: NaiveDate,
+    /// TCGCSV base URL (or the simulator's).
+    #[arg(long, default_value = "https://tcgcsv.com")]
+    pub base_url: String,
+    /// Only these category ids (all when empty).
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Vec<u32>,
+    /// Progress file: finished days are skipped when the command is run again.
+    #[arg(long, default_value = "tcgcsv-backfill.json")]
+    pub state: PathBuf,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs the back-fill into `sink`, with a progress bar on standard error; stops cleanly (and
+/// resumably) on Ctrl-C.
+pub async fn run_backfill_cli(
+    args: BackfillArgs,
+    sink: Arc<dyn QuoteSink>,
+) -> Result<BackfillReport, CollectorError> {
+    let config = TcgcsvConfig {
+        base_url: args.base_url.clone(),
+        ..TcgcsvConfig::default()
+    };
+    let client = TcgcsvClient::new(&config)?;
+    let plan = BackfillPlan {
+        from: args.from,
+        to: args.to,
+        categories: args.categories.clone(),
+        state_path: args.state.clone(),
+        archive_start: NaiveDate::parse_from_str(&config.archive_start, "%Y-%m-%d")
+            .map_err(|e| CollectorError::Config(format!("archive_start: {e}")))?,
+    };
+    let progress = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} days {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    };
+    let report = backfill(&client, &plan, sink.as_ref(), &progress, ctrl_c()).await?;
+    eprintln!(
+        "back-fill: {} days done, {} already done, {} without archive, {} quotes{}",
+        report.days_done,
+        report.days_already_done,
+        report.days_missing,
+        report.quotes,
+        if report.interrupted {
+            " (interrupted; run again to resume)"
+        } else {
+            ""
+        }
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Sim {
+        #[command(flatten)]
+        args: SimArgs,
+    }
+
+    #[derive(Debug, Parser)]
+    struct Collect {
+        #[command(flatten)]
+        args: CollectArgs,
+    }
+
+    #[derive(Debug, Parser)]
+    struct Backfill {
+        #[command(flatten)]
+        args: BackfillArgs,
+    }
+
+    #[test]
+    fn sim_flags_become_a_config() {
+        let s = Sim::try_parse_from([
+            "sim",
+            "--seed",
+            "7",
+            "--chaos",
+            "--fault-429",
+            "0.5",
+            "--categories",
+            "3,68",
+        ])
+        .unwrap();
+        let c = s.args.to_config();
+        assert_eq!(c.seed, 7);
+        assert_eq!(c.categories, vec![3, 68]);
+        assert_eq!(c.faults.rate_429, 0.5);
+        assert_eq!(c.faults.rate_500, FaultConfig::chaos().rate_500);
+        assert_eq!(c.faults.hang_ms, FaultConfig::chaos().hang_ms);
+        let quiet = Sim::try_parse_from(["sim"]).unwrap().args.to_config();
+        assert_eq!(quiet.faults.rate_429, 0.0);
+        assert_eq!(quiet.seed, 42);
+    }
+
+    #[test]
+    fn collect_without_credentials_keeps_the_open_sources() {
+        let c = Collect::try_parse_from(["collect", "--sources", "tcgplayer,tcgcsv,ecb"]).unwrap();
+        let cfg = c.args.to_config();
+        // Env vars could hold real credentials; only the sources asked for may appear.
+        assert!(cfg.ebay.is_none());
+        assert!(cfg.tcgcsv.is_some() && cfg.ecb.is_some());
+        let c = Collect::try_parse_from([
+            "collect",
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--categories",
+            "1,3",
+        ])
+        .unwrap();
+        let cfg = c.args.to_config();
+        let t = cfg.tcgplayer.unwrap();
+        assert_eq!(t.base_url, "http://127.0.0.1:1");
+        assert_eq!(t.categories, vec![1, 3]);
+        assert!(cfg.ebay.is_some());
+    }
+
+    #[test]
+    fn backfill_dates_parse() {
+        let b =
+            Backfill::try_parse_from(["backfill", "--from", "2024-02-08", "--to", "2024-02-10"])
+                .unwrap();
+        assert_eq!(b.args.from.to_string(), "2024-02-08");
+        assert!(
+            Backfill::try_parse_from(["backfill", "--from", "yesterday", "--to", "2024-02-10"])
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn collect_config_reads_from_json() {
+        let cfg: CollectConfig = serde_json::from_str(r#"{"tcgcsv":{"categories":[1],"http":{"min_interval_ms":200}},"ebay":{"insights":{"enabled":true}}}"#).unwrap();
+        let t = cfg.tcgcsv.unwrap();
+        assert_eq!(t.daily_budget, 10_000);
+        assert_eq!(t.http.min_interval_ms, 200);
+        assert!(cfg.ebay.unwrap().insights.enabled);
+        assert!(cfg.tcgplayer.is_none());
+        assert!(serde_json::from_str::<CollectConfig>(r#"{"tcgcsv":{"bogus":1}}"#).is_err());
+    }
+}

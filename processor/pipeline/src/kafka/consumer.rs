@@ -1,0 +1,527 @@
+//! The processor runtime over Kafka: a consumer in a group reads tcg.quotes.raw.v1 in batches,
+//! runs each partition's core, hands the output to the sinks and the DLQ, and only then stores the
+//! batch's offsets (auto-committed in the background, committed synchronously on revoke and at
+//! shutdown).
+
+use std::{
+    collections::BTreeMap,
+    future::Future,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use rdkafka::{
+    ClientContext, Message, Offset, TopicPartitionList,
+    consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer},
+    message::{BorrowedMessage, Headers},
+};
+use tcg_processor_core::{Output, Processor, Stats};
+use tcg_schemas::{
+    DeadLetter, Envelope, Origin, RawQuote, RejectReason, RuleChange, Timestamp, topics,
+};
+
+use super::producer::{EnvelopeProducer, Outgoing, now};
+use crate::{
+    config::{ConsumeArgs, KafkaArgs},
+    error::{PipelineError, Result},
+    partitioned::PartitionedCore,
+    sink::OutputSink,
+};
+
+/// Partitions revoked since the runtime last looked (filled inside the poll, by librdkafka).
+#[derive(Debug, Default)]
+pub struct GroupContext {
+    revoked: Mutex<Vec<i32>>,
+    assigned: Mutex<Vec<i32>>,
+}
+
+impl ClientContext for GroupContext {}
+
+impl ConsumerContext for GroupContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            // Every stored offset belongs to a batch whose output is durable: commit them
+            // before the partitions go to another processor.
+            if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                tracing::debug!(error = %e, "commit on revoke (nothing stored yet?)");
+            }
+            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+            tracing::info!(?parts, "partitions revoked");
+            if let Ok(mut r) = self.revoked.lock() {
+                r.extend(parts);
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+            tracing::info!(?parts, "partitions assigned");
+            if let Ok(mut a) = self.assigned.lock() {
+                a.extend(parts);
+            }
+        }
+    }
+}
+
+/// Totals of one run of the runtime.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub batches: u64,
+    pub messages: u64,
+    pub dead_letters: u64,
+    pub replayed: u64,
+    pub core: Stats,
+}
+
+/// The processor runtime.
+pub struct KafkaProcessor {
+    kafka: KafkaArgs,
+    args: ConsumeArgs,
+    consumer: StreamConsumer<GroupContext>,
+    rules: StreamConsumer,
+    producer: EnvelopeProducer,
+    sink: Arc<dyn OutputSink>,
+    core: PartitionedCore,
+    report: RunReport,
+}
+
+impl std::fmt::Debug for KafkaProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaProcessor")
+            .field("group", &self.args.group)
+            .field("report", &self.report)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A message decoded (or not) and where it came from.
+struct Incoming {
+    partition: i32,
+    offset: i64,
+    key: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Incoming {
+    fn from(m: &BorrowedMessage<'_>) -> Self {
+        Incoming {
+            partition: m.partition(),
+            offset: m.offset(),
+            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+            body: m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+        }
+    }
+}
+
+impl KafkaProcessor {
+    /// Connects, subscribes, and reads the whole rules topic before returning.
+    pub async fn start(
+        kafka: KafkaArgs,
+        args: ConsumeArgs,
+        sink: Arc<dyn OutputSink>,
+        core: PartitionedCore,
+    ) -> Result<Self> {
+        let consumer: StreamConsumer<GroupContext> = super::base_config(&kafka)
+            .set("group.id", &args.group)
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "1000")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", args.session_timeout_ms.to_string())
+            .set("heartbeat.interval.ms", "1000")
+            .set("enable.partition.eof", "false")
+            .create_with_context(GroupContext::default())?;
+        consumer.subscribe(&[topics::QUOTES_RAW])?;
+
+        let rules: StreamConsumer = super::base_config(&kafka)
+            .set(
+                "group.id",
+                format!("{}-rules-{}", args.group, std::process::id()),
+            )
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .create()?;
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topics::ALERT_RULES, 0, Offset::Beginning)?;
+        rules.assign(&tpl)?;
+        let producer = EnvelopeProducer::new(&kafka)?;
+        let mut me = KafkaProcessor {
+            kafka,
+            args,
+            consumer,
+            rules,
+            producer,
+            sink,
+            core,
+            report: RunReport::default(),
+        };
+        me.load_rules().await?;
+        Ok(me)
+    }
+
+    /// Reads tcg.alert-rules.v1 up to its current end.
+    async fn load_rules(&mut self) -> Result<()> {
+        let (_, high) =
+            self.rules
+                .fetch_watermarks(topics::ALERT_RULES, 0, Duration::from_secs(10))?;
+        let mut next = 0;
+        while next < high {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.rules.recv())
+                .await
+                .map_err(|_| PipelineError::Timeout("reading the rules topic".into()))??;
+            next = msg.offset() + 1;
+            let body = msg.payload().map(<[u8]>::to_vec);
+            self.apply_rule_message(body.as_deref());
+        }
+        tracing::info!(rules = self.core.rule_count(), "rules loaded");
+        Ok(())
+    }
+
+    fn apply_rule_message(&mut self, body: Option<&[u8]>) {
+        let Some(body) = body else { return }; // tombstone: the delete was applied before
+        match Envelope::<RuleChange>::decode(body) {
+            Ok(env) => {
+                if let Err(e) = self.core.apply_rule_change(env.payload) {
+                    tracing::warn!(error = %e, "rule refused");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "undecodable rule change skipped"),
+        }
+    }
+
+    pub fn report(&self) -> RunReport {
+        self.report
+    }
+
+    /// Runs until `shutdown` resolves; then finishes the batch in hand, commits and returns.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<RunReport> {
+        tokio::pin!(shutdown);
+        loop {
+            let first = tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                rule = self.rules.recv() => {
+                    let body = rule?.payload().map(<[u8]>::to_vec);
+                    self.apply_rule_message(body.as_deref());
+                    continue;
+                }
+                msg = self.consumer.recv() => Incoming::from(&msg?),
+            };
+            let mut batch = vec![first];
+            let deadline = tokio::time::Instant::now() + self.args.linger();
+            while batch.len() < self.args.batch_max {
+                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                    Ok(msg) => batch.push(Incoming::from(&msg?)),
+                    Err(_) => break,
+                }
+            }
+            self.handle(batch).await?;
+        }
+        self.consumer.commit_consumer_state(CommitMode::Sync).ok();
+        tracing::info!(report = ?self.report, "processor stopped");
+        Ok(self.report)
+    }
+
+    async fn handle(&mut self, batch: Vec<Incoming>) -> Result<()> {
+        let started = Instant::now();
+        // Partitions revoked while we polled: their messages go to the next owner.
+        let revoked: Vec<i32> = self
+            .consumer
+            .context()
+            .revoked
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
+        for p in &revoked {
+            self.core.remove(*p);
+        }
+        let assigned: Vec<i32> = self
+            .consumer
+            .context()
+            .assigned
+            .lock()
+            .map(|mut a| std::mem::take(&mut *a))
+            .unwrap_or_default();
+        for p in assigned {
+            // A partition that comes back may have moved on elsewhere: rebuild it afresh.
+            self.core.remove(p);
+        }
+        let owned: Vec<i32> = self
+            .consumer
+            .assignment()
+            .map(|tpl| tpl.elements().iter().map(|e| e.partition()).collect())
+            .unwrap_or_default();
+
+        let mut by_partition: BTreeMap<i32, Vec<Incoming>> = BTreeMap::new();
+        for m in batch {
+            if owned.contains(&m.partition) {
+                by_partition.entry(m.partition).or_default().push(m);
+            }
+        }
+
+        let mut output = Output::default();
+        let mut dead: Vec<(Incoming, DeadLetter)> = Vec::new();
+        let mut next_offsets: Vec<(i32, i64)> = Vec::new();
+        for (partition, messages) in by_partition {
+            let first_offset = messages.first().map_or(0, |m| m.offset);
+            if self.core.get_mut(partition).is_none() {
+                let rebuilt = self.rebuild(partition, first_offset).await?;
+                self.core.insert(partition, rebuilt);
+            }
+            let mut quotes = Vec::with_capacity(messages.len());
+            let mut produced = Vec::with_capacity(messages.len());
+            let mut sources = Vec::with_capacity(messages.len());
+            for (i, m) in messages.iter().enumerate() {
+                match Envelope::<RawQuote>::decode(&m.body) {
+                    Ok(env) => {
+                        produced.push(env.produced_at);
+                        quotes.push(env.payload);
+                        sources.push(i);
+                    }
+                    Err(e) => {
+                        let reason = match e {
+                            tcg_schemas::SchemaError::WrongSchema { .. } => {
+                                RejectReason::WrongSchema
+                            }
+                            _ => RejectReason::Undecodable,
+                        };
+                        dead.push((
+                            Incoming {
+                                partition,
+                                offset: m.offset,
+                                key: m.key.clone(),
+                                body: Vec::new(),
+                            },
+                            dead_letter(reason, e.to_string(), m),
+                        ));
+                    }
+                }
+            }
+            let Some(core) = self.core.get_mut(partition) else {
+                continue;
+            };
+            let out = core.process_at(&quotes, |i| produced[i]);
+            for r in &out.rejected {
+                if r.reason.is_invalid_input() {
+                    let m = &messages[sources[r.index]];
+                    dead.push((
+                        Incoming {
+                            partition,
+                            offset: m.offset,
+                            key: m.key.clone(),
+                            body: Vec::new(),
+                        },
+                        dead_letter(r.reason, r.detail.clone(), m),
+                    ));
+                } else {
+                    metrics::counter!("tcg_processor_rejected_total", "reason" => r.reason.as_str())
+                        .increment(1);
+                }
+            }
+            output.stats.add(&out.stats);
+            output.ticks.extend(out.ticks);
+            output.alerts.extend(out.alerts);
+            if let Some(last) = messages.last() {
+                next_offsets.push((partition, last.offset + 1));
+            }
+            self.report.messages += messages.len() as u64;
+        }
+
+        // 1. dead letters, 2. outputs, 3. offsets.
+        for (_, letter) in &dead {
+            self.send_dead_letter(letter).await?;
+        }
+        self.sink.deliver(&output.ticks, &output.alerts).await?;
+        if !next_offsets.is_empty() {
+            let mut tpl = TopicPartitionList::new();
+            for (p, o) in &next_offsets {
+                tpl.add_partition_offset(topics::QUOTES_RAW, *p, Offset::Offset(*o))?;
+            }
+            self.consumer.store_offsets(&tpl)?;
+        }
+
+        self.report.batches += 1;
+        self.report.dead_letters += dead.len() as u64;
+        self.report.core.add(&output.stats);
+        metrics::counter!("tcg_processor_quotes_total").increment(output.stats.quotes);
+        metrics::counter!("tcg_processor_ticks_total")
+            .increment(output.stats.ticks + output.stats.heartbeats);
+        metrics::counter!("tcg_processor_alerts_total").increment(output.stats.alerts);
+        metrics::counter!("tcg_processor_dlq_total").increment(dead.len() as u64);
+        metrics::histogram!("tcg_processor_batch_seconds").record(started.elapsed().as_secs_f64());
+        self.record_lag();
+        Ok(())
+    }
+
+    fn record_lag(&self) {
+        let Ok(position) = self.consumer.position() else {
+            return;
+        };
+        for e in position.elements() {
+            if let (Offset::Offset(pos), Ok((_, high))) = (
+                e.offset(),
+                self.consumer.client().fetch_watermarks(
+                    topics::QUOTES_RAW,
+                    e.partition(),
+                    Duration::from_millis(200),
+                ),
+            ) {
+                metrics::gauge!("tcg_consumer_lag", "partition" => e.partition().to_string())
+                    .set((high - pos).max(0) as f64);
+            }
+        }
+    }
+
+    async fn send_dead_letter(&self, letter: &DeadLetter) -> Result<()> {
+        let body = Envelope::new(now(), letter.clone()).encode()?;
+        let origin = letter.origin.as_ref();
+        self.producer
+            .send_raw(Outgoing {
+                topic: topics::QUOTES_DLQ,
+                key: letter.key.as_deref().unwrap_or(""),
+                payload: body,
+                headers: vec![
+                    ("tcg-dlq-reason", letter.reason.as_str().to_owned()),
+                    ("tcg-dlq-detail", letter.detail.clone()),
+                    (
+                        "tcg-origin-topic",
+                        origin.map_or(String::new(), |o| o.topic.clone()),
+                    ),
+                    (
+                        "tcg-origin-partition",
+                        origin.map_or(String::new(), |o| o.partition.to_string()),
+                    ),
+                    (
+                        "tcg-origin-offset",
+                        origin.map_or(String::new(), |o| o.offset.to_string()),
+                    ),
+                ],
+            })
+            .await?;
+        metrics::counter!("tcg_processor_dead_letters_total", "reason" => letter.reason.as_str())
+            .increment(1);
+        Ok(())
+    }
+
+    /// A fresh core for `partition`, fed silently with the partition's log from the lookback
+    /// horizon up to `upto` (exclusive): the state its previous owner had at `upto`.
+    async fn rebuild(&mut self, partition: i32, upto: i64) -> Result<Processor> {
+        let mut core = self.core.fresh();
+        let kafka = self.kafka.clone();
+        let lookback_ms = self.args.state_lookback_hours.max(0) * 3_600_000;
+        let started = Instant::now();
+        let (core_back, replayed) = tokio::task::spawn_blocking(move || {
+            replay_partition(&kafka, partition, upto, lookback_ms, &mut core).map(|n| (core, n))
+        })
+        .await
+        .map_err(|e| PipelineError::Config(format!("replay task: {e}")))??;
+        self.report.replayed += replayed;
+        tracing::info!(
+            partition,
+            upto,
+            replayed,
+            ms = started.elapsed().as_millis() as u64,
+            "partition state rebuilt"
+        );
+        Ok(core_back)
+    }
+}
+
+fn dead_letter(reason: RejectReason, detail: String, m: &Incoming) -> DeadLetter {
+    let mut letter = DeadLetter::new(reason, detail, now(), &m.body);
+    letter.origin = Some(Origin {
+        topic: topics::QUOTES_RAW.to_owned(),
+        partition: m.partition,
+        offset: m.offset,
+    });
+    letter.key = m.key.clone();
+    letter
+}
+
+/// Reads `partition` of the quotes topic from the lookback horizon to `upto` and feeds the quotes
+/// to `core`, discarding the output. Blocking.
+fn replay_partition(
+    kafka: &KafkaArgs,
+    partition: i32,
+    upto: i64,
+    lookback_ms: i64,
+    core: &mut Processor,
+) -> Result<u64> {
+    if upto <= 0 {
+        return Ok(0);
+    }
+    let consumer: BaseConsumer = super::base_config(kafka)
+        .set("group.id", "tcg-replay")
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create()?;
+    let (low, _) =
+        consumer.fetch_watermarks(topics::QUOTES_RAW, partition, Duration::from_secs(10))?;
+    let horizon = now().as_micros() / 1000 - lookback_ms;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topics::QUOTES_RAW, partition, Offset::Offset(horizon))?;
+    let start = consumer
+        .offsets_for_times(tpl, Duration::from_secs(10))
+        .ok()
+        .and_then(|t| t.elements().first().map(|e| e.offset()))
+        .and_then(|o| match o {
+            Offset::Offset(o) => Some(o),
+            _ => None,
+        })
+        .unwrap_or(low)
+        .max(low);
+    if start >= upto {
+        return Ok(0);
+    }
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(topics::QUOTES_RAW, partition, Offset::Offset(start))?;
+    consumer.assign(&tpl)?;
+    let mut replayed = 0u64;
+    let mut quotes = Vec::new();
+    let mut produced: Vec<Timestamp> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut next = start;
+    while next < upto {
+        if Instant::now() > deadline {
+            return Err(PipelineError::Timeout(format!(
+                "replaying partition {partition}"
+            )));
+        }
+        let Some(msg) = consumer.poll(Duration::from_millis(500)) else {
+            continue;
+        };
+        let msg = msg?;
+        next = msg.offset() + 1;
+        if msg.offset() >= upto {
+            break;
+        }
+        replayed += 1;
+        if let Some(Ok(env)) = msg.payload().map(Envelope::<RawQuote>::decode) {
+            produced.push(env.produced_at);
+            quotes.push(env.payload);
+        }
+        if quotes.len() >= 5_000 {
+            core.process_at(&quotes, |i| produced[i]);
+            quotes.clear();
+            produced.clear();
+        }
+    }
+    if !quotes.is_empty() {
+        core.process_at(&quotes, |i| produced[i]);
+    }
+    Ok(replayed)
+}
+
+/// Reads the DLQ headers of a message (tests and tools).
+pub fn header(m: &impl Message, name: &str) -> Option<String> {
+    let headers = m.headers()?;
+    (0..headers.count()).find_map(|i| {
+        let h = headers.get(i);
+        (h.key == name).then(|| {
+            h.value
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .unwrap_or_default()
+        })
+    })
+}

@@ -1,0 +1,18 @@
+//! The Kafka transport: topic admin, the envelope producer and the processor consumer.
+
+pub mod admin;
+pub mod consumer;
+pub mod producer;
+
+use rdkafka::ClientConfig;
+
+use crate::config::KafkaArgs;
+
+/// The settings every client of ours shares.
+pub fn base_config(kafka: &KafkaArgs) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &kafka.brokers)
+        .set("client.id", &kafka.client_id)
+        .set("broker.address.family", "v4");
+    c
+}

@@ -1,0 +1,147 @@
+//! The crate's error type; every variant answers as problem+json.
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use tcg_store::StoreError;
+
+use crate::problem::{FieldError, Problem};
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request cannot be read (bad JSON, bad query string).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Query parameters with bad values.
+    #[error("invalid parameters")]
+    InvalidParams(Vec<FieldError>),
+    /// A well-formed body with invalid fields.
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("rate limited, retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+    #[error("csv: {0}")]
+    Csv(#[from] csv::Error),
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn param(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::InvalidParams(vec![FieldError::new(field, message)])
+    }
+
+    /// The problem details of this error.
+    pub fn problem(&self) -> Problem {
+        use StatusCode as S;
+        match self {
+            ApiError::BadRequest(d) => Problem::new(S::BAD_REQUEST, "bad-request", d.clone()),
+            ApiError::InvalidParams(errors) => Problem {
+                errors: errors.clone(),
+                ..Problem::new(
+                    S::BAD_REQUEST,
+                    "invalid-parameters",
+                    summary("query or path parameters are invalid", errors),
+                )
+            },
+            ApiError::Validation(errors) => Problem {
+                errors: errors.clone(),
+                ..Problem::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "validation",
+                    summary("the request has invalid fields", errors),
+                )
+            },
+            ApiError::Unauthorized(d) => Problem::new(S::UNAUTHORIZED, "unauthorized", d.clone()),
+            ApiError::Forbidden(d) => Problem::new(S::FORBIDDEN, "forbidden", d.clone()),
+            ApiError::NotFound(d) => Problem::new(S::NOT_FOUND, "not-found", d.clone()),
+            ApiError::Conflict(d) => Problem::new(S::CONFLICT, "conflict", d.clone()),
+            ApiError::PayloadTooLarge => Problem::new(
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "the body is larger than this endpoint accepts",
+            ),
+            ApiError::UnsupportedMediaType(d) => Problem::new(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                d.clone(),
+            ),
+            ApiError::RateLimited { retry_after_secs } => Problem {
+                retry_after: Some(*retry_after_secs),
+                ..Problem::new(
+                    S::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    format!("too many requests for this key; retry in {retry_after_secs} s"),
+                )
+            },
+            ApiError::MethodNotAllowed => Problem::new(
+                S::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this path does not accept this method",
+            ),
+            ApiError::Unavailable(d) => {
+                Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", d.clone())
+            }
+            ApiError::Store(StoreError::InvalidQuery(d)) => {
+                Problem::new(S::BAD_REQUEST, "invalid-parameters", d.clone())
+            }
+            ApiError::Store(StoreError::NotFound(d)) => {
+                Problem::new(S::NOT_FOUND, "not-found", d.clone())
+            }
+            ApiError::Store(StoreError::Timeout(d)) => {
+                Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", d.clone())
+            }
+            ApiError::Store(_) | ApiError::Internal(_) => Problem::new(
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "an internal error occurred; it has been logged",
+            ),
+            ApiError::Csv(e) => Problem::new(
+                S::BAD_REQUEST,
+                "bad-csv",
+                format!("the CSV cannot be read: {e}"),
+            ),
+        }
+    }
+}
+
+fn summary(what: &str, errors: &[FieldError]) -> String {
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    format!("{what}: {}", fields.join(", "))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        if problem.status >= 500 {
+            tracing::error!(error = %self, "request failed");
+        }
+        problem.into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

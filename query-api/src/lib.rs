@@ -1,0 +1,33 @@
+//! The query API of tcgtracker: `app(state) -> axum::Router`.
+//!
+//! Everything under `/v1` needs `Authorization: Bearer <key>`; `/healthz`, `/readyz`, `/metrics`,
+//! `/openapi.json` and `/docs` do not. Every error is RFC 9457 `application/problem+json`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use tcg_query_api::{ApiConfig, AppState, app};
+//! let store = tcg_store::SqliteStore::open("data/tcgtracker.db")?;
+//! let state = AppState::new(Arc::new(store.clone()), Arc::new(store), ApiConfig::default());
+//! let ticks = state.tick_sender(); // publish ticks here for /v1/stream/ticks
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app(state)).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod csv_import;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+pub use auth::{
+    Caller, CreatedKey, KeysArgs, KeysCommand, create_key, hash_key, revoke_key, run_keys_command,
+};
+pub use error::ApiError;
+pub use problem::{FieldError, Problem};
+pub use routes::{app, route_table};
+pub use state::{ApiConfig, AppState, ChannelRulePublisher, PublishError, RulePublisher};

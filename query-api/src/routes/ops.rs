@@ -1,0 +1,88 @@
+//! Health, readiness, metrics and the API description.
+
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+
+use crate::{error::ApiError, openapi::api_schema, problem::Problem, state::AppState};
+
+/// Liveness and readiness.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Health {
+    /// `ok` (alive) or `ready` (the stores answer).
+    pub status: String,
+    /// The tick store backend (`sqlite` or `questdb`), on `/readyz`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+api_schema!(Health, Problem);
+
+pub(crate) fn schemas(g: &mut SchemaGenerator) {
+    g.subschema_for::<Health>();
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        store: None,
+    })
+}
+
+/// The tick store and the account store answer.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses(
+        (status = 200, description = "Ready", body = Health),
+        (status = 503, description = "A store does not answer", body = Problem)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let store = state.store();
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        store.product(tcg_schemas::ProductId(0)).await?;
+        state.accounts().ping().await
+    })
+    .await;
+    match probe {
+        Ok(Ok(())) => Ok(Json(Health {
+            status: "ready".into(),
+            store: Some(store.backend().into()),
+        })),
+        Ok(Err(e)) => Err(ApiError::Unavailable(format!("store not reachable: {e}"))),
+        Err(_) => Err(ApiError::Unavailable(
+            "store did not answer within 5 s".into(),
+        )),
+    }
+}
+
+/// Prometheus metrics: `tcg_api_requests_total{method,route,status}` and
+/// `tcg_api_request_duration_seconds{method,route}` (histogram).
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut resp = state.render_metrics().into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    resp
+}
+
+/// This document (OpenAPI 3.1).
+#[utoipa::path(get, path = "/openapi.json", tag = "ops",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)))]
+pub async fn openapi_json() -> Response {
+    (StatusCode::OK, Json(crate::openapi::spec())).into_response()
+}
+
+/// A self-contained HTML page describing the API (reads `/openapi.json`; loads nothing external).
+#[utoipa::path(get, path = "/docs", tag = "ops",
+    responses((status = 200, description = "HTML docs", content_type = "text/html", body = String)))]
+pub async fn docs() -> Html<&'static str> {
+    Html(crate::openapi::DOCS_HTML)
+}

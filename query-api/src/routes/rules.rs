@@ -1,0 +1,373 @@
+//! Alert rules (validated by the processor core's own `rules::validate`) and fired alerts.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::Response,
+};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use tcg_schemas::{
+    AlertEvent, AlertRule, ProductId, RuleChange, RuleCondition, RuleId, SeriesFilter,
+};
+use utoipa::IntoParams;
+
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult},
+    openapi::api_schema,
+    problem::{ApiJson, ApiQuery, FieldError, Problem},
+    routes::{Params, created, limit_param, path_id, portfolios::doc_ref},
+    state::AppState,
+};
+
+/// An alert rule (schema: `AlertRule`).
+#[derive(Debug)]
+pub struct RuleDoc;
+doc_ref!(RuleDoc => AlertRule);
+
+/// A rule as the client writes it (`id`, `owner` and times are the server's).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleInput {
+    /// 1–200 characters.
+    pub name: String,
+    pub product_id: ProductId,
+    #[serde(default)]
+    pub filter: SeriesFilter,
+    pub condition: RuleCondition,
+    /// Minimum seconds between two alerts of this rule for one series (default 3600, at most 90 days).
+    #[serde(default)]
+    pub cooldown_secs: Option<u64>,
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// A partial update: only the fields given change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulePatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub filter: Option<SeriesFilter>,
+    #[serde(default)]
+    pub condition: Option<RuleCondition>,
+    #[serde(default)]
+    pub cooldown_secs: Option<u64>,
+    #[serde(default)]
+    pub paused: Option<bool>,
+}
+
+/// The caller's rules.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RuleList {
+    pub items: Vec<AlertRule>,
+}
+
+/// The caller's fired alerts, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AlertList {
+    pub items: Vec<AlertEvent>,
+}
+
+api_schema!(RuleInput, RulePatch, RuleList, AlertList);
+
+pub(crate) fn schemas(g: &mut SchemaGenerator) {
+    g.subschema_for::<AlertRule>();
+    g.subschema_for::<RuleInput>();
+    g.subschema_for::<RulePatch>();
+    g.subschema_for::<RuleList>();
+    g.subschema_for::<AlertList>();
+}
+
+async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiResult<AlertRule> {
+    let id: RuleId = path_id(raw, "alert rule")?;
+    state
+        .store()
+        .rules(Some(&caller.user))
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no alert rule {id}")))
+}
+
+/// The core's checks, plus the ones only the API can make (the card exists).
+async fn validate(state: &AppState, rule: &AlertRule) -> ApiResult<()> {
+    if let Err(e) = tcg_processor_core::rules::validate(rule, &state.config().core) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            e.field, e.message,
+        )]));
+    }
+    if state.store().product(rule.product_id).await?.is_none() {
+        return Err(ApiError::field(
+            "product_id",
+            format!("no card {} in the catalog", rule.product_id),
+        ));
+    }
+    Ok(())
+}
+
+/// Stores a change, then publishes it; a failed publish undoes the store write (503).
+async fn apply(state: &AppState, change: RuleChange, previous: Option<AlertRule>) -> ApiResult<()> {
+    let store = state.store();
+    store.apply_rule_change(&change).await?;
+    if let Some(publisher) = &state.inner.rules
+        && let Err(e) = publisher.publish(change.clone()).await
+    {
+        let undo = match previous {
+            Some(rule) => store.upsert_rule(&rule).await,
+            None => match &change {
+                RuleChange::Upsert { rule } => store.delete_rule(rule.id, &rule.owner).await,
+                RuleChange::Delete { .. } => Ok(()),
+            },
+        };
+        if let Err(u) = undo {
+            tracing::error!(error = %u, "cannot undo a rule change that was not published");
+        }
+        return Err(ApiError::Unavailable(format!(
+            "{e}; nothing was changed, retry later"
+        )));
+    }
+    Ok(())
+}
+
+/// The caller's alert rules.
+#[utoipa::path(get, path = "/v1/alert-rules", tag = "alerts",
+    responses((status = 200, description = "Rules", body = RuleList)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RuleList>> {
+    Ok(Json(RuleList {
+        items: state.store().rules(Some(&caller.user)).await?,
+    }))
+}
+
+/// Create a rule. Every field is validated; problems name the field (`condition.percent`, …).
+#[utoipa::path(post, path = "/v1/alert-rules", tag = "alerts", request_body = RuleInput,
+    responses((status = 201, description = "Created", body = RuleDoc),
+              (status = 422, description = "Invalid fields", body = Problem),
+              (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> ApiResult<Response> {
+    let count = state.store().rules(Some(&caller.user)).await?.len();
+    if count >= state.config().max_rules {
+        return Err(ApiError::Conflict(format!(
+            "at most {} rules per user",
+            state.config().max_rules
+        )));
+    }
+    let now = state.now();
+    let rule = AlertRule {
+        id: RuleId(uuid::Uuid::new_v4()),
+        owner: caller.user,
+        name: input.name.trim().to_owned(),
+        product_id: input.product_id,
+        filter: input.filter,
+        condition: input.condition,
+        cooldown_secs: input.cooldown_secs.unwrap_or(3600),
+        paused: input.paused,
+        created_at: now,
+        updated_at: now,
+    };
+    validate(&state, &rule).await?;
+    apply(&state, RuleChange::Upsert { rule: rule.clone() }, None).await?;
+    Ok(created(rule))
+}
+
+/// One rule.
+#[utoipa::path(get, path = "/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id (UUID)")),
+    responses((status = 200, description = "The rule", body = RuleDoc),
+              (status = 404, description = "No such rule of the caller", body = Problem)))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertRule>> {
+    Ok(Json(owned(&state, &caller, &id).await?))
+}
+
+async fn update(state: &AppState, old: AlertRule, new: AlertRule) -> ApiResult<Json<AlertRule>> {
+    validate(state, &new).await?;
+    apply(state, RuleChange::Upsert { rule: new.clone() }, Some(old)).await?;
+    Ok(Json(new))
+}
+
+fn bump(state: &AppState, old: &AlertRule) -> tcg_schemas::Timestamp {
+    // `updated_at` versions the rule in the processor: it must move forward.
+    let now = state.now();
+    if now > old.updated_at {
+        now
+    } else {
+        tcg_schemas::Timestamp::from_micros(old.updated_at.as_micros() + 1)
+    }
+}
+
+/// Replace a rule.
+#[utoipa::path(put, path = "/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id (UUID)")), request_body = RuleInput,
+    responses((status = 200, description = "Replaced", body = RuleDoc),
+              (status = 404, description = "No such rule of the caller", body = Problem),
+              (status = 422, description = "Invalid fields", body = Problem),
+              (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<RuleInput>,
+) -> ApiResult<Json<AlertRule>> {
+    let old = owned(&state, &caller, &id).await?;
+    let new = AlertRule {
+        name: input.name.trim().to_owned(),
+        product_id: input.product_id,
+        filter: input.filter,
+        condition: input.condition,
+        cooldown_secs: input.cooldown_secs.unwrap_or(3600),
+        paused: input.paused,
+        updated_at: bump(&state, &old),
+        ..old.clone()
+    };
+    update(&state, old, new).await
+}
+
+/// Change some fields of a rule (e.g. `{"paused": true}`).
+#[utoipa::path(patch, path = "/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id (UUID)")), request_body = RulePatch,
+    responses((status = 200, description = "Updated", body = RuleDoc),
+              (status = 404, description = "No such rule of the caller", body = Problem),
+              (status = 422, description = "Invalid fields", body = Problem),
+              (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
+pub async fn patch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<RulePatch>,
+) -> ApiResult<Json<AlertRule>> {
+    let old = owned(&state, &caller, &id).await?;
+    let mut new = old.clone();
+    if let Some(n) = p.name {
+        new.name = n.trim().to_owned();
+    }
+    if let Some(f) = p.filter {
+        new.filter = f;
+    }
+    if let Some(c) = p.condition {
+        new.condition = c;
+    }
+    if let Some(c) = p.cooldown_secs {
+        new.cooldown_secs = c;
+    }
+    if let Some(paused) = p.paused {
+        new.paused = paused;
+    }
+    new.updated_at = bump(&state, &old);
+    update(&state, old, new).await
+}
+
+async fn set_paused(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    paused: bool,
+) -> ApiResult<Json<AlertRule>> {
+    let old = owned(state, caller, id).await?;
+    let new = AlertRule {
+        paused,
+        updated_at: bump(state, &old),
+        ..old.clone()
+    };
+    update(state, old, new).await
+}
+
+/// Pause a rule (it stops firing; nothing else changes).
+#[utoipa::path(post, path = "/v1/alert-rules/{id}/pause", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id (UUID)")),
+    responses((status = 200, description = "Paused", body = RuleDoc),
+              (status = 404, description = "No such rule of the caller", body = Problem)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertRule>> {
+    set_paused(&state, &caller, &id, true).await
+}
+
+/// Resume a paused rule.
+#[utoipa::path(post, path = "/v1/alert-rules/{id}/resume", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id (UUID)")),
+    responses((status = 200, description = "Resumed", body = RuleDoc),
+              (status = 404, description = "No such rule of the caller", body = Problem)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertRule>> {
+    set_paused(&state, &caller, &id, false).await
+}
+
+/// Delete a rule.
+#[utoipa::path(delete, path = "/v1/alert-rules/{id}", tag = "alerts",
+    params(("id" = String, Path, description = "Rule id (UUID)")),
+    responses((status = 204, description = "Deleted"),
+              (status = 404, description = "No such rule of the caller", body = Problem),
+              (status = 503, description = "The deletion could not be handed to the processor", body = Problem)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let old = owned(&state, &caller, &id).await?;
+    apply(
+        &state,
+        RuleChange::Delete {
+            rule_id: old.id,
+            owner: old.owner.clone(),
+        },
+        Some(old),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Fired-alert parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertParams {
+    /// 1–200 (default 50).
+    limit: Option<String>,
+    /// Only alerts of this rule.
+    rule_id: Option<String>,
+}
+
+/// The caller's fired alerts, newest first.
+#[utoipa::path(get, path = "/v1/alerts", tag = "alerts", params(AlertParams),
+    responses((status = 200, description = "Alerts", body = AlertList),
+              (status = 400, description = "Bad parameters", body = Problem)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AlertParams>,
+) -> ApiResult<Json<AlertList>> {
+    let mut p = Params::default();
+    let limit = limit_param(&mut p, &q.limit, 50, state.config().max_page);
+    let rule = p.opt("rule_id", &q.rule_id, "a rule id (UUID)", |s| {
+        s.parse::<RuleId>().ok()
+    });
+    p.finish()?;
+    // Filtering by rule reads more, then keeps that rule's.
+    let fetch = if rule.is_some() {
+        limit.saturating_mul(20).min(5000)
+    } else {
+        limit
+    };
+    let mut items = state.store().alerts(&caller.user, fetch).await?;
+    if let Some(r) = rule {
+        items.retain(|a| a.rule_id == r);
+    }
+    items.truncate(limit);
+    Ok(Json(AlertList { items }))
+}

@@ -1,0 +1,222 @@
+//! Shared state of the handlers, the limits, and the hook that publishes rule changes.
+
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use tcg_processor_core::CoreConfig;
+use tcg_schemas::{AlertEvent, RuleChange, Tick, Timestamp};
+use tcg_store::{AccountStore, Store};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::{auth::AuthCache, metrics::Metrics};
+
+/// A rule change could not be handed on.
+#[derive(Debug, thiserror::Error)]
+#[error("rule change not published: {0}")]
+pub struct PublishError(pub String);
+
+/// Hands rule changes to whoever evaluates rules: Kafka `tcg.alert-rules.v1` (key = rule id,
+/// compacted) in the distributed mode, the in-process processor in the embedded one.
+///
+/// The API writes the rule to the store, then publishes; when publishing fails the store write
+/// is undone and the client gets 503, so the store and the processors never disagree for long.
+#[async_trait]
+pub trait RulePublisher: Send + Sync + std::fmt::Debug {
+    async fn publish(&self, change: RuleChange) -> Result<(), PublishError>;
+}
+
+/// A publisher into a bounded in-process channel (the embedded mode).
+#[derive(Debug, Clone)]
+pub struct ChannelRulePublisher(pub mpsc::Sender<RuleChange>);
+
+#[async_trait]
+impl RulePublisher for ChannelRulePublisher {
+    async fn publish(&self, change: RuleChange) -> Result<(), PublishError> {
+        self.0
+            .send(change)
+            .await
+            .map_err(|_| PublishError("the rule channel is closed".into()))
+    }
+}
+
+/// Limits of the API.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Sustained requests per second per API key.
+    pub rate_per_sec: NonZeroU32,
+    /// Requests a key may make at once above the sustained rate.
+    pub rate_burst: NonZeroU32,
+    /// Largest JSON body, bytes.
+    pub json_body_limit: usize,
+    /// Largest CSV import body, bytes.
+    pub import_body_limit: usize,
+    /// Largest CSV import, rows.
+    pub import_max_rows: usize,
+    /// The processor core's limits, used to validate alert rules (one source of truth).
+    pub core: CoreConfig,
+    /// Largest page of a list.
+    pub max_page: usize,
+    /// Most series ids in one `GET /v1/prices/latest`.
+    pub max_latest_series: usize,
+    /// Most buckets one history (card or portfolio) may return.
+    pub max_buckets: usize,
+    /// Interval of SSE keep-alive comments.
+    pub sse_keep_alive: Duration,
+    /// How long a verified key is remembered (a revoked key may work this long); zero = never.
+    pub auth_cache_ttl: Duration,
+    /// Capacity of the tick and alert broadcast channels created by [`AppState::new`].
+    pub broadcast_capacity: usize,
+    /// Most portfolios per user, holdings per portfolio, rules and webhooks per user.
+    pub max_portfolios: usize,
+    pub max_holdings: usize,
+    pub max_rules: usize,
+    pub max_webhooks: usize,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            rate_per_sec: NonZeroU32::new(50).unwrap_or(NonZeroU32::MIN),
+            rate_burst: NonZeroU32::new(100).unwrap_or(NonZeroU32::MIN),
+            json_body_limit: 64 * 1024,
+            import_body_limit: 8 * 1024 * 1024,
+            import_max_rows: 50_000,
+            core: CoreConfig::default(),
+            max_page: 200,
+            max_latest_series: 200,
+            max_buckets: 5_000,
+            sse_keep_alive: Duration::from_secs(15),
+            auth_cache_ttl: Duration::from_secs(5),
+            broadcast_capacity: 4096,
+            max_portfolios: 100,
+            max_holdings: 50_000,
+            max_rules: 1_000,
+            max_webhooks: 20,
+        }
+    }
+}
+
+type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) config: ApiConfig,
+    pub(crate) ticks: broadcast::Sender<Tick>,
+    pub(crate) alerts: broadcast::Sender<AlertEvent>,
+    pub(crate) rules: Option<Arc<dyn RulePublisher>>,
+    pub(crate) metrics: Metrics,
+    pub(crate) auth: AuthCache,
+    pub(crate) clock: Clock,
+}
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.inner.store.backend())
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl AppState {
+    /// State over a tick store and an account store (in both modes a `SqliteStore`), with fresh
+    /// broadcast channels for ticks and alerts (see [`Self::tick_sender`]) and no rule publisher.
+    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>, config: ApiConfig) -> Self {
+        let cap = config.broadcast_capacity.max(1);
+        let (ticks, _) = broadcast::channel(cap);
+        let (alerts, _) = broadcast::channel(cap);
+        let auth = AuthCache::new(&config);
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                accounts,
+                config,
+                ticks,
+                alerts,
+                rules: None,
+                metrics: Metrics::new(),
+                auth,
+                clock: Arc::new(|| Timestamp::from(chrono::Utc::now())),
+            }),
+        }
+    }
+
+    fn map(self, f: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                store: shared.store.clone(),
+                accounts: shared.accounts.clone(),
+                config: shared.config.clone(),
+                ticks: shared.ticks.clone(),
+                alerts: shared.alerts.clone(),
+                rules: shared.rules.clone(),
+                metrics: shared.metrics.clone(),
+                auth: AuthCache::new(&shared.config),
+                clock: shared.clock.clone(),
+            },
+        };
+        f(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Publishes rule changes through `publisher` after they are stored.
+    pub fn with_rule_publisher(self, publisher: Arc<dyn RulePublisher>) -> Self {
+        self.map(|i| i.rules = Some(publisher))
+    }
+
+    /// Uses an existing tick channel (e.g. the one the processor already publishes into).
+    pub fn with_tick_channel(self, sender: broadcast::Sender<Tick>) -> Self {
+        self.map(|i| i.ticks = sender)
+    }
+
+    /// Uses an existing alert channel.
+    pub fn with_alert_channel(self, sender: broadcast::Sender<AlertEvent>) -> Self {
+        self.map(|i| i.alerts = sender)
+    }
+
+    /// Replaces the wall clock (tests).
+    pub fn with_clock(self, clock: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
+        self.map(|i| i.clock = Arc::new(clock))
+    }
+
+    /// Send ticks here; `/v1/stream/ticks` subscribers receive them.
+    pub fn tick_sender(&self) -> broadcast::Sender<Tick> {
+        self.inner.ticks.clone()
+    }
+
+    /// Send fired alerts here; `/v1/stream/alerts` subscribers receive their own.
+    pub fn alert_sender(&self) -> broadcast::Sender<AlertEvent> {
+        self.inner.alerts.clone()
+    }
+
+    pub fn config(&self) -> &ApiConfig {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn accounts(&self) -> &Arc<dyn AccountStore> {
+        &self.inner.accounts
+    }
+
+    /// The Prometheus text the `/metrics` endpoint serves.
+    pub fn render_metrics(&self) -> String {
+        self.inner.metrics.render()
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        (self.inner.clock)()
+    }
+}
