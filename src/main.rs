@@ -3,6 +3,7 @@
 mod bench;
 mod pipeline_cmd;
 mod serve_cmd;
+mod up;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -24,6 +25,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Everything in one process: simulator, collectors, processor, SQLite store, webhooks, API and web page.
+    Up(up::UpArgs),
+    /// Webhook tools.
+    Webhook {
+        #[command(subcommand)]
+        which: WebhookCommand,
+    },
     /// Kafka topics of the distributed pipeline.
     Topics {
         #[command(subcommand)]
@@ -49,6 +57,14 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum WebhookCommand {
+    /// Checks the signature of a saved webhook request.
+    Verify(tcg_webhooks::VerifyArgs),
+    /// Delivers stored alerts to webhook endpoints (the distributed mode's dispatcher).
+    Dispatch(pipeline_cmd::DispatchArgs),
+}
+
+#[derive(Debug, Subcommand)]
 enum TopicsCommand {
     /// Creates the five topics (partitions, replication, retention from flags or environment).
     Create(pipeline_cmd::TopicsCreateArgs),
@@ -60,6 +76,8 @@ enum BenchCommand {
     Core(bench::core::CoreBenchArgs),
     /// The SQLite tick store: ingest, then history, latest and movers latencies on a large set.
     Store(tcg_store::BenchStoreArgs),
+    /// The distributed processor through Kafka (null sink, SQLite) against a bare consume.
+    Pipeline(bench::pipeline::PipelineBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -72,8 +90,17 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
+        Command::Up(args) => runtime()?.block_on(up::up(args)),
+        Command::Webhook { which } => match which {
+            WebhookCommand::Verify(args) => {
+                println!("{}", tcg_webhooks::run_verify(&args)?);
+                Ok(())
+            }
+            WebhookCommand::Dispatch(args) => runtime()?.block_on(pipeline_cmd::dispatch(args)),
+        },
         Command::Bench { which } => match which {
             BenchCommand::Core(args) => bench::core::run(&args),
+            BenchCommand::Pipeline(args) => runtime()?.block_on(bench::pipeline::run(args)),
             BenchCommand::Store(args) => {
                 let report = tcg_store::bench_store(&args)?;
                 if args.json {

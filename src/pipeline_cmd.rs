@@ -49,7 +49,11 @@ pub struct ProcessArgs {
 pub async fn process(args: ProcessArgs) -> Result<()> {
     let sqlite = args.store.sqlite()?;
     let store = args.store.ticks(&sqlite).await?;
-    let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(StoreSink(store))];
+    let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(StoreSink(store.clone()))];
+    if store.backend() != "sqlite" {
+        // The webhook outbox lives in the SQLite file (`tcgtracker webhook dispatch` reads it).
+        sinks.push(Arc::new(tcg_pipeline::AlertOutboxSink(Arc::new(sqlite))));
+    }
     if args.publish {
         sinks.push(Arc::new(KafkaOutputs(EnvelopeProducer::new(&args.kafka)?)));
     }
@@ -141,5 +145,36 @@ pub async fn backfill(args: BackfillCmdArgs) -> Result<()> {
         "back-fill: {report:?}; {} quotes → {} ticks ({} unchanged, {} rejected)",
         stats.quotes, stats.ticks, stats.unchanged, stats.rejected
     );
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DispatchArgs {
+    /// SQLite file holding the alert outbox, the webhook endpoints and the delivery log.
+    #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
+    sqlite: PathBuf,
+    /// Deliver to loopback and private addresses too.
+    #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
+    allow_private: bool,
+    /// Most deliveries in flight.
+    #[arg(long, env = "TCG_WEBHOOKS_CONCURRENCY", default_value_t = 16)]
+    concurrency: usize,
+}
+
+/// Runs the webhook dispatcher on its own (distributed mode) until SIGTERM or Ctrl-C.
+pub async fn dispatch(args: DispatchArgs) -> Result<()> {
+    let store = tcg_store::SqliteStore::open(&args.sqlite)
+        .with_context(|| format!("opening {}", args.sqlite.display()))?;
+    let dispatcher = tcg_webhooks::Dispatcher::new(
+        store,
+        tcg_webhooks::DispatcherConfig {
+            allow_private: args.allow_private,
+            concurrency: args.concurrency.max(1),
+            ..tcg_webhooks::DispatcherConfig::default()
+        },
+    )?;
+    eprintln!("delivering webhooks from {}", args.sqlite.display());
+    let report = dispatcher.run(crate::shutdown_signal()).await?;
+    eprintln!("stopped: {report:?}");
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::{
 };
 
 use axum::{
-    extract::{FromRequestParts, Request, State},
+    extract::{FromRequestParts, MatchedPath, Request, State},
     http::{header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -317,7 +317,26 @@ async fn authenticate(state: &AppState, header_value: Option<&str>) -> Result<Ca
     Ok(caller)
 }
 
-/// The bearer middleware of `/v1`: 401 without a valid key, 429 over the key's rate.
+/// Routes that also take the key as `?access_token=` (browsers' `EventSource` cannot send
+/// headers). Nowhere else: a key in a URL can end up in logs and histories.
+pub const QUERY_TOKEN_ROUTES: &[&str] = &["/v1/stream/ticks", "/v1/stream/alerts"];
+
+/// `access_token` of a stream route's query string, as `Bearer <key>`.
+fn query_token(req: &Request) -> Option<String> {
+    let route = req.extensions().get::<MatchedPath>()?.as_str();
+    if !QUERY_TOKEN_ROUTES.contains(&route) {
+        return None;
+    }
+    let query = req.uri().query()?;
+    query.split('&').find_map(|pair| {
+        let value = pair.strip_prefix("access_token=")?;
+        // Keys are `tcg_<hex>_<hex>`: nothing to percent-decode.
+        Some(format!("Bearer {value}"))
+    })
+}
+
+/// The bearer middleware of `/v1`: 401 without a valid key, 429 over the key's rate. The stream
+/// routes ([`QUERY_TOKEN_ROUTES`]) also accept `?access_token=<key>` when no header is sent.
 pub(crate) async fn require_key(
     State(state): State<AppState>,
     mut req: Request,
@@ -327,7 +346,8 @@ pub(crate) async fn require_key(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .or_else(|| query_token(&req));
     let caller = match authenticate(&state, header_value.as_deref()).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),

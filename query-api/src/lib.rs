@@ -1,7 +1,9 @@
 //! The query API of tcgtracker: `app(state) -> axum::Router`.
 //!
-//! Everything under `/v1` needs `Authorization: Bearer <key>`; `/healthz`, `/readyz`, `/metrics`,
-//! `/openapi.json` and `/docs` do not. Every error is RFC 9457 `application/problem+json`.
+//! Everything under `/v1` needs `Authorization: Bearer <key>` (the SSE routes also take
+//! `?access_token=<key>`, for browsers' `EventSource`); `/healthz`, `/readyz`, `/metrics`,
+//! `/openapi.json`, `/docs` and the web page (`/`, `/assets/{file}`) do not. Every error is RFC 9457
+//! `application/problem+json`.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

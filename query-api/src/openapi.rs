@@ -33,7 +33,7 @@ pub(crate) use api_schema;
 
 use crate::{
     problem::Problem,
-    routes::{admin, cards, ops, portfolios, rules, streams, webhooks},
+    routes::{admin, cards, ops, portfolios, rules, streams, web, webhooks},
 };
 
 #[derive(OpenApi)]
@@ -47,7 +47,7 @@ Every /v1 endpoint needs `Authorization: Bearer <key>` (create one with \
         license(name = "Apache-2.0")
     ),
     paths(
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi_json, ops::docs,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi_json, ops::docs, web::index, web::asset,
         cards::search, cards::sets, cards::card, cards::history, cards::latest, cards::movers,
         portfolios::list, portfolios::create, portfolios::get_one, portfolios::rename,
         portfolios::delete,
@@ -58,6 +58,7 @@ Every /v1 endpoint needs `Authorization: Bearer <key>` (create one with \
         rules::list, rules::create, rules::get_one, rules::replace, rules::patch, rules::pause,
         rules::resume, rules::delete, rules::alerts,
         webhooks::list, webhooks::create, webhooks::get_one, webhooks::update, webhooks::delete,
+        webhooks::deliveries, webhooks::rotate_secret,
         streams::ticks, streams::alerts,
         admin::users, admin::keys, admin::revoke,
     ),
@@ -68,7 +69,7 @@ Every /v1 endpoint needs `Authorization: Bearer <key>` (create one with \
         (name = "webhooks", description = "Webhook endpoints for alerts"),
         (name = "streams", description = "Server-Sent Events"),
         (name = "admin", description = "Operational endpoints (admin keys)"),
-        (name = "ops", description = "Health, readiness, metrics, this document"),
+        (name = "ops", description = "Health, readiness, metrics, this document, the web page"),
     )
 )]
 struct ApiDoc;

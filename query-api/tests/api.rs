@@ -1204,3 +1204,127 @@ async fn limits_and_unknown_routes_answer_problems() {
         .await;
     assert_eq!(r.status, 405);
 }
+
+#[tokio::test]
+async fn webhook_deliveries_disabled_reason_and_secret_rotation() {
+    use tcg_store::{AttemptRecord, AttemptResolution, DeliveryStore};
+    let c = Ctx::new().await;
+    let k = Some(c.alice.as_str());
+    let r = c
+        .call(
+            POST,
+            "/v1/webhooks",
+            k,
+            Some(json!({"url": "https://hooks.example.test/tcg"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let first_secret = r.json()["secret"].as_str().unwrap().to_owned();
+    let id = r.json()["webhook"]["id"].as_str().unwrap().to_owned();
+
+    // Rotation: a new secret, shown once; the old one signs during the grace period.
+    let rotate = format!("/v1/webhooks/{id}/rotate-secret");
+    let r = c
+        .call(POST, &format!("{rotate}?grace_secs=3600"), k, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let secret = r.json()["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_") && secret != first_secret);
+    let until = Timestamp::from_secs(NOW + 3600).to_string();
+    assert_eq!(r.json()["previous_secret_valid_until"], until.as_str());
+    assert_eq!(
+        r.json()["webhook"]["previous_secret_valid_until"],
+        until.as_str()
+    );
+    let one = c.call(GET, &format!("/v1/webhooks/{id}"), k, None).await;
+    assert!(!one.text().contains(&secret));
+    assert_eq!(
+        c.call(POST, &format!("{rotate}?grace_secs=-1"), k, None)
+            .await
+            .status,
+        400
+    );
+    assert_eq!(c.call(POST, &rotate, Some(&c.bob), None).await.status, 404);
+
+    // Deliveries: empty, then what the dispatcher recorded.
+    let deliveries = format!("/v1/webhooks/{id}/deliveries");
+    let r = c.call(GET, &deliveries, k, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        c.call(GET, &deliveries, Some(&c.bob), None).await.status,
+        404
+    );
+    assert_eq!(
+        c.call(GET, &format!("{deliveries}?limit=0"), k, None)
+            .await
+            .status,
+        400
+    );
+    let a = alert("alice", RuleId(uuid::Uuid::from_u128(77)), NOW);
+    c.store
+        .write_alerts(std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    let now = Timestamp::from_secs(NOW);
+    assert_eq!(c.store.fan_out(now, 10).await.unwrap().deliveries, 1);
+    let due = c.store.claim_due(now, 10, now.plus_secs(60)).await.unwrap();
+    assert_eq!(due.len(), 1);
+    let record = |attempt: u32, code: u16, resolution| AttemptRecord {
+        alert_id: a.id.to_string(),
+        webhook_id: id.clone(),
+        attempt,
+        attempted_at: now,
+        latency_us: 12_500,
+        outcome: if code == 410 { "gone" } else { "http_error" }.into(),
+        status_code: Some(code),
+        error: Some(format!("HTTP {code}")),
+        response_body: Some("nope".into()),
+        resolution,
+    };
+    let report = c
+        .store
+        .record_attempts(
+            &[
+                record(1, 500, AttemptResolution::RetryAt(now.plus_secs(5))),
+                record(
+                    2,
+                    410,
+                    AttemptResolution::DisableEndpoint("410 Gone".into()),
+                ),
+            ],
+            i64::MAX,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.disabled.len(), 1);
+    let r = c.call(GET, &format!("{deliveries}?limit=1"), k, None).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["attempt"], 2);
+    assert_eq!(items[0]["status_code"], 410);
+    assert_eq!(items[0]["latency_ms"], 12.5);
+    let before = r.json()["next_before"].as_i64().unwrap();
+    let r = c
+        .call(GET, &format!("{deliveries}?before={before}"), k, None)
+        .await;
+    assert_eq!(r.json()["items"][0]["attempt"], 1);
+    assert!(r.json().get("next_before").is_none());
+    let one = c.call(GET, &format!("/v1/webhooks/{id}"), k, None).await;
+    assert_eq!(one.json()["enabled"], false);
+    assert_eq!(one.json()["disabled_reason"], "410 Gone");
+    let list = c.call(GET, "/v1/webhooks", k, None).await;
+    assert_eq!(list.json()["items"][0]["disabled_reason"], "410 Gone");
+    // Enabling it again clears the reason.
+    let r = c
+        .call(
+            Method::PATCH,
+            &format!("/v1/webhooks/{id}"),
+            k,
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("disabled_reason").is_none());
+}

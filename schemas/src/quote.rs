@@ -136,7 +136,7 @@ pub struct RawQuote {
 // Most quotes are eBay items; boxing them would add an allocation to the common case.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Subject {
     /// A TCGplayer product price row: key (productId, subTypeName). Product-level prices are
     /// TCGplayer's Near Mint, English figures.
@@ -242,7 +242,7 @@ pub struct TrackedCard {
 
 /// What kind of copy the search wants.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Wanted {
     /// Raw and graded listings both count, each in its own series.
     #[default]

@@ -2,4 +2,5 @@
 //! throughput also as a ratio to a baseline measured in the same run.
 
 pub mod core;
+pub mod pipeline;
 pub mod synth;

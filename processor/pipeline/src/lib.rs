@@ -20,4 +20,4 @@ pub use config::{ConsumeArgs, KafkaArgs, TopicArgs};
 pub use error::{PipelineError, Result};
 pub use partitioned::PartitionedCore;
 pub use quote_sink::KafkaQuoteSink;
-pub use sink::{FanOut, KafkaOutputs, NullSink, OutputSink, StoreSink};
+pub use sink::{AlertOutboxSink, FanOut, KafkaOutputs, NullSink, OutputSink, StoreSink};

@@ -33,6 +33,22 @@ impl OutputSink for StoreSink {
     }
 }
 
+/// Alerts only, into a store whose alert table is the webhook outbox (the SQLite file the
+/// dispatcher reads, when ticks go to QuestDB).
+#[derive(Debug, Clone)]
+pub struct AlertOutboxSink(pub Arc<dyn Store>);
+
+#[async_trait]
+impl OutputSink for AlertOutboxSink {
+    async fn deliver(&self, _: &[Tick], alerts: &[AlertEvent]) -> Result<()> {
+        if !alerts.is_empty() {
+            self.0.write_alerts(alerts).await?;
+            self.0.flush().await?;
+        }
+        Ok(())
+    }
+}
+
 /// tcg.ticks.v1 (key: series id) and tcg.alerts.v1 (key: owner).
 #[derive(Debug, Clone)]
 pub struct KafkaOutputs(pub EnvelopeProducer);

@@ -9,7 +9,11 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use tcg_schemas::{Timestamp, UserId};
 
-use crate::{Result, StoreError, sqlite::SqliteStore};
+use crate::{
+    Result, StoreError,
+    deliveries::{DeliveryAttempt, WebhookHealth, attempts_blocking, health_blocking},
+    sqlite::SqliteStore,
+};
 
 /// A user and what they hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +108,27 @@ pub trait AccountStore: Send + Sync + std::fmt::Debug {
             .filter(|w| w.enabled)
             .collect())
     }
+    /// Delivery health of an owner's endpoints (all, or the one with `id`), oldest first.
+    async fn webhook_health(&self, owner: &UserId, id: Option<&str>) -> Result<Vec<WebhookHealth>>;
+    /// An endpoint's delivery attempts, newest first, older than the attempt id `before`;
+    /// `None` when the owner has no such webhook.
+    async fn webhook_attempts(
+        &self,
+        owner: &UserId,
+        id: &str,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Option<Vec<DeliveryAttempt>>>;
+    /// Replaces the signing secret; the old one keeps signing deliveries (a second signature)
+    /// until `previous_valid_until`. `None` when the owner has no such webhook.
+    async fn rotate_webhook_secret(
+        &self,
+        owner: &UserId,
+        id: &str,
+        new_secret: &str,
+        previous_valid_until: Timestamp,
+        at: Timestamp,
+    ) -> Result<Option<Webhook>>;
     /// A cheap query proving the database answers.
     async fn ping(&self) -> Result<()>;
 }
@@ -349,6 +374,63 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn webhook_health(&self, owner: &UserId, id: Option<&str>) -> Result<Vec<WebhookHealth>> {
+        let (owner, id) = (owner.0.clone(), id.map(str::to_owned));
+        self.read(move |c| health_blocking(c, &owner, id.as_deref()))
+            .await
+    }
+
+    async fn webhook_attempts(
+        &self,
+        owner: &UserId,
+        id: &str,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Option<Vec<DeliveryAttempt>>> {
+        let (owner, id) = (owner.0.clone(), id.to_owned());
+        self.read(move |c| {
+            if hook_blocking(c, &owner, &id)?.is_none() {
+                return Ok(None);
+            }
+            attempts_blocking(c, &id, limit, before).map(Some)
+        })
+        .await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        owner: &UserId,
+        id: &str,
+        new_secret: &str,
+        previous_valid_until: Timestamp,
+        at: Timestamp,
+    ) -> Result<Option<Webhook>> {
+        let (owner, id, secret) = (owner.0.clone(), id.to_owned(), new_secret.to_owned());
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            let n = tx
+                .prepare_cached(
+                    "UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?4,
+                            secret = ?3, updated_at = ?5
+                      WHERE owner = ?1 AND webhook_id = ?2",
+                )?
+                .execute(params![
+                    owner,
+                    id,
+                    secret,
+                    previous_valid_until.as_micros(),
+                    at.as_micros()
+                ])?;
+            if n == 0 {
+                return Ok(None);
+            }
+            let hook = hook_blocking(&tx, &owner, &id)?;
+            tx.commit()?;
+            Ok(hook)
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.read(|c| {
             c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
@@ -380,7 +462,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tcg-accounts-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let store = SqliteStore::open(dir.join("a.db")).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 2);
+        assert_eq!(store.schema_version().unwrap(), 3);
         store
             .insert_api_key(&key("k1", "abc", "ana"))
             .await

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod bench;
 pub mod codes;
+pub mod deliveries;
 pub mod interval;
 pub mod model;
 pub mod movers;
@@ -27,6 +28,10 @@ use tcg_schemas::{
 
 pub use accounts::{AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch};
 pub use bench::{BenchStoreArgs, bench_store};
+pub use deliveries::{
+    AttemptRecord, AttemptResolution, DeliveryAttempt, DeliveryStore, DisabledEndpoint,
+    DueDelivery, FanOut, RecordReport, WebhookHealth,
+};
 pub use interval::Interval;
 pub use model::*;
 pub use questdb::{IlpWriter, QuestDbConfig, QuestDbStore};

@@ -33,6 +33,7 @@ use crate::{
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../schemas/sql/sqlite/0001_init.sql"),
     include_str!("../../../schemas/sql/sqlite/0002_accounts.sql"),
+    include_str!("../../../schemas/sql/sqlite/0003_webhook_delivery.sql"),
 ];
 
 /// Tuning of a [`SqliteStore`].

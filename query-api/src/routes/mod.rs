@@ -6,6 +6,7 @@ pub mod ops;
 pub mod portfolios;
 pub mod rules;
 pub mod streams;
+pub mod web;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -66,6 +67,8 @@ fn v1_routes() -> (Router<AppState>, Vec<(&'static str, &'static str)>) {
         "/v1/alerts" => get(rules::alerts);
         "/v1/webhooks" => get(webhooks::list).post(webhooks::create);
         "/v1/webhooks/{id}" => get(webhooks::get_one).patch(webhooks::update).delete(webhooks::delete);
+        "/v1/webhooks/{id}/deliveries" => get(webhooks::deliveries);
+        "/v1/webhooks/{id}/rotate-secret" => post(webhooks::rotate_secret);
         "/v1/stream/ticks" => get(streams::ticks);
         "/v1/stream/alerts" => get(streams::alerts);
         "/v1/admin/users" => get(admin::users);
@@ -81,6 +84,8 @@ fn public_routes() -> (Router<AppState>, Vec<(&'static str, &'static str)>) {
         "/metrics" => get(ops::metrics);
         "/openapi.json" => get(ops::openapi_json);
         "/docs" => get(ops::docs);
+        "/" => get(web::index);
+        "/assets/{file}" => get(web::asset);
     }
 }
 

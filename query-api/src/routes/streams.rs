@@ -40,6 +40,21 @@ pub struct TickParams {
     product_id: Option<String>,
     /// Only ticks of these series (comma-separated ids).
     series: Option<String>,
+    /// The API key, for clients that cannot send `Authorization` (browsers' `EventSource`);
+    /// accepted on the stream routes only, used when no `Authorization` header is sent.
+    #[allow(dead_code)]
+    access_token: Option<String>,
+}
+
+/// Stream authentication for clients that cannot send headers.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamAuthParams {
+    /// The API key, for clients that cannot send `Authorization` (browsers' `EventSource`);
+    /// accepted on the stream routes only, used when no `Authorization` header is sent.
+    #[allow(dead_code)]
+    access_token: Option<String>,
 }
 
 fn event<T: Serialize>(name: &str, value: &T) -> Event {
@@ -99,11 +114,13 @@ pub async fn ticks(
 
 /// A live stream of the caller's alerts (`text/event-stream`; events `alert` with an
 /// `AlertEvent` as data, `lagged`).
-#[utoipa::path(get, path = "/v1/stream/alerts", tag = "streams",
-    responses((status = 200, description = "Server-Sent Events: `alert` (AlertEvent), `lagged` (Lagged)", content_type = "text/event-stream", body = String)))]
+#[utoipa::path(get, path = "/v1/stream/alerts", tag = "streams", params(StreamAuthParams),
+    responses((status = 200, description = "Server-Sent Events: `alert` (AlertEvent), `lagged` (Lagged)", content_type = "text/event-stream", body = String),
+              (status = 400, description = "Bad parameters", body = crate::problem::Problem)))]
 pub async fn alerts(
     State(state): State<AppState>,
     caller: Caller,
+    ApiQuery(_q): ApiQuery<StreamAuthParams>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = state.alert_sender().subscribe();
     let user = caller.user;

@@ -1,5 +1,6 @@
 //! Webhook endpoints: where the caller's alerts are POSTed, signed with a per-endpoint secret
-//! that is shown once, in the answer to the creation.
+//! that is shown once, in the answer to the creation (or to a rotation). The delivery attempts
+//! and why an endpoint was disabled are readable here; delivery itself is `tcg-webhooks`.
 
 use axum::{
     Json,
@@ -10,14 +11,15 @@ use axum::{
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use tcg_schemas::Timestamp;
-use tcg_store::{Webhook, WebhookPatch};
+use tcg_store::{DeliveryAttempt, Webhook, WebhookHealth, WebhookPatch};
+use utoipa::IntoParams;
 
 use crate::{
     auth::{Caller, random_hex},
     error::{ApiError, ApiResult},
     openapi::api_schema,
-    problem::{ApiJson, FieldError, Problem},
-    routes::{created, portfolios::double_option},
+    problem::{ApiJson, ApiQuery, FieldError, Problem},
+    routes::{Params, created, limit_param, portfolios::double_option},
     state::AppState,
 };
 
@@ -31,6 +33,62 @@ pub struct WebhookView {
     pub enabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Why delivery disabled the endpoint (a 410 answer, or failing for days); cleared when it is
+    /// enabled again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<Timestamp>,
+    /// The first failed attempt since the last success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Timestamp>,
+    /// Until when deliveries also carry a signature with the secret before the last rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_valid_until: Option<Timestamp>,
+    /// Deliveries waiting to be sent or retried.
+    #[serde(default)]
+    pub pending_deliveries: u64,
+}
+
+/// One delivery attempt of an alert to an endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryAttemptView {
+    /// Increasing; pass as `before` to page back.
+    pub attempt_id: i64,
+    /// The alert, also sent as the `webhook-id` header (the same on every retry).
+    pub alert_id: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub attempted_at: Timestamp,
+    pub latency_ms: f64,
+    /// `delivered`, `http_error`, `gone`, `timeout`, `network`, `refused` or `invalid`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The start of the response body (at most a few KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+}
+
+/// An endpoint's delivery attempts, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct DeliveryAttemptList {
+    pub items: Vec<DeliveryAttemptView>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}
+
+/// A rotated secret: shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct WebhookSecretRotated {
+    pub webhook: WebhookView,
+    /// The new signing secret (`whsec_…`); store it now.
+    pub secret: String,
+    /// Deliveries carry a second signature with the previous secret until then.
+    pub previous_secret_valid_until: Timestamp,
 }
 
 /// A webhook just created, with its signing secret: shown this once, never again.
@@ -79,7 +137,9 @@ api_schema!(
     WebhookCreated,
     WebhookInput,
     WebhookUpdate,
-    WebhookList
+    WebhookList,
+    DeliveryAttemptList,
+    WebhookSecretRotated
 );
 
 pub(crate) fn schemas(g: &mut SchemaGenerator) {
@@ -88,6 +148,8 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
     g.subschema_for::<WebhookInput>();
     g.subschema_for::<WebhookUpdate>();
     g.subschema_for::<WebhookList>();
+    g.subschema_for::<DeliveryAttemptList>();
+    g.subschema_for::<WebhookSecretRotated>();
 }
 
 fn view(w: Webhook) -> WebhookView {
@@ -98,7 +160,38 @@ fn view(w: Webhook) -> WebhookView {
         enabled: w.enabled,
         created_at: w.created_at,
         updated_at: w.updated_at,
+        disabled_reason: None,
+        disabled_at: None,
+        failing_since: None,
+        previous_secret_valid_until: None,
+        pending_deliveries: 0,
     }
+}
+
+fn with_health(mut v: WebhookView, h: Option<&WebhookHealth>) -> WebhookView {
+    if let Some(h) = h {
+        v.disabled_reason = h.disabled_reason.clone();
+        v.disabled_at = h.disabled_at;
+        v.failing_since = h.failing_since;
+        v.previous_secret_valid_until = h.previous_secret_until;
+        v.pending_deliveries = h.pending_deliveries;
+    }
+    v
+}
+
+/// One endpoint's view with its delivery health.
+async fn full_view(state: &AppState, caller: &Caller, w: Webhook) -> ApiResult<WebhookView> {
+    let health = state
+        .accounts()
+        .webhook_health(&caller.user, Some(&w.id))
+        .await?;
+    Ok(with_health(view(w), health.first()))
+}
+
+/// A new signing secret: `whsec_` and 32 random bytes in hex (hex digits are base64 characters,
+/// so Standard Webhooks libraries take the part after `whsec_` as a base64 key, as we do).
+fn new_secret() -> String {
+    format!("whsec_{}", random_hex(32))
 }
 
 /// An absolute http(s) URL with a host and without credentials.
@@ -133,8 +226,15 @@ fn check_description(errors: &mut Vec<FieldError>, d: Option<&str>) {
     responses((status = 200, description = "Endpoints", body = WebhookList)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WebhookList>> {
     let items = state.accounts().webhooks(&caller.user).await?;
+    let health = state.accounts().webhook_health(&caller.user, None).await?;
     Ok(Json(WebhookList {
-        items: items.into_iter().map(view).collect(),
+        items: items
+            .into_iter()
+            .map(|w| {
+                let h = health.iter().find(|h| h.webhook_id == w.id);
+                with_health(view(w), h)
+            })
+            .collect(),
     }))
 }
 
@@ -163,7 +263,7 @@ pub async fn create(
         )));
     }
     let now = state.now();
-    let secret = format!("whsec_{}", random_hex(32));
+    let secret = new_secret();
     let hook = Webhook {
         id: uuid::Uuid::new_v4().to_string(),
         owner: caller.user,
@@ -198,12 +298,12 @@ pub async fn get_one(
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookView>> {
     let id = parse_id(&id)?;
-    state
+    let w = state
         .accounts()
         .webhook(&caller.user, &id)
         .await?
-        .map(|w| Json(view(w)))
-        .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))
+        .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
+    Ok(Json(full_view(&state, &caller, w).await?))
 }
 
 /// Change an endpoint's URL, description or enabled flag (the secret stays).
@@ -241,12 +341,12 @@ pub async fn update(
             .map(|d| d.filter(|d| !d.trim().is_empty())),
         enabled: input.enabled,
     };
-    state
+    let w = state
         .accounts()
         .update_webhook(&caller.user, &id, &patch, state.now())
         .await?
-        .map(|w| Json(view(w)))
-        .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))
+        .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
+    Ok(Json(full_view(&state, &caller, w).await?))
 }
 
 /// Delete an endpoint.
@@ -265,4 +365,115 @@ pub async fn delete(
     } else {
         Err(ApiError::NotFound(format!("no webhook {id}")))
     }
+}
+
+/// Query of `GET /v1/webhooks/{id}/deliveries`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryParams {
+    /// 1–200 (default 50).
+    limit: Option<String>,
+    /// Only attempts older than this `attempt_id` (from `next_before`).
+    before: Option<String>,
+}
+
+fn attempt_view(a: DeliveryAttempt) -> DeliveryAttemptView {
+    DeliveryAttemptView {
+        attempt_id: a.attempt_id,
+        alert_id: a.alert_id,
+        attempt: a.attempt,
+        attempted_at: a.attempted_at,
+        latency_ms: a.latency_us as f64 / 1000.0,
+        outcome: a.outcome,
+        status_code: a.status_code,
+        error: a.error,
+        response_body: a.response_body,
+    }
+}
+
+/// An endpoint's delivery attempts (status, latency, error), newest first.
+#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
+    params(("id" = String, Path, description = "Webhook id (UUID)"), DeliveryParams),
+    responses((status = 200, description = "Attempts", body = DeliveryAttemptList),
+              (status = 400, description = "Bad parameters", body = Problem),
+              (status = 404, description = "No such endpoint of the caller", body = Problem)))]
+pub async fn deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<DeliveryParams>,
+) -> ApiResult<Json<DeliveryAttemptList>> {
+    let id = parse_id(&id)?;
+    let mut p = Params::default();
+    let limit = limit_param(&mut p, &q.limit, 50, state.config().max_page);
+    let before = p.opt("before", &q.before, "an attempt id", |s| {
+        s.parse::<i64>().ok().filter(|n| *n > 0)
+    });
+    p.finish()?;
+    let items = state
+        .accounts()
+        .webhook_attempts(&caller.user, &id, limit, before)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
+    let next_before = (items.len() == limit)
+        .then(|| items.last().map(|a| a.attempt_id))
+        .flatten();
+    Ok(Json(DeliveryAttemptList {
+        items: items.into_iter().map(attempt_view).collect(),
+        next_before,
+    }))
+}
+
+/// Query of `POST /v1/webhooks/{id}/rotate-secret`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RotateParams {
+    /// How long the previous secret keeps signing, seconds: 0 to 604800 (default 86400).
+    grace_secs: Option<String>,
+}
+
+/// Longest grace period of a rotated secret (7 days).
+const MAX_GRACE_SECS: i64 = 7 * 86_400;
+
+/// Replace the signing secret. The answer carries the new secret, shown only this once; the
+/// previous secret keeps signing deliveries (a second `v1,` signature) during the grace period.
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+    params(("id" = String, Path, description = "Webhook id (UUID)"), RotateParams),
+    responses((status = 200, description = "Rotated (with the new secret)", body = WebhookSecretRotated),
+              (status = 400, description = "Bad parameters", body = Problem),
+              (status = 404, description = "No such endpoint of the caller", body = Problem)))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RotateParams>,
+) -> ApiResult<Json<WebhookSecretRotated>> {
+    let id = parse_id(&id)?;
+    let mut p = Params::default();
+    let grace = p
+        .opt(
+            "grace_secs",
+            &q.grace_secs,
+            &format!("an integer from 0 to {MAX_GRACE_SECS}"),
+            |s| {
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|n| (0..=MAX_GRACE_SECS).contains(n))
+            },
+        )
+        .unwrap_or(86_400);
+    p.finish()?;
+    let now = state.now();
+    let until = now.plus_secs(grace);
+    let secret = new_secret();
+    let w = state
+        .accounts()
+        .rotate_webhook_secret(&caller.user, &id, &secret, until, now)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
+    Ok(Json(WebhookSecretRotated {
+        webhook: full_view(&state, &caller, w).await?,
+        secret,
+        previous_secret_valid_until: until,
+    }))
 }

@@ -35,7 +35,20 @@ pub struct GroupContext {
     assigned: Mutex<Vec<i32>>,
 }
 
-impl ClientContext for GroupContext {}
+impl ClientContext for GroupContext {
+    /// librdkafka's statistics (every `statistics.interval.ms`): consumer lag per partition,
+    /// from the client's own fetch state, without a request per batch.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for (name, topic) in &statistics.topics {
+            for (partition, p) in &topic.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    metrics::gauge!("tcg_consumer_lag", "topic" => name.clone(), "partition" => partition.to_string())
+                        .set(p.consumer_lag as f64);
+                }
+            }
+        }
+    }
+}
 
 impl ConsumerContext for GroupContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -84,6 +97,7 @@ pub struct KafkaProcessor {
     sink: Arc<dyn OutputSink>,
     core: PartitionedCore,
     report: RunReport,
+    progress: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for KafkaProcessor {
@@ -131,6 +145,7 @@ impl KafkaProcessor {
             .set("session.timeout.ms", args.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", "1000")
             .set("enable.partition.eof", "false")
+            .set("statistics.interval.ms", "5000")
             .create_with_context(GroupContext::default())?;
         consumer.subscribe(&[topics::QUOTES_RAW])?;
 
@@ -155,6 +170,7 @@ impl KafkaProcessor {
             sink,
             core,
             report: RunReport::default(),
+            progress: Arc::default(),
         };
         me.load_rules().await?;
         Ok(me)
@@ -190,6 +206,11 @@ impl KafkaProcessor {
         }
     }
 
+    /// A counter of messages handled (their output delivered), readable while `run` goes on.
+    pub fn progress(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.progress.clone()
+    }
+
     pub fn report(&self) -> RunReport {
         self.report
     }
@@ -208,7 +229,8 @@ impl KafkaProcessor {
                 }
                 msg = self.consumer.recv() => Incoming::from(&msg?),
             };
-            let mut batch = vec![first];
+            let mut batch = Vec::with_capacity(self.args.batch_max.min(10_000));
+            batch.push(first);
             let deadline = tokio::time::Instant::now() + self.args.linger();
             while batch.len() < self.args.batch_max {
                 match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
@@ -341,6 +363,8 @@ impl KafkaProcessor {
             self.consumer.store_offsets(&tpl)?;
         }
 
+        self.progress
+            .store(self.report.messages, std::sync::atomic::Ordering::Relaxed);
         self.report.batches += 1;
         self.report.dead_letters += dead.len() as u64;
         self.report.core.add(&output.stats);
@@ -350,27 +374,7 @@ impl KafkaProcessor {
         metrics::counter!("tcg_processor_alerts_total").increment(output.stats.alerts);
         metrics::counter!("tcg_processor_dlq_total").increment(dead.len() as u64);
         metrics::histogram!("tcg_processor_batch_seconds").record(started.elapsed().as_secs_f64());
-        self.record_lag();
         Ok(())
-    }
-
-    fn record_lag(&self) {
-        let Ok(position) = self.consumer.position() else {
-            return;
-        };
-        for e in position.elements() {
-            if let (Offset::Offset(pos), Ok((_, high))) = (
-                e.offset(),
-                self.consumer.client().fetch_watermarks(
-                    topics::QUOTES_RAW,
-                    e.partition(),
-                    Duration::from_millis(200),
-                ),
-            ) {
-                metrics::gauge!("tcg_consumer_lag", "partition" => e.partition().to_string())
-                    .set((high - pos).max(0) as f64);
-            }
-        }
     }
 
     async fn send_dead_letter(&self, letter: &DeadLetter) -> Result<()> {

@@ -1,0 +1,260 @@
+//! `tcgtracker bench pipeline`: quotes from a pre-filled tcg.quotes.raw.v1 through the processor
+//! into a null sink and into the SQLite store, against a bare consume of the same topic, in one
+//! run. The test broker caps absolute rates here, so the processor's CPU time per quote is given
+//! beside the rates.
+
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+use rdkafka::{
+    Message,
+    consumer::{Consumer, StreamConsumer},
+};
+use serde_json::json;
+use tcg_pipeline::{
+    ConsumeArgs, KafkaArgs, NullSink, OutputSink, PartitionedCore, StoreSink, TopicArgs,
+    kafka::{admin::ensure_topics, consumer::KafkaProcessor, producer::EnvelopeProducer},
+};
+use tcg_processor_core::CoreConfig;
+use tcg_schemas::topics;
+
+use super::synth;
+
+#[derive(Debug, clap::Args)]
+pub struct PipelineBenchArgs {
+    /// Print one JSON object instead of an indented one.
+    #[arg(long)]
+    json: bool,
+    /// Bootstrap brokers, e.g. 127.0.0.1:9092.
+    #[arg(long, env = "TCG_KAFKA_BROKERS")]
+    brokers: String,
+    /// Quotes to add to tcg.quotes.raw.v1 before measuring (0: use what is there).
+    #[arg(long, default_value_t = 200_000)]
+    quotes: usize,
+    /// Partitions, when the topics have to be created.
+    #[arg(long, default_value_t = 4)]
+    partitions: i32,
+    /// Largest processor batch.
+    #[arg(long, default_value_t = 5_000)]
+    batch_max: usize,
+    /// Directory for the SQLite store of the store run (a temporary one when absent).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+/// CPU seconds (user + system) this process has used so far.
+fn process_cpu() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Messages on the quotes topic, all partitions.
+fn topic_size(consumer: &StreamConsumer) -> Result<i64> {
+    let metadata = consumer.fetch_metadata(Some(topics::QUOTES_RAW), Duration::from_secs(10))?;
+    let mut total = 0;
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            let (low, high) =
+                consumer.fetch_watermarks(topics::QUOTES_RAW, p.id(), Duration::from_secs(10))?;
+            total += high - low;
+        }
+    }
+    Ok(total)
+}
+
+struct Measured {
+    messages: u64,
+    wall: f64,
+    cpu: f64,
+}
+
+impl Measured {
+    fn rate(&self) -> f64 {
+        self.messages as f64 / self.wall.max(1e-9)
+    }
+    fn cpu_us_per_quote(&self) -> f64 {
+        self.cpu * 1e6 / (self.messages.max(1) as f64)
+    }
+}
+
+async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
+    let consumer: StreamConsumer = tcg_pipeline::kafka::base_config(kafka)
+        .set("group.id", format!("bench-bare-{}", std::process::id()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()?;
+    consumer.subscribe(&[topics::QUOTES_RAW])?;
+    let mut seen = 0i64;
+    let mut bytes = 0usize;
+    let mut started = None;
+    let mut cpu0 = 0.0;
+    while seen < expected {
+        let m = tokio::time::timeout(Duration::from_secs(60), consumer.recv())
+            .await
+            .context("bare consume stalled")??;
+        if started.is_none() {
+            started = Some(Instant::now());
+            cpu0 = process_cpu();
+        }
+        bytes += m.payload().map_or(0, <[u8]>::len);
+        seen += 1;
+    }
+    std::hint::black_box(bytes);
+    Ok(Measured {
+        messages: seen as u64,
+        wall: started.map_or(0.0, |s| s.elapsed().as_secs_f64()),
+        cpu: process_cpu() - cpu0,
+    })
+}
+
+async fn through_processor(
+    kafka: &KafkaArgs,
+    args: &PipelineBenchArgs,
+    expected: i64,
+    sink: Arc<dyn OutputSink>,
+    label: &str,
+) -> Result<Measured> {
+    let consume = ConsumeArgs {
+        group: format!("bench-{label}-{}", std::process::id()),
+        batch_max: args.batch_max,
+        batch_linger_ms: 20,
+        ..ConsumeArgs::default()
+    };
+    let runtime = KafkaProcessor::start(
+        kafka.clone(),
+        consume,
+        sink,
+        PartitionedCore::new(CoreConfig::default()),
+    )
+    .await?;
+    let progress = runtime.progress();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(runtime.run(async {
+        let _ = stop_rx.await;
+    }));
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let (mut started, mut cpu0) = (None, 0.0);
+    loop {
+        let done = progress.load(Ordering::Relaxed) as i64;
+        if started.is_none() {
+            // Count from the first delivered batch: the group join is not throughput.
+            if done > 0 {
+                started = Some((Instant::now(), done));
+                cpu0 = process_cpu();
+            }
+        }
+        if done >= expected {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("{label}: only {done} of {expected} messages after 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let cpu = process_cpu() - cpu0;
+    let (t0, first) = started.unwrap_or((Instant::now(), 0));
+    let wall = t0.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    task.await.context("processor task")??;
+    Ok(Measured {
+        messages: (expected - first) as u64,
+        wall,
+        cpu,
+    })
+}
+
+pub async fn run(args: PipelineBenchArgs) -> Result<()> {
+    let kafka = KafkaArgs {
+        brokers: args.brokers.clone(),
+        client_id: "tcg-bench".into(),
+    };
+    ensure_topics(
+        &kafka,
+        &TopicArgs {
+            partitions: args.partitions,
+            ..TopicArgs::default()
+        },
+    )
+    .await
+    .with_context(|| format!("creating topics on {}", args.brokers))?;
+    let mut fill_rate = None;
+    if args.quotes > 0 {
+        let producer = EnvelopeProducer::new(&kafka)?;
+        let quotes = synth::market(args.seed, (args.quotes as u64 / 8).max(1), args.quotes);
+        let started = Instant::now();
+        for chunk in quotes.chunks(10_000) {
+            let items = chunk
+                .iter()
+                .map(|q| (q.subject.product_id().to_string(), q.clone()))
+                .collect();
+            producer.send_all(items).await?;
+        }
+        fill_rate = Some(args.quotes as f64 / started.elapsed().as_secs_f64());
+    }
+    let probe: StreamConsumer = tcg_pipeline::kafka::base_config(&kafka)
+        .set("group.id", "bench-probe")
+        .create()?;
+    let expected = topic_size(&probe)?;
+    if expected == 0 {
+        bail!("tcg.quotes.raw.v1 is empty: run with --quotes N");
+    }
+
+    let bare = bare_consume(&kafka, expected).await?;
+    let null_run = through_processor(&kafka, &args, expected, Arc::new(NullSink), "null").await?;
+    let dir = match &args.data_dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("tcg-bench-pipeline-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let store = tcg_store::SqliteStore::open(dir.join("bench.db"))?;
+    let sqlite = through_processor(
+        &kafka,
+        &args,
+        expected,
+        Arc::new(StoreSink(Arc::new(store))),
+        "sqlite",
+    )
+    .await?;
+    if args.data_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    let report = json!({
+        "bench": "pipeline",
+        "brokers": args.brokers,
+        "messages": expected,
+        "fill_quotes_per_s": fill_rate,
+        "bare_consume": { "quotes_per_s": bare.rate(), "cpu_us_per_quote": bare.cpu_us_per_quote(), "messages": bare.messages },
+        "null_sink": { "quotes_per_s": null_run.rate(), "cpu_us_per_quote": null_run.cpu_us_per_quote(), "messages": null_run.messages },
+        "sqlite_store": { "quotes_per_s": sqlite.rate(), "cpu_us_per_quote": sqlite.cpu_us_per_quote(), "messages": sqlite.messages },
+        "ratio_null_sink_to_bare_consume": null_run.rate() / bare.rate().max(1e-9),
+        "ratio_sqlite_to_bare_consume": sqlite.rate() / bare.rate().max(1e-9),
+        "processor_cpu_us_per_quote_null_sink": null_run.cpu_us_per_quote(),
+        "note": "cpu_us_per_quote is this process's user+system time (processor, librdkafka threads, sinks) per quote; the broker runs in its own process",
+        "targets": { "ratio_null_sink_to_bare_consume": 0.5, "processor_cpu_us_per_quote_null_sink": 2.0 }
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(())
+}
