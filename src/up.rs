@@ -547,9 +547,16 @@ async fn create_demo(
                 "Demo: first card moves 1% in an hour".into()
             },
             product_id: first.product_id(),
-            filter: SeriesFilter::default(),
+            // TCGCSV market prices of the raw card only: one alert per real move, not one per
+            // eBay listing.
+            filter: SeriesFilter {
+                graded: Some(false),
+                source: Some(Source::Tcgcsv),
+                kind: Some(PriceKind::Market),
+                ..SeriesFilter::default()
+            },
             condition,
-            cooldown_secs: 600,
+            cooldown_secs: 3600,
             paused: false,
             created_at: at,
             updated_at: at,
