@@ -118,6 +118,10 @@ pub struct ConsumeArgs {
     /// Consumer group session timeout: how soon a dead processor's partitions move (ms).
     #[arg(long, env = "TCG_SESSION_TIMEOUT_MS", default_value_t = 10_000)]
     pub session_timeout_ms: u64,
+    /// Static group membership (`group.instance.id`, e.g. a StatefulSet pod name): a restarted
+    /// processor takes its old place at once instead of waiting for the group to notice.
+    #[arg(long, env = "TCG_PROCESSOR_INSTANCE_ID")]
+    pub instance_id: Option<String>,
 }
 
 impl ConsumeArgs {
@@ -134,6 +138,7 @@ impl Default for ConsumeArgs {
             batch_linger_ms: 200,
             state_lookback_hours: 24 * 7,
             session_timeout_ms: 10_000,
+            instance_id: None,
         }
     }
 }

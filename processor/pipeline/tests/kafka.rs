@@ -102,6 +102,7 @@ fn consume(group: &str) -> ConsumeArgs {
         batch_linger_ms: 50,
         state_lookback_hours: 24,
         session_timeout_ms: 6_000,
+        instance_id: None,
     }
 }
 

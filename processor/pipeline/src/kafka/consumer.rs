@@ -136,7 +136,11 @@ impl KafkaProcessor {
         sink: Arc<dyn OutputSink>,
         core: PartitionedCore,
     ) -> Result<Self> {
-        let consumer: StreamConsumer<GroupContext> = super::base_config(&kafka)
+        let mut config = super::base_config(&kafka);
+        if let Some(id) = &args.instance_id {
+            config.set("group.instance.id", id);
+        }
+        let consumer: StreamConsumer<GroupContext> = config
             .set("group.id", &args.group)
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", "1000")
