@@ -1,6 +1,7 @@
 //! `tcgtracker`: one binary, one subcommand per job.
 
 mod bench;
+mod config;
 mod pipeline_cmd;
 mod serve_cmd;
 mod up;

@@ -80,13 +80,27 @@ pub struct ServeArgs {
     kafka: bool,
     #[command(flatten)]
     brokers: KafkaArgs,
+    /// Accept webhook endpoints on loopback and private addresses (as the dispatcher's flag of
+    /// the same name; never in production).
+    #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
+    allow_private_webhooks: bool,
+    /// Internal networks accepted anyway, comma-separated CIDRs (e.g. 10.1.2.0/24).
+    #[arg(long, env = "TCG_WEBHOOKS_ALLOW_CIDRS", value_delimiter = ',')]
+    allow_webhook_cidrs: Vec<String>,
 }
 
 /// Runs the query API until SIGTERM or Ctrl-C.
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let sqlite = args.store.sqlite()?;
     let ticks = args.store.ticks(&sqlite).await?;
-    let mut state = AppState::new(ticks, Arc::new(sqlite), ApiConfig::default());
+    let config = ApiConfig {
+        webhook_guard: tcg_webhooks::AddressGuard::new(
+            args.allow_private_webhooks,
+            &args.allow_webhook_cidrs,
+        )?,
+        ..ApiConfig::default()
+    };
+    let mut state = AppState::new(ticks, Arc::new(sqlite), config);
     if args.kafka {
         state = state.with_rule_publisher(Arc::new(KafkaRulePublisher(EnvelopeProducer::new(
             &args.brokers,

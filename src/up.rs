@@ -14,7 +14,7 @@ use std::{
 
 use anyhow::{Context, Result};
 use async_trait::async_trait;
-use tcg_collectors::{CollectConfig, QuoteSink, sim::SimConfig};
+use tcg_collectors::QuoteSink;
 use tcg_pipeline::{FanOut, OutputSink, StoreSink};
 use tcg_processor_core::{CoreConfig, Processor, Snapshot};
 use tcg_query_api::{ApiConfig, AppState, ChannelRulePublisher};
@@ -26,29 +26,75 @@ use tcg_schemas::{
 use tcg_store::{AccountStore, PriceFilter, SqliteStore, Store};
 use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::config::{self, Config, Credentials, Upstream};
+
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
-    /// Where the SQLite store, the core's state and the demo key live.
-    #[arg(long, env = "TCG_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
-    /// Address of the query API and the web page.
-    #[arg(long, env = "TCG_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
-    /// Seed of the built-in market simulator.
-    #[arg(long, env = "TCG_SIM_SEED", default_value_t = 7)]
-    seed: u64,
-    /// Seconds between collector passes against the simulator.
-    #[arg(long, env = "TCG_POLL_SECS", default_value_t = 5)]
-    poll_secs: u64,
-    /// Days of price history to load from the simulator's archives on first start.
-    #[arg(long, env = "TCG_HISTORY_DAYS", default_value_t = 30)]
-    history_days: u64,
+    /// The configuration file (default: ./tcgtracker.toml when it exists; every key is documented
+    /// in tcgtracker.example.toml). Flags and their variables override it.
+    #[arg(long, env = "TCG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Where the SQLite store, the core's state and the demo key live [default: data].
+    #[arg(long, env = "TCG_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address of the query API and the web page [default: 127.0.0.1:8080].
+    #[arg(long, env = "TCG_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Where prices come from: the live services when credentials are set (auto), the built-in
+    /// simulator, or live [default: auto].
+    #[arg(long, env = "TCG_UPSTREAM", value_enum)]
+    upstream: Option<Upstream>,
+    /// Seed of the built-in market simulator [default: 7].
+    #[arg(long, env = "TCG_SIM_SEED")]
+    seed: Option<u64>,
+    /// Seconds between collector passes [default: 5 on the simulator, each source's own live].
+    #[arg(long, env = "TCG_POLL_SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    poll_secs: Option<u64>,
+    /// Days of price history loaded from the daily archives on first start [default: 30 on the
+    /// simulator, 0 live].
+    #[arg(long, env = "TCG_HISTORY_DAYS")]
+    history_days: Option<u64>,
     /// Deliver webhooks to loopback and private addresses too (local receivers, tests).
     #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
     allow_private_webhooks: bool,
     /// Print a log line every few seconds instead of one updating progress line.
     #[arg(long)]
     plain: bool,
+}
+
+impl UpArgs {
+    /// The file, then `TCG__…` overrides, then these flags and their variables.
+    fn resolve(&self, env: &[(String, String)]) -> Result<(Config, Option<PathBuf>)> {
+        let found = config::locate(self.config.as_deref())?;
+        let mut cfg = config::load(
+            found
+                .as_ref()
+                .map(|(path, text)| (path.as_path(), text.as_str())),
+            env,
+        )?;
+        if let Some(v) = &self.data_dir {
+            cfg.data_dir = v.clone();
+        }
+        if let Some(v) = self.listen {
+            cfg.listen = v;
+        }
+        if let Some(v) = self.upstream {
+            cfg.upstream = v;
+        }
+        if let Some(v) = self.seed {
+            cfg.simulator.seed = v;
+        }
+        if self.poll_secs.is_some() {
+            cfg.poll_secs = self.poll_secs;
+        }
+        if self.history_days.is_some() {
+            cfg.history_days = self.history_days;
+        }
+        if self.allow_private_webhooks {
+            cfg.webhooks.allow_private = true;
+        }
+        Ok((cfg, found.map(|(path, _)| path)))
+    }
 }
 
 /// Counters for the progress line.
@@ -91,10 +137,24 @@ fn now() -> Timestamp {
 }
 
 pub async fn up(args: UpArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let store = SqliteStore::open(args.data_dir.join("tcgtracker.db"))
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let (cfg, config_file) = match args.resolve(&env) {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            // A configuration mistake is the user's to fix: say what, exit 2, start nothing.
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    };
+    let creds = Credentials::from_env(&env);
+    let live = cfg.is_live(&creds);
+    let data_dir = cfg.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let store = SqliteStore::open(data_dir.join("tcgtracker.db"))
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = move || {
         let mut rx = stop_rx.clone();
@@ -103,23 +163,35 @@ pub async fn up(args: UpArgs) -> Result<()> {
         }
     };
 
-    // 1. The market simulator (no credentials are configured in the embedded default).
-    let sim = tcg_collectors::sim::spawn(
-        "127.0.0.1:0".parse()?,
-        SimConfig {
-            seed: args.seed,
-            ..SimConfig::default()
-        },
-        stopped(),
-    )
-    .await?;
-    let categories = SimConfig::default().categories;
+    // 1. The market simulator, unless the collectors read the live services.
+    let sim = if live {
+        None
+    } else {
+        Some(
+            tcg_collectors::sim::spawn("127.0.0.1:0".parse()?, cfg.simulator.clone(), stopped())
+                .await?,
+        )
+    };
+    let sim_url = sim.as_ref().map(|s| s.base_url.clone());
+    let tcgcsv_url = sim_url
+        .clone()
+        .unwrap_or_else(|| cfg.tcgcsv.base_url.clone());
+    let categories = cfg.categories(live);
 
     // 2. The catalog, so that cards can be searched and tracked.
-    let catalog = load_catalog(&sim.base_url, &categories, &store).await?;
+    let catalog = load_catalog(
+        tcg_collectors::tcgcsv::TcgcsvConfig {
+            base_url: tcgcsv_url.clone(),
+            ..cfg.tcgcsv.clone()
+        },
+        &categories,
+        &store,
+        live,
+    )
+    .await?;
 
     // 3. The API key, portfolio and rule of the demo user, on first start.
-    let key_file = args.data_dir.join("demo-key.txt");
+    let key_file = data_dir.join("demo-key.txt");
     let first_start = !key_file.exists();
     let demo_key = if first_start {
         let created = tcg_query_api::create_key(&store, "demo", true).await?;
@@ -130,8 +202,8 @@ pub async fn up(args: UpArgs) -> Result<()> {
     };
 
     // 4. The processor core, its rules and its state from the last run.
-    let state_file = args.data_dir.join("core-state.json");
-    let mut core = restore_core(&state_file)?;
+    let state_file = data_dir.join("core-state.json");
+    let mut core = restore_core(cfg.core.clone(), &state_file)?;
     for rule in store.rules(None).await? {
         if let Err(e) = core.upsert_rule(rule) {
             tracing::warn!(error = %e, "stored rule refused by the core");
@@ -140,20 +212,24 @@ pub async fn up(args: UpArgs) -> Result<()> {
 
     // 5. The query API and the web page.
     let (rule_tx, mut rule_rx) = mpsc::channel::<RuleChange>(1024);
-    let state = AppState::new(
-        Arc::new(store.clone()),
-        Arc::new(store.clone()),
-        ApiConfig::default(),
-    )
-    .with_rule_publisher(Arc::new(ChannelRulePublisher(rule_tx.clone())));
+    let api_config = ApiConfig {
+        core: cfg.core.clone(),
+        webhook_guard: tcg_webhooks::AddressGuard::new(
+            cfg.webhooks.allow_private,
+            &cfg.webhooks.allow_cidrs,
+        )?,
+        ..ApiConfig::default()
+    };
+    let state = AppState::new(Arc::new(store.clone()), Arc::new(store.clone()), api_config)
+        .with_rule_publisher(Arc::new(ChannelRulePublisher(rule_tx.clone())));
     let ticks_tx = state.tick_sender();
     let alerts_tx = state.alert_sender();
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| {
             format!(
                 "binding {} (is tcgtracker already running? try --listen)",
-                args.listen
+                cfg.listen
             )
         })?;
     let api_addr = listener.local_addr()?;
@@ -167,13 +243,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
     });
 
     // 6. The webhook dispatcher.
-    let dispatcher = tcg_webhooks::Dispatcher::new(
-        store.clone(),
-        tcg_webhooks::DispatcherConfig {
-            allow_private: args.allow_private_webhooks,
-            ..tcg_webhooks::DispatcherConfig::default()
-        },
-    )?;
+    let dispatcher = tcg_webhooks::Dispatcher::new(store.clone(), cfg.webhooks.clone())?;
     let notifier = dispatcher.notifier();
     let webhooks = tokio::spawn(dispatcher.run(stopped()));
 
@@ -181,19 +251,14 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let (quote_sink, quote_rx) = tcg_collectors::channel(20_000);
     let (tracked_tx, tracked_rx) = watch::channel(Vec::<TrackedCard>::new());
     let (fx_tx, mut fx_rx) = watch::channel(FxRates::default());
-    let mut collect = CollectConfig::for_simulator(&sim.base_url);
-    if let Some(c) = collect.tcgplayer.as_mut() {
-        c.categories = categories.clone();
-        c.poll_interval_secs = args.poll_secs;
-    }
-    if let Some(c) = collect.tcgcsv.as_mut() {
-        c.categories = categories.clone();
-        c.poll_interval_secs = args.poll_secs;
-    }
+    let collect = cfg.collect_config(&creds, sim_url.as_deref());
+    let collect_live_tcgplayer = live && collect.tcgplayer.is_some();
+    let collect_live_ebay = live && collect.ebay.is_some();
     let progress = Arc::new(Progress::default());
-    let history_days = args.history_days;
-    let backfill_state = args.data_dir.join("backfill.json");
-    let sim_url = sim.base_url.clone();
+    let history_days = cfg.history_days(live);
+    let backfill_state = data_dir.join("backfill.json");
+    let backfill_url = tcgcsv_url.clone();
+    let backfill_categories = if live { categories.clone() } else { Vec::new() };
     let collectors = tokio::spawn({
         let sink: Arc<dyn QuoteSink> = Arc::new(quote_sink);
         let stop = stopped();
@@ -205,8 +270,8 @@ pub async fn up(args: UpArgs) -> Result<()> {
                 let backfill = tcg_collectors::BackfillArgs {
                     from: today - chrono::Days::new(history_days),
                     to: today - chrono::Days::new(1),
-                    base_url: sim_url,
-                    categories: Vec::new(),
+                    base_url: backfill_url,
+                    categories: backfill_categories,
                     state: backfill_state,
                     quiet: true,
                 };
@@ -232,13 +297,42 @@ pub async fn up(args: UpArgs) -> Result<()> {
     eprintln!("  web page   {link}");
     eprintln!("  API        http://{api_addr}/v1  (Authorization: Bearer <key>; docs at /docs)");
     eprintln!("  demo key   {} (also in {})", demo_key, key_file.display());
-    eprintln!("  data       {}", args.data_dir.display());
+    eprintln!("  data       {}", data_dir.display());
     eprintln!(
-        "  simulator  {} (seed {}); {} products in the catalog",
-        sim.base_url,
-        args.seed,
-        catalog.len()
+        "  config     {}",
+        config_file.map_or_else(
+            || "defaults (see tcgtracker.example.toml)".to_owned(),
+            |p| p.display().to_string()
+        )
     );
+    match &sim {
+        Some(sim) => eprintln!(
+            "  upstream   built-in simulator at {} (seed {}); {} products in the catalog",
+            sim.base_url,
+            cfg.simulator.seed,
+            catalog.len()
+        ),
+        None => {
+            eprintln!(
+                "  upstream   live: TCGCSV {} and ECB {}; {} products in the catalog",
+                cfg.tcgcsv.base_url,
+                cfg.ecb.base_url,
+                catalog.len()
+            );
+            let state = |on: bool, url: &str| {
+                if on {
+                    format!("live at {url}")
+                } else {
+                    "off (no credentials)".to_owned()
+                }
+            };
+            eprintln!(
+                "             TCGplayer API {}; eBay {}",
+                state(collect_live_tcgplayer, &cfg.tcgplayer.base_url),
+                state(collect_live_ebay, &cfg.ebay.base_url)
+            );
+        }
+    }
     eprintln!("  Ctrl-C stops (and keeps everything for the next start)");
 
     // 8. The processor loop, the demo set-up once prices are there, and the progress line.
@@ -309,7 +403,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(2), webhooks).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), api).await;
     report(&progress, started, true);
-    eprintln!("stopped; state saved in {}", args.data_dir.display());
+    eprintln!("stopped; state saved in {}", data_dir.display());
     Ok(())
 }
 
@@ -358,8 +452,7 @@ fn report(p: &Progress, started: Instant, plain: bool) {
     }
 }
 
-fn restore_core(path: &Path) -> Result<Processor> {
-    let config = CoreConfig::default();
+fn restore_core(config: CoreConfig, path: &Path) -> Result<Processor> {
     match std::fs::read(path) {
         Ok(bytes) => match serde_json::from_slice::<Snapshot>(&bytes) {
             Ok(s) if s.version == Snapshot::VERSION => Processor::restore(config, s)
@@ -384,28 +477,46 @@ fn save_core(core: &Processor, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Reads the simulator's TCGCSV catalog into the store.
+/// Reads TCGCSV's catalog (the simulator's or the live one) into the store; `progress` prints
+/// a line per set, since the live catalog takes a while.
 async fn load_catalog(
-    base_url: &str,
+    tcgcsv: tcg_collectors::tcgcsv::TcgcsvConfig,
     categories: &[u32],
     store: &SqliteStore,
+    progress: bool,
 ) -> Result<Vec<tcg_schemas::Product>> {
-    let client =
-        tcg_collectors::tcgcsv::TcgcsvClient::new(&tcg_collectors::tcgcsv::TcgcsvConfig {
-            base_url: base_url.to_owned(),
-            ..Default::default()
-        })?;
+    let base_url = tcgcsv.base_url.clone();
+    let client = tcg_collectors::tcgcsv::TcgcsvClient::new(&tcgcsv)?;
     let mut products = Vec::new();
     for &category in categories {
-        let groups = client.groups(category).await?;
+        let groups = client
+            .groups(category)
+            .await
+            .with_context(|| format!("reading the sets of category {category} from {base_url}"))?;
         let sets: Vec<_> = groups.iter().map(|g| g.to_card_set()).collect();
         store.upsert_sets(&sets).await?;
-        for g in &groups {
-            let rows = client.products(category, g.group_id).await?;
+        for (i, g) in groups.iter().enumerate() {
+            if progress {
+                eprint!(
+                    "\rcatalog: category {category}, set {}/{} ({} products)   ",
+                    i + 1,
+                    groups.len(),
+                    products.len()
+                );
+            }
+            let rows = client
+                .products(category, g.group_id)
+                .await
+                .with_context(|| {
+                    format!("reading the products of set {} from {base_url}", g.group_id)
+                })?;
             let batch: Vec<_> = rows.iter().map(|r| r.to_product()).collect();
             store.upsert_products(&batch).await?;
             products.extend(batch);
         }
+    }
+    if progress {
+        eprintln!();
     }
     Ok(products)
 }

@@ -71,6 +71,10 @@ pub struct ApiConfig {
     pub max_holdings: usize,
     pub max_rules: usize,
     pub max_webhooks: usize,
+    /// Which webhook targets are accepted: loopback, private, link-local, unique-local and
+    /// cloud-metadata addresses are refused unless allowed (the dispatcher checks again at
+    /// delivery time, against DNS rebinding).
+    pub webhook_guard: tcg_webhooks::AddressGuard,
 }
 
 impl Default for ApiConfig {
@@ -92,6 +96,7 @@ impl Default for ApiConfig {
             max_holdings: 50_000,
             max_rules: 1_000,
             max_webhooks: 20,
+            webhook_guard: tcg_webhooks::AddressGuard::default(),
         }
     }
 }

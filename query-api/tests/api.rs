@@ -1079,6 +1079,48 @@ async fn fired_alerts_are_the_callers_own() {
 }
 
 #[tokio::test]
+async fn internal_webhook_targets_are_accepted_when_allowed() {
+    let allowed = ApiConfig {
+        webhook_guard: tcg_webhooks::AddressGuard::new(false, &["127.0.0.0/8".into()]).unwrap(),
+        ..test_config()
+    };
+    let c = Ctx::with(allowed, |s| s).await;
+    let k = Some(c.alice.as_str());
+    let r = c
+        .call(
+            POST,
+            "/v1/webhooks",
+            k,
+            Some(json!({"url": "http://127.0.0.1:9/x"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = c
+        .call(
+            POST,
+            "/v1/webhooks",
+            k,
+            Some(json!({"url": "http://10.0.0.1/x"})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "only the allowed network: {}", r.text());
+    let all = ApiConfig {
+        webhook_guard: tcg_webhooks::AddressGuard::new(true, &[]).unwrap(),
+        ..test_config()
+    };
+    let c = Ctx::with(all, |s| s).await;
+    let r = c
+        .call(
+            POST,
+            "/v1/webhooks",
+            Some(c.alice.as_str()),
+            Some(json!({"url": "http://10.0.0.1/x"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+}
+
+#[tokio::test]
 async fn webhooks_crud_and_secret_shown_once() {
     let c = Ctx::new().await;
     let k = Some(c.alice.as_str());
@@ -1117,15 +1159,35 @@ async fn webhooks_crud_and_secret_shown_once() {
             "{url}"
         );
     }
+    // Internal targets are refused at creation and on change, literal or by name.
+    for url in [
+        "http://127.0.0.1:9/x",
+        "http://localhost:9/x",
+        "http://10.1.2.3/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://2130706433/x",
+    ] {
+        let r = c
+            .call(POST, "/v1/webhooks", k, Some(json!({ "url": url })))
+            .await;
+        assert_eq!(
+            (r.status.as_u16(), r.problem_field()),
+            (422, "url".into()),
+            "{url}: {}",
+            r.text()
+        );
+        assert!(r.text().contains("allow_private"), "{}", r.text());
+    }
     let r = c
         .call(
-            POST,
-            "/v1/webhooks",
+            Method::PATCH,
+            &path,
             k,
             Some(json!({"url": "http://127.0.0.1:9/x"})),
         )
         .await;
-    assert_eq!(r.status, 201);
+    assert_eq!((r.status.as_u16(), r.problem_field()), (422, "url".into()));
     let r = c
         .call(
             Method::PATCH,

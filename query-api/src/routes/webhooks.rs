@@ -215,6 +215,50 @@ pub fn check_url(url: &str) -> Result<String, String> {
     Ok(url.to_owned())
 }
 
+/// Refuses a target that resolves only to internal addresses (loopback, private, link-local,
+/// unique-local, cloud metadata) unless the guard allows them. A name that does not resolve now
+/// is accepted: the dispatcher resolves and checks it again before every delivery.
+pub async fn check_target(guard: &tcg_webhooks::AddressGuard, url: &str) -> Result<(), String> {
+    let Ok(uri) = url.parse::<Uri>() else {
+        return Ok(());
+    };
+    let Some(authority) = uri.authority() else {
+        return Ok(());
+    };
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    let addrs: Vec<std::net::SocketAddr> = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+        Err(_) => match tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            tokio::net::lookup_host((host, port)),
+        )
+        .await
+        {
+            Ok(Ok(found)) => found.collect(),
+            _ => return Ok(()),
+        },
+    };
+    if addrs.is_empty() {
+        return Ok(());
+    }
+    guard.filter(host, addrs).map(|_| ()).map_err(|refused| {
+        format!(
+            "{}: internal addresses are refused unless allowed in the configuration ([webhooks] allow_private or allow_cidrs)",
+            refused.detail
+        )
+    })
+}
+
 fn check_description(errors: &mut Vec<FieldError>, d: Option<&str>) {
     if d.is_some_and(|d| d.chars().count() > 200) {
         errors.push(FieldError::new("description", "at most 200 characters"));
@@ -252,6 +296,11 @@ pub async fn create(
         errors.push(FieldError::new("url", m));
         String::new()
     });
+    if !url.is_empty()
+        && let Err(m) = check_target(&state.config().webhook_guard, &url).await
+    {
+        errors.push(FieldError::new("url", m));
+    }
     check_description(&mut errors, input.description.as_deref());
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -321,7 +370,13 @@ pub async fn update(
     let id = parse_id(&id)?;
     let mut errors = Vec::new();
     let url = match input.url.as_deref().map(check_url) {
-        Some(Ok(u)) => Some(u),
+        Some(Ok(u)) => match check_target(&state.config().webhook_guard, &u).await {
+            Ok(()) => Some(u),
+            Err(m) => {
+                errors.push(FieldError::new("url", m));
+                None
+            }
+        },
         Some(Err(m)) => {
             errors.push(FieldError::new("url", m));
             None
