@@ -2,7 +2,9 @@
 
 mod bench;
 mod config;
+mod ops_server;
 mod pipeline_cmd;
+mod questdb_init;
 mod serve_cmd;
 mod up;
 
@@ -37,6 +39,11 @@ enum Command {
     Topics {
         #[command(subcommand)]
         which: TopicsCommand,
+    },
+    /// QuestDB tables of the distributed pipeline.
+    Questdb {
+        #[command(subcommand)]
+        which: questdb_init::QuestdbCommand,
     },
     /// The processor of the distributed pipeline: tcg.quotes.raw.v1 → core → store (and topics).
     Process(pipeline_cmd::ProcessArgs),
@@ -115,6 +122,7 @@ fn main() -> Result<()> {
         Command::Topics { which } => match which {
             TopicsCommand::Create(args) => runtime()?.block_on(pipeline_cmd::topics_create(args)),
         },
+        Command::Questdb { which } => runtime()?.block_on(questdb_init::run(which)),
         Command::Process(args) => runtime()?.block_on(pipeline_cmd::process(args)),
         Command::Collect(args) => runtime()?.block_on(pipeline_cmd::collect(args)),
         Command::Backfill(args) => runtime()?.block_on(pipeline_cmd::backfill(args)),

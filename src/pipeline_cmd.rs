@@ -43,10 +43,13 @@ pub struct ProcessArgs {
     /// Also publish ticks to tcg.ticks.v1 and alerts to tcg.alerts.v1.
     #[arg(long, env = "TCG_PUBLISH_OUTPUTS", default_value_t = true, action = clap::ArgAction::Set)]
     publish: bool,
+    #[command(flatten)]
+    ops: crate::ops_server::OpsArgs,
 }
 
 /// Runs the processor until SIGTERM or Ctrl-C.
 pub async fn process(args: ProcessArgs) -> Result<()> {
+    let ready = crate::ops_server::start(&args.ops, "processor").await?;
     let sqlite = args.store.sqlite()?;
     let store = args.store.ticks(&sqlite).await?;
     let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(StoreSink(store.clone()))];
@@ -71,7 +74,15 @@ pub async fn process(args: ProcessArgs) -> Result<()> {
         args.consume.group,
         args.kafka.brokers
     );
-    let report = runtime.run(crate::shutdown_signal()).await?;
+    // Ready once the store answered and the consumer is subscribed; not ready while draining.
+    ready.set(true);
+    let draining = ready.clone();
+    let report = runtime
+        .run(async move {
+            crate::shutdown_signal().await;
+            draining.set(false);
+        })
+        .await?;
     eprintln!(
         "stopped: {} messages in {} batches, {} ticks, {} alerts, {} dead letters, {} replayed",
         report.messages,
@@ -93,10 +104,13 @@ pub struct CollectCmdArgs {
     /// Print the quotes as JSON lines instead of producing them to Kafka.
     #[arg(long)]
     stdout: bool,
+    #[command(flatten)]
+    ops: crate::ops_server::OpsArgs,
 }
 
 /// Runs the collectors, publishing to tcg.quotes.raw.v1 (or standard output).
 pub async fn collect(args: CollectCmdArgs) -> Result<()> {
+    let ready = crate::ops_server::start(&args.ops, "collector").await?;
     let sink: Arc<dyn tcg_collectors::QuoteSink> = if args.stdout {
         Arc::new(tcg_collectors::JsonLinesSink)
     } else {
@@ -104,6 +118,7 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
             &args.kafka,
         )?))
     };
+    ready.set(true);
     tcg_collectors::run_collect_cli(args.collect, sink).await?;
     Ok(())
 }
@@ -159,10 +174,13 @@ pub struct DispatchArgs {
     /// Most deliveries in flight.
     #[arg(long, env = "TCG_WEBHOOKS_CONCURRENCY", default_value_t = 16)]
     concurrency: usize,
+    #[command(flatten)]
+    ops: crate::ops_server::OpsArgs,
 }
 
 /// Runs the webhook dispatcher on its own (distributed mode) until SIGTERM or Ctrl-C.
 pub async fn dispatch(args: DispatchArgs) -> Result<()> {
+    let ready = crate::ops_server::start(&args.ops, "webhook-dispatcher").await?;
     let store = tcg_store::SqliteStore::open(&args.sqlite)
         .with_context(|| format!("opening {}", args.sqlite.display()))?;
     let dispatcher = tcg_webhooks::Dispatcher::new(
@@ -174,7 +192,13 @@ pub async fn dispatch(args: DispatchArgs) -> Result<()> {
         },
     )?;
     eprintln!("delivering webhooks from {}", args.sqlite.display());
-    let report = dispatcher.run(crate::shutdown_signal()).await?;
+    ready.set(true);
+    let report = dispatcher
+        .run(async move {
+            crate::shutdown_signal().await;
+            ready.set(false);
+        })
+        .await?;
     eprintln!("stopped: {report:?}");
     Ok(())
 }

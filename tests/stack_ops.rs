@@ -1,0 +1,96 @@
+//! The ops listener of `tcgtracker collect` (the same one `process` and `webhook dispatch` use):
+//! a real simulator and collector process, `/healthz`, `/readyz`, and `/metrics` carrying the
+//! collector's counters, gauges and histograms (with `_bucket` series) that Prometheus scrapes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn get(url: &str) -> Option<(u16, String)> {
+    let r = reqwest::get(url).await.ok()?;
+    let status = r.status().as_u16();
+    Some((status, r.text().await.ok()?))
+}
+
+#[tokio::test]
+async fn collect_serves_metrics_health_and_readiness() {
+    let bin = env!("CARGO_BIN_EXE_tcgtracker");
+    let sim_port = free_port();
+    let _sim = Kill(
+        Command::new(bin)
+            .args(["sim", "--listen", &format!("127.0.0.1:{sim_port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let ops_port = free_port();
+    let _collect = Kill(
+        Command::new(bin)
+            .args([
+                "collect",
+                "--base-url",
+                &format!("http://127.0.0.1:{sim_port}"),
+                "--sources",
+                "tcgcsv,ecb",
+                "--stdout",
+                "--poll-secs",
+                "2",
+                "--metrics-listen",
+                &format!("127.0.0.1:{ops_port}"),
+            ])
+            .env_remove("TCG_METRICS_LISTEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{ops_port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        if let Some((200, body)) = get(&format!("{base}/metrics")).await
+            && body.contains("tcg_collector_quotes_total{source=\"tcgcsv\"}")
+        {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no tcg_collector_quotes_total on {base}/metrics within 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert!(
+        metrics.contains("tcg_collector_request_duration_seconds_bucket{"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tcg_collector_breaker_state{"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tcg_build_info{component=\"collector\""),
+        "{metrics}"
+    );
+    assert_eq!(get(&format!("{base}/healthz")).await.unwrap().0, 200);
+    assert_eq!(get(&format!("{base}/readyz")).await.unwrap().0, 200);
+}
