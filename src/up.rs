@@ -636,6 +636,15 @@ async fn create_demo(
     }
     store.append_portfolio_events(&events).await?;
     let (first, cents) = &picks[0];
+    let SeriesKey::Sku {
+        printing,
+        condition: first_condition,
+        language,
+        ..
+    } = first
+    else {
+        return Ok(false);
+    };
     for (n, condition) in [
         RuleCondition::PriceAbove {
             threshold_usd: Money::usd_cents(cents + cents / 100 + 1),
@@ -658,9 +667,12 @@ async fn create_demo(
                 "Demo: first card moves 1% in an hour".into()
             },
             product_id: first.product_id(),
-            // TCGCSV market prices of the raw card only: one alert per real move, not one per
-            // eBay listing.
+            // The very series whose price set the threshold (not the card's other printings),
+            // as TCGCSV market prices: one alert per real move, not one per eBay listing.
             filter: SeriesFilter {
+                printing: Some(printing.clone()),
+                condition: Some(first_condition.clone()),
+                language: Some(language.clone()),
                 graded: Some(false),
                 source: Some(Source::Tcgcsv),
                 kind: Some(PriceKind::Market),

@@ -401,7 +401,8 @@ async function loadChart() {
     .map((x) => ({
       label: `${sourceLabel(x.source)} ${KINDS[x.kind] || x.kind}`,
       note: multiSeries ? seriesLabel(bySeries.get(x.series_id)) || x.series_id : "",
-      points: x.candles.map((c) => ({
+      // Buckets before a series' first price are empty: start the chart where the data starts.
+      points: x.candles.slice(Math.max(0, x.candles.findIndex((c) => c.close))).map((c) => ({
         t: new Date(c.start).getTime(),
         o: amount(c.open), h: amount(c.high), l: amount(c.low), c: amount(c.close),
         filled: c.filled,
