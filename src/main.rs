@@ -1,11 +1,13 @@
 //! `tcgtracker`: one binary, one subcommand per job.
 
 mod bench;
+mod catalog;
 mod config;
 mod ops_server;
 mod pipeline_cmd;
 mod questdb_init;
 mod serve_cmd;
+mod tracked;
 mod up;
 
 use anyhow::Result;

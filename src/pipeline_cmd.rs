@@ -104,11 +104,27 @@ pub struct CollectCmdArgs {
     /// Print the quotes as JSON lines instead of producing them to Kafka.
     #[arg(long)]
     stdout: bool,
+    /// Search eBay for every card users hold in portfolios or watch with active alert rules,
+    /// read from the store (--sqlite, or QuestDB) and refreshed every `--track-refresh-secs`;
+    /// merged with the `--tracked` watch list.
+    #[arg(long, env = "TCG_TRACK_FROM_STORE")]
+    track_from_store: bool,
+    #[arg(long, env = "TCG_TRACK_REFRESH_SECS", default_value_t = 60)]
+    track_refresh_secs: u64,
+    /// Write TCGCSV's catalog (sets and products of `--categories`) to the store at start and
+    /// every `--catalog-refresh-secs`, so that the API, the tracked cards and Grafana have names.
+    #[arg(long, env = "TCG_SYNC_CATALOG")]
+    sync_catalog: bool,
+    #[arg(long, env = "TCG_CATALOG_REFRESH_SECS", default_value_t = 86_400)]
+    catalog_refresh_secs: u64,
+    #[command(flatten)]
+    store: crate::serve_cmd::StoreArgs,
     #[command(flatten)]
     ops: crate::ops_server::OpsArgs,
 }
 
-/// Runs the collectors, publishing to tcg.quotes.raw.v1 (or standard output).
+/// Runs the collectors, publishing to tcg.quotes.raw.v1 (or standard output), until SIGTERM or
+/// Ctrl-C (or `--duration-secs`, or `--passes`).
 pub async fn collect(args: CollectCmdArgs) -> Result<()> {
     let ready = crate::ops_server::start(&args.ops, "collector").await?;
     let sink: Arc<dyn tcg_collectors::QuoteSink> = if args.stdout {
@@ -118,8 +134,126 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
             &args.kafka,
         )?))
     };
+    let watch_list = match &args.collect.tracked {
+        Some(path) => tcg_collectors::cli::load_tracked(path)
+            .with_context(|| format!("reading the watch list {}", path.display()))?,
+        None => Vec::new(),
+    };
+    let (tracked_tx, tracked_rx) = tokio::sync::watch::channel(watch_list.clone());
+    let stores = if args.track_from_store || args.sync_catalog {
+        let sqlite = args.store.sqlite()?;
+        let store = args.store.ticks(&sqlite).await?;
+        Some((sqlite, store))
+    } else {
+        None
+    };
+    let catalog = match (&stores, args.sync_catalog) {
+        (Some((_, store)), true) => {
+            let store = store.clone();
+            let tcgcsv =
+                tcg_collectors::tcgcsv::TcgcsvConfig {
+                    base_url: args.collect.base_url.clone().unwrap_or_else(|| {
+                        tcg_collectors::tcgcsv::TcgcsvConfig::default().base_url
+                    }),
+                    ..Default::default()
+                };
+            let categories = args.collect.categories.clone();
+            // Before the first eBay pass: the tracked cards need the catalog's names.
+            let products =
+                crate::catalog::sync_catalog(tcgcsv.clone(), &categories, store.as_ref(), false)
+                    .await?;
+            eprintln!(
+                "catalog: {} products of categories {categories:?}",
+                products.len()
+            );
+            let every = std::time::Duration::from_secs(args.catalog_refresh_secs.max(60));
+            Some(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    match crate::catalog::sync_catalog(
+                        tcgcsv.clone(),
+                        &categories,
+                        store.as_ref(),
+                        false,
+                    )
+                    .await
+                    {
+                        Ok(p) => tracing::info!(products = p.len(), "catalog synced"),
+                        Err(e) => tracing::warn!(error = %e, "catalog sync failed"),
+                    }
+                }
+            }))
+        }
+        _ => None,
+    };
+    let tracker = if let (Some((sqlite, store)), true) = (stores, args.track_from_store) {
+        let every = std::time::Duration::from_secs(args.track_refresh_secs.max(1));
+        let read = move || {
+            let (store, sqlite, watch_list) = (store.clone(), sqlite.clone(), watch_list.clone());
+            async move {
+                match crate::tracked::tracked_cards(store.as_ref(), &sqlite, &watch_list).await {
+                    Ok(cards) => {
+                        metrics::gauge!("tcg_collector_tracked_cards").set(cards.len() as f64);
+                        Some(cards)
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the tracked cards");
+                        None
+                    }
+                }
+            }
+        };
+        // The first list before the first eBay pass, then a refresh every `every`.
+        if let Some(cards) = read().await {
+            eprintln!("tracking {} cards from the store", cards.len());
+            let _ = tracked_tx.send(cards);
+        }
+        Some(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Some(cards) = read().await {
+                    let _ = tracked_tx.send(cards);
+                }
+            }
+        }))
+    } else {
+        None
+    };
+    let (fx_tx, _fx_rx) = tokio::sync::watch::channel(tcg_schemas::FxRates::default());
+    let duration = args
+        .collect
+        .duration_secs
+        .map(std::time::Duration::from_secs);
+    let shutdown = async move {
+        match duration {
+            Some(d) => tokio::select! {
+                () = tokio::time::sleep(d) => {}
+                () = crate::shutdown_signal() => {}
+            },
+            None => crate::shutdown_signal().await,
+        }
+    };
     ready.set(true);
-    tcg_collectors::run_collect_cli(args.collect, sink).await?;
+    let summary = tcg_collectors::run_collectors(
+        args.collect.to_config(),
+        tracked_rx,
+        sink,
+        Some(fx_tx),
+        args.collect.passes,
+        shutdown,
+    )
+    .await?;
+    for task in [tracker, catalog].into_iter().flatten() {
+        task.abort();
+    }
+    for (name, r) in &summary.sources {
+        eprintln!(
+            "{name}: {} passes ({} failed), {} quotes, {} requests, {} errors",
+            r.passes, r.failed_passes, r.totals.quotes, r.totals.requests, r.totals.errors
+        );
+    }
     Ok(())
 }
 
@@ -171,6 +305,9 @@ pub struct DispatchArgs {
     /// Deliver to loopback and private addresses too.
     #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
     allow_private: bool,
+    /// Internal networks delivered to anyway, comma-separated CIDRs (e.g. 10.1.2.0/24).
+    #[arg(long, env = "TCG_WEBHOOKS_ALLOW_CIDRS", value_delimiter = ',')]
+    allow_cidrs: Vec<String>,
     /// Most deliveries in flight.
     #[arg(long, env = "TCG_WEBHOOKS_CONCURRENCY", default_value_t = 16)]
     concurrency: usize,
@@ -187,6 +324,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<()> {
         store,
         tcg_webhooks::DispatcherConfig {
             allow_private: args.allow_private,
+            allow_cidrs: args.allow_cidrs.clone(),
             concurrency: args.concurrency.max(1),
             ..tcg_webhooks::DispatcherConfig::default()
         },

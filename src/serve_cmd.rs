@@ -23,7 +23,12 @@ pub struct StoreArgs {
     #[arg(long, env = "QUESTDB_HTTP", requires = "questdb_pg")]
     pub questdb_http: Option<String>,
     /// QuestDB PGWire URL (reads), e.g. postgres://admin:quest@127.0.0.1:8812/qdb.
-    #[arg(long, env = "QUESTDB_PG", requires = "questdb_http")]
+    #[arg(
+        long,
+        env = "QUESTDB_PG",
+        requires = "questdb_http",
+        hide_env_values = true
+    )]
     pub questdb_pg: Option<String>,
 }
 

@@ -20,8 +20,8 @@ use tcg_processor_core::{CoreConfig, Processor, Snapshot};
 use tcg_query_api::{ApiConfig, AppState, ChannelRulePublisher};
 use tcg_schemas::{
     AlertEvent, AlertRule, Condition, FxRates, Holding, HoldingChange, HoldingId, Money, Portfolio,
-    PortfolioEvent, PortfolioEventId, PortfolioId, PriceKind, ProductId, RawQuote, RuleChange,
-    RuleCondition, RuleId, SeriesFilter, SeriesKey, Source, Tick, Timestamp, TrackedCard, UserId,
+    PortfolioEvent, PortfolioEventId, PortfolioId, PriceKind, RawQuote, RuleChange, RuleCondition,
+    RuleId, SeriesFilter, SeriesKey, Source, Tick, Timestamp, TrackedCard, UserId,
 };
 use tcg_store::{AccountStore, PriceFilter, SqliteStore, Store};
 use tokio::sync::{broadcast, mpsc, watch};
@@ -179,7 +179,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let categories = cfg.categories(live);
 
     // 2. The catalog, so that cards can be searched and tracked.
-    let catalog = load_catalog(
+    let catalog = crate::catalog::sync_catalog(
         tcg_collectors::tcgcsv::TcgcsvConfig {
             base_url: tcgcsv_url.clone(),
             ..cfg.tcgcsv.clone()
@@ -361,7 +361,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
                 continue;
             }
             _ = tracked_refresh.tick() => {
-                let _ = tracked_tx.send(tracked_cards(&store, &catalog).await);
+                refresh_tracked(&store, &tracked_tx).await;
                 continue;
             }
             n = quote_rx.recv_many(&mut batch, 5_000) => {
@@ -375,7 +375,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
             match create_demo(&store, &catalog, &rule_tx).await {
                 Ok(true) => {
                     demo_pending = false;
-                    let _ = tracked_tx.send(tracked_cards(&store, &catalog).await);
+                    refresh_tracked(&store, &tracked_tx).await;
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "demo set-up failed; will retry"),
@@ -405,6 +405,16 @@ pub async fn up(args: UpArgs) -> Result<()> {
     report(&progress, started, true);
     eprintln!("stopped; state saved in {}", data_dir.display());
     Ok(())
+}
+
+/// The cards eBay searches for: every user's holdings and active rules.
+async fn refresh_tracked(store: &SqliteStore, tx: &watch::Sender<Vec<TrackedCard>>) {
+    match crate::tracked::tracked_cards(store, store, &[]).await {
+        Ok(cards) => {
+            let _ = tx.send(cards);
+        }
+        Err(e) => tracing::warn!(error = %e, "reading the tracked cards"),
+    }
 }
 
 async fn process_batch(
@@ -475,81 +485,6 @@ fn save_core(core: &Processor, path: &Path) -> Result<()> {
     std::fs::write(&tmp, serde_json::to_vec(&core.snapshot())?)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
-}
-
-/// Reads TCGCSV's catalog (the simulator's or the live one) into the store; `progress` prints
-/// a line per set, since the live catalog takes a while.
-async fn load_catalog(
-    tcgcsv: tcg_collectors::tcgcsv::TcgcsvConfig,
-    categories: &[u32],
-    store: &SqliteStore,
-    progress: bool,
-) -> Result<Vec<tcg_schemas::Product>> {
-    let base_url = tcgcsv.base_url.clone();
-    let client = tcg_collectors::tcgcsv::TcgcsvClient::new(&tcgcsv)?;
-    let mut products = Vec::new();
-    for &category in categories {
-        let groups = client
-            .groups(category)
-            .await
-            .with_context(|| format!("reading the sets of category {category} from {base_url}"))?;
-        let sets: Vec<_> = groups.iter().map(|g| g.to_card_set()).collect();
-        store.upsert_sets(&sets).await?;
-        for (i, g) in groups.iter().enumerate() {
-            if progress {
-                eprint!(
-                    "\rcatalog: category {category}, set {}/{} ({} products)   ",
-                    i + 1,
-                    groups.len(),
-                    products.len()
-                );
-            }
-            let rows = client
-                .products(category, g.group_id)
-                .await
-                .with_context(|| {
-                    format!("reading the products of set {} from {base_url}", g.group_id)
-                })?;
-            let batch: Vec<_> = rows.iter().map(|r| r.to_product()).collect();
-            store.upsert_products(&batch).await?;
-            products.extend(batch);
-        }
-    }
-    if progress {
-        eprintln!();
-    }
-    Ok(products)
-}
-
-/// The cards eBay is searched for: the products of portfolios' holdings and of alert rules.
-async fn tracked_cards(store: &SqliteStore, catalog: &[tcg_schemas::Product]) -> Vec<TrackedCard> {
-    let mut ids: Vec<ProductId> = Vec::new();
-    if let Ok(rules) = store.rules(None).await {
-        ids.extend(rules.iter().map(|r| r.product_id));
-    }
-    if let Ok(portfolios) = store.portfolios(&UserId("demo".into())).await {
-        for p in portfolios {
-            if let Ok(holdings) = store.holdings(p.id).await {
-                ids.extend(holdings.iter().map(|h| h.product_id));
-            }
-        }
-    }
-    ids.sort();
-    ids.dedup();
-    ids.into_iter()
-        .filter_map(|id| catalog.iter().find(|p| p.product_id == id))
-        .map(|p| TrackedCard {
-            product_id: p.product_id,
-            category_id: p.category_id,
-            name: p.name.clone(),
-            number: p.number.clone(),
-            set_name: None,
-            set_code: None,
-            printing: None,
-            language: None,
-            want: tcg_schemas::Wanted::Any,
-        })
-        .collect()
 }
 
 /// The demo portfolio (five priced cards) and two demo rules, once market prices exist.
