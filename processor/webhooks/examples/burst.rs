@@ -1,6 +1,8 @@
-//! Delivery throughput: N alerts to one local endpoint through the outbox and the dispatcher,
-//! against a baseline of N bare POSTs of the same size with the same concurrency (no store, no
-//! signing). Prints one JSON line.
+//! Delivery throughput and memory: N alerts to one local endpoint through the outbox and the
+//! dispatcher, against a baseline measured in the same run: N bare POSTs of the same size to the
+//! same receiver with the same concurrency, from a plain reqwest client (no store, no signing).
+//! Before each phase the peak RSS (VmHWM) is reset (`/proc/self/clear_refs`), so each phase's
+//! peak is its own. Prints one JSON line.
 //!
 //! `cargo run --release -p tcg-webhooks --example burst -- [N] [CONCURRENCY]`
 #![allow(clippy::unwrap_used)]
@@ -19,7 +21,7 @@ use tcg_schemas::{
     SeriesKey, Source, Timestamp, Trigger, UserId,
 };
 use tcg_store::{AccountStore, SqliteStore, Store, Webhook};
-use tcg_webhooks::{Dispatcher, DispatcherConfig};
+use tcg_webhooks::{Dispatcher, DispatcherConfig, RunReport};
 
 fn alert(owner: &UserId, n: u64) -> AlertEvent {
     let rule = RuleId(uuid::Uuid::from_u128(7));
@@ -55,6 +57,34 @@ fn alert(owner: &UserId, n: u64) -> AlertEvent {
         },
         message: format!("alert {n}"),
     }
+}
+
+/// A `kB` field of /proc/self/status (Linux), e.g. `VmHWM` (peak RSS) or `VmRSS`.
+fn status_kib(field: &str) -> Option<u64> {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Resets VmHWM to the current RSS (Linux ≥ 4.0); false if that is not possible here.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Memory figures of one phase: RSS at its start, its peak (VmHWM), and whether the peak was
+/// reset at its start (otherwise it is the process's peak so far).
+fn phase_memory(rss_before: Option<u64>, reset: bool) -> serde_json::Value {
+    serde_json::json!({
+        "rss_before_kib": rss_before,
+        "peak_rss_kib": status_kib("VmHWM"),
+        "peak_rss_reset_at_start": reset,
+    })
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -96,17 +126,28 @@ async fn main() {
         })
         .await
         .unwrap();
-    let alerts: Vec<AlertEvent> = (0..n).map(|i| alert(&owner, i)).collect();
-    let body_len = serde_json::to_vec(&alerts[0]).unwrap().len() + 60;
+    // The backlog is stored before either phase (in chunks, never all in memory at once).
+    let body_len = tcg_webhooks::outbox::body(&serde_json::to_string(&alert(&owner, 0)).unwrap())
+        .unwrap()
+        .len();
+    let mut i = 0;
+    while i < n {
+        let chunk: Vec<AlertEvent> = (i..n.min(i + 2000)).map(|k| alert(&owner, k)).collect();
+        store.write_alerts(&chunk).await.unwrap();
+        i += chunk.len() as u64;
+    }
 
-    // Baseline: bare POSTs, same concurrency, same client settings.
+    // Baseline: bare POSTs of the same size, same concurrency, a plain client.
+    let reset = reset_peak_rss();
+    let rss_before = status_kib("VmRSS");
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let url = format!("http://{addr}/base");
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
         let permit = sem.clone().acquire_owned().await.unwrap();
-        let (c, url) = (client.clone(), format!("http://{addr}/base"));
+        let (c, url) = (client.clone(), url.clone());
         let body = vec![b'x'; body_len];
         set.spawn(async move {
             let r = c.post(url).body(body).send().await.unwrap();
@@ -116,18 +157,26 @@ async fn main() {
         while set.try_join_next().is_some() {}
     }
     while set.join_next().await.is_some() {}
-    let baseline = n as f64 / started.elapsed().as_secs_f64();
-    hits.store(0, Ordering::Relaxed);
+    let base_secs = started.elapsed().as_secs_f64();
+    let baseline = n as f64 / base_secs;
+    let base_mem = phase_memory(rss_before, reset);
+    assert_eq!(hits.swap(0, Ordering::SeqCst), n);
+    drop(client);
 
-    for chunk in alerts.chunks(5000) {
-        store.write_alerts(chunk).await.unwrap();
-    }
+    // The dispatcher: outbox → signed POSTs → recorded attempts.
     let config = DispatcherConfig {
         concurrency,
         allow_cidrs: vec!["127.0.0.1/32".into()],
         poll_interval: Duration::from_millis(50),
         ..DispatcherConfig::default()
     };
+    let (claimed_bound, unrecorded_bound) = (
+        RunReport::claimed_bound(&config),
+        RunReport::unrecorded_bound(&config),
+    );
+    let (page_size, record_batch) = (config.page_size, config.record_batch);
+    let reset = reset_peak_rss();
+    let rss_before = status_kib("VmRSS");
     let dispatcher = Dispatcher::new(store.clone(), config).unwrap();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let started = Instant::now();
@@ -141,18 +190,42 @@ async fn main() {
     let _ = stop.send(());
     let report = run.await.unwrap().unwrap();
     let rate = n as f64 / elapsed;
+    let mem = phase_memory(rss_before, reset);
+    let peak = |v: &serde_json::Value| v["peak_rss_kib"].as_f64();
+    let rss_ratio = match (peak(&mem), peak(&base_mem)) {
+        (Some(a), Some(b)) if b > 0.0 => Some((a / b * 1000.0).round() / 1000.0),
+        _ => None,
+    };
     println!(
         "{}",
         serde_json::json!({
             "bench": "webhook_delivery",
+            "build": if cfg!(debug_assertions) { "debug" } else { "release" },
             "alerts": n,
             "concurrency": concurrency,
-            "seconds": elapsed,
-            "alerts_per_sec": rate.round(),
-            "baseline_bare_posts_per_sec": baseline.round(),
-            "ratio_to_baseline": (rate / baseline * 1000.0).round() / 1000.0,
-            "delivered": report.delivered,
-            "attempts": report.attempts,
+            "body_bytes": body_len,
+            "dispatcher": {
+                "seconds": (elapsed * 1000.0).round() / 1000.0,
+                "deliveries_per_sec": rate.round(),
+                "delivered": report.delivered,
+                "attempts": report.attempts,
+                "peak_claimed": report.peak_claimed,
+                "claimed_bound": claimed_bound,
+                "peak_unrecorded": report.peak_unrecorded,
+                "unrecorded_bound": unrecorded_bound,
+                "page_size": page_size,
+                "record_batch": record_batch,
+                "memory": mem,
+            },
+            "baseline_bare_posts": {
+                "seconds": (base_secs * 1000.0).round() / 1000.0,
+                "posts_per_sec": baseline.round(),
+                "memory": base_mem,
+            },
+            "ratio_to_baseline": {
+                "deliveries_per_sec": (rate / baseline * 1000.0).round() / 1000.0,
+                "peak_rss": rss_ratio,
+            },
         })
     );
 }

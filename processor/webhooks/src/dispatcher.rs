@@ -28,7 +28,7 @@ use tokio::{
 use crate::{
     WebhookError,
     config::DispatcherConfig,
-    guard::{AddressGuard, GuardedResolver, find_refusal},
+    guard::{AddressGuard, GuardedResolver, Lookup, find_refusal},
     outbox::{self, Outcome},
     schedule::RetrySchedule,
     sign::signature_header,
@@ -44,6 +44,12 @@ pub mod names {
     pub const DISABLED: &str = "tcg_webhook_endpoints_disabled_total";
     /// Gauge: pending deliveries plus alerts not fanned out yet.
     pub const BACKLOG: &str = "tcg_webhook_outbox_backlog";
+    /// Gauge: deliveries this dispatcher holds in memory, claimed and queued or being POSTed
+    /// (at most twice `concurrency`, whatever the backlog).
+    pub const CLAIMED: &str = "tcg_webhook_claimed";
+    /// Gauge: finished attempts handed to the recorder and not yet written (at most
+    /// `concurrency` + `record_batch` + the recorder channel, `max(concurrency, record_batch)`).
+    pub const UNRECORDED: &str = "tcg_webhook_unrecorded";
 }
 
 type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -64,6 +70,27 @@ pub struct RunReport {
     pub attempts: u64,
     pub delivered: u64,
     pub endpoints_disabled: u64,
+    /// The most deliveries held at once: claimed from the store and waiting in the local queue
+    /// or being POSTed. At most `2 × concurrency` (the queue is refilled up to `concurrency`,
+    /// and at most `concurrency` POSTs are in flight), independent of the backlog.
+    pub peak_claimed: u64,
+    /// The most finished attempts at once on their way to the store (handed to the recorder or
+    /// waiting to be). At most [`RunReport::unrecorded_bound`].
+    pub peak_unrecorded: u64,
+}
+
+impl RunReport {
+    /// The bound on [`RunReport::peak_claimed`] for a configuration.
+    pub fn claimed_bound(config: &DispatcherConfig) -> u64 {
+        2 * config.concurrency as u64
+    }
+
+    /// The bound on [`RunReport::peak_unrecorded`] for a configuration: attempts waiting to
+    /// be handed over (each holds a permit), the recorder channel, and the batch being written.
+    pub fn unrecorded_bound(config: &DispatcherConfig) -> u64 {
+        let (c, b) = (config.concurrency as u64, config.record_batch as u64);
+        c + c.max(b) + b
+    }
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +98,26 @@ struct Stats {
     attempts: AtomicU64,
     delivered: AtomicU64,
     disabled: AtomicU64,
+    unrecorded: AtomicU64,
+    peak_unrecorded: AtomicU64,
+}
+
+impl Stats {
+    fn unrecorded_add(&self, n: u64) {
+        let now = self.unrecorded.fetch_add(n, Ordering::Relaxed) + n;
+        self.peak_unrecorded.fetch_max(now, Ordering::Relaxed);
+        metrics::gauge!(names::UNRECORDED).set(now as f64);
+    }
+
+    fn unrecorded_sub(&self, n: u64) {
+        let before = self
+            .unrecorded
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(n))
+            })
+            .unwrap_or(0);
+        metrics::gauge!(names::UNRECORDED).set(before.saturating_sub(n) as f64);
+    }
 }
 
 struct Ctx {
@@ -102,6 +149,23 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+/// The delivery client: no redirects, no proxy, names resolved through the guard.
+fn build_client(
+    config: &DispatcherConfig,
+    resolver: GuardedResolver,
+) -> Result<reqwest::Client, WebhookError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        .pool_max_idle_per_host(config.concurrency)
+        .user_agent(config.user_agent.clone())
+        .dns_resolver(Arc::new(resolver))
+        .build()
+        .map_err(|e| WebhookError::Http(e.to_string()))
+}
+
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
@@ -129,16 +193,7 @@ impl Dispatcher {
             config.allow_private,
             &config.allow_cidrs,
         )?);
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .pool_max_idle_per_host(config.concurrency)
-            .user_agent(config.user_agent.clone())
-            .dns_resolver(Arc::new(GuardedResolver::new(guard.clone())))
-            .build()
-            .map_err(|e| WebhookError::Http(e.to_string()))?;
+        let client = build_client(&config, GuardedResolver::new(guard.clone()))?;
         Ok(Self {
             store,
             config,
@@ -153,6 +208,17 @@ impl Dispatcher {
     pub fn with_clock(mut self, clock: impl Fn() -> Timestamp + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
+    }
+
+    /// Resolves endpoint host names with `lookup` instead of the system resolver (tests: a name
+    /// that resolves to an internal address at delivery time, DNS rebinding). The address guard
+    /// still judges every address returned.
+    pub fn with_dns_lookup(mut self, lookup: Lookup) -> Result<Self, WebhookError> {
+        self.client = build_client(
+            &self.config,
+            GuardedResolver::with_lookup(self.guard.clone(), lookup),
+        )?;
+        Ok(self)
     }
 
     /// The fast path: notify after storing alerts and they are sent at once.
@@ -200,6 +266,7 @@ impl Dispatcher {
         let mut queue: VecDeque<DueDelivery> = VecDeque::with_capacity(conc);
         let (mut fan_pending, mut drained) = (true, false);
         let mut next_gauge = Instant::now();
+        let mut peak_claimed = 0usize;
         tokio::pin!(shutdown);
 
         loop {
@@ -245,6 +312,10 @@ impl Dispatcher {
                     }
                 }
             }
+            // Held in memory: queued plus in flight (a permit is taken per POST).
+            let claimed = queue.len() + (conc - sem.available_permits());
+            peak_claimed = peak_claimed.max(claimed);
+            metrics::gauge!(names::CLAIMED).set(claimed as f64);
             while !queue.is_empty() {
                 let Ok(permit) = sem.clone().try_acquire_owned() else {
                     break;
@@ -287,6 +358,7 @@ impl Dispatcher {
         }
 
         while tasks.join_next().await.is_some() {}
+        metrics::gauge!(names::CLAIMED).set(queue.len() as f64);
         drop(tx);
         if let Err(e) = recorder.await {
             tracing::error!(error = %e, "webhook recorder failed");
@@ -296,6 +368,8 @@ impl Dispatcher {
             attempts: s.attempts.load(Ordering::Relaxed),
             delivered: s.delivered.load(Ordering::Relaxed),
             endpoints_disabled: s.disabled.load(Ordering::Relaxed),
+            peak_claimed: peak_claimed as u64,
+            peak_unrecorded: s.peak_unrecorded.load(Ordering::Relaxed),
         })
     }
 }
@@ -354,6 +428,7 @@ async fn record_loop(
                 }
             }
         }
+        ctx.stats.unrecorded_sub(buf.len() as u64);
         buf.clear();
         notify.notify_one();
     }
@@ -380,7 +455,9 @@ async fn deliver(
     }
     let record = outbox::record(&d, attempt, at, micros(latency), outcome, &ctx.schedule);
     // The permit is held until the record is handed over: recording applies back-pressure.
+    ctx.stats.unrecorded_add(1);
     if tx.send(record).await.is_err() {
+        ctx.stats.unrecorded_sub(1);
         tracing::error!("webhook recorder is gone; attempt not recorded");
     }
 }

@@ -231,26 +231,61 @@ impl AddressGuard {
     }
 }
 
+/// Looks a host name up (the system resolver unless replaced, e.g. by a test simulating DNS
+/// rebinding). The guard judges whatever it returns.
+pub type Lookup = Arc<dyn Fn(&str) -> std::io::Result<Vec<IpAddr>> + Send + Sync>;
+
 /// The HTTP client's resolver: system DNS, then the guard, so the client only ever connects to
 /// addresses that passed it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct GuardedResolver {
     guard: Arc<AddressGuard>,
+    lookup: Option<Lookup>,
+}
+
+impl std::fmt::Debug for GuardedResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuardedResolver")
+            .field("guard", &self.guard)
+            .field(
+                "lookup",
+                &self.lookup.as_ref().map_or("system", |_| "custom"),
+            )
+            .finish()
+    }
 }
 
 impl GuardedResolver {
     pub fn new(guard: Arc<AddressGuard>) -> Self {
-        Self { guard }
+        Self {
+            guard,
+            lookup: None,
+        }
+    }
+
+    /// Resolves names with `lookup` instead of the system resolver (the guard still judges
+    /// every address it returns, at every connection).
+    pub fn with_lookup(guard: Arc<AddressGuard>, lookup: Lookup) -> Self {
+        Self {
+            guard,
+            lookup: Some(lookup),
+        }
     }
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let guard = self.guard.clone();
+        let lookup = self.lookup.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = match lookup {
+                Some(f) => f(&host)?
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, 0))
+                    .collect(),
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
             let ok = guard.filter(&host, addrs)?;
             Ok(Box::new(ok.into_iter()) as Addrs)
         })

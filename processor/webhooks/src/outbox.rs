@@ -127,13 +127,23 @@ pub fn record(
     }
 }
 
-/// Cuts `bytes` to at most `max` bytes of (lossy) UTF-8.
+/// Cuts `bytes` to at most `max` bytes of (lossy) UTF-8. The result is never longer than
+/// `max` bytes either: a replacement character (3 bytes) for an invalid byte, or for a
+/// character the cut split, is dropped where it would go past `max`.
 pub fn truncate_body(bytes: &[u8], max: usize) -> Option<String> {
     if bytes.is_empty() {
         return None;
     }
     let cut = &bytes[..bytes.len().min(max)];
-    Some(String::from_utf8_lossy(cut).into_owned())
+    let mut text = String::from_utf8_lossy(cut).into_owned();
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -223,6 +233,25 @@ mod tests {
                 .len(),
             1
         );
-        assert_eq!(truncate_body("héllo".as_bytes(), 2).unwrap(), "h\u{fffd}");
+        // The cut splits "é": its replacement character would go past the 2-byte cap.
+        assert_eq!(truncate_body("héllo".as_bytes(), 2).unwrap(), "h");
+        assert_eq!(truncate_body("héllo".as_bytes(), 3).unwrap(), "hé");
+    }
+
+    #[test]
+    fn truncated_bodies_never_exceed_the_cap_in_bytes() {
+        assert_eq!(truncate_body(b"", 10), None);
+        assert_eq!(truncate_body(b"hello world", 5).as_deref(), Some("hello"));
+        // Invalid bytes become U+FFFD (3 bytes each): still at most `max` bytes.
+        let invalid = [0xffu8; 100];
+        for max in [1, 2, 3, 7, 50, 100] {
+            let t = truncate_body(&invalid, max).unwrap_or_default();
+            assert!(t.len() <= max, "{max}: {} bytes", t.len());
+        }
+        // A two-byte character cut in half.
+        let accents = "é".repeat(10);
+        let t = truncate_body(accents.as_bytes(), 5).unwrap_or_default();
+        assert!(t.len() <= 5, "{t:?}");
+        assert!(t.starts_with("éé"), "{t:?}");
     }
 }

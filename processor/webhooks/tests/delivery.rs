@@ -11,7 +11,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tcg_schemas::Timestamp;
 use tcg_store::AccountStore;
-use tcg_webhooks::{Dispatcher, DispatcherConfig, WebhookHeaders, verify};
+use tcg_webhooks::{Dispatcher, DispatcherConfig, RunReport, WebhookHeaders, verify};
 
 fn independent_signature(secret: &str, id: &str, ts: &str, body: &[u8]) -> String {
     let key = STANDARD
@@ -355,7 +355,7 @@ async fn rotation_sends_both_signatures_during_the_grace_period() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_burst_of_10000_is_delivered_with_bounded_concurrency() {
+async fn a_burst_of_10000_is_delivered_with_bounded_concurrency_and_memory() {
     const N: u64 = 10_000;
     const CONCURRENCY: usize = 8;
     let env = Env::new();
@@ -370,8 +370,13 @@ async fn a_burst_of_10000_is_delivered_with_bounded_concurrency() {
         page_size: 256,
         timeout: Duration::from_secs(5),
         claim_lease: Duration::from_secs(30),
+        record_batch: 64,
         ..config()
     };
+    let (claimed_bound, unrecorded_bound) = (
+        RunReport::claimed_bound(&config),
+        RunReport::unrecorded_bound(&config),
+    );
     let started = std::time::Instant::now();
     let running = start(Dispatcher::new(env.store.clone(), config).unwrap());
     assert!(eventually(300, async || recv.delivered_total() == N as usize).await);
@@ -395,4 +400,20 @@ async fn a_burst_of_10000_is_delivered_with_bounded_concurrency() {
     let max = recv.max_in_flight();
     assert!(max <= CONCURRENCY as i64, "saw {max} in flight");
     assert!(max >= 2, "concurrency was not used: {max}");
+    // Memory: the deliveries held in memory (claimed and queued, or being POSTed) and the
+    // finished attempts on their way to the store stay within bounds set by the configuration
+    // (16 and 8 + 64 + 64 here), never near the 10,000 of the backlog.
+    assert_eq!((claimed_bound, unrecorded_bound), (16, 136));
+    assert!(
+        report.peak_claimed <= claimed_bound,
+        "held {} deliveries",
+        report.peak_claimed
+    );
+    assert!(report.peak_claimed >= CONCURRENCY as u64, "{report:?}");
+    assert!(
+        report.peak_unrecorded <= unrecorded_bound,
+        "{} attempts awaited recording",
+        report.peak_unrecorded
+    );
+    assert!(report.peak_unrecorded >= 1, "{report:?}");
 }
