@@ -115,6 +115,7 @@ async fn up_serves_history_fires_signed_webhooks_and_restarts_without_duplicates
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
     let mut up = start(dir.path(), port);
     let http = reqwest::Client::new();
 
@@ -154,6 +155,34 @@ async fn up_serves_history_fires_signed_webhooks_and_restarts_without_duplicates
             .filter(|m| m["gainers"].as_array().is_some_and(|g| !g.is_empty()))
     })
     .await;
+    // The demo portfolio, valued at market prices with its cost basis and P&L.
+    let valuation = wait_until("a valued demo portfolio", 90, dir.path(), || async move {
+        let list = get("/v1/portfolios".into()).await?;
+        let id = list["items"][0]["id"].as_str()?.to_owned();
+        get(format!("/v1/portfolios/{id}/valuation"))
+            .await
+            .filter(|v| v["holdings"].as_array().is_some_and(|h| h.len() == 5))
+    })
+    .await;
+    let cents =
+        |m: &Value| (m["amount"].as_str().unwrap().parse::<f64>().unwrap() * 100.0).round() as i64;
+    let (value, cost, unrealized) = (
+        cents(&valuation["market_value_usd"]),
+        cents(&valuation["cost_basis_usd"]),
+        cents(&valuation["unrealized_pnl_usd"]),
+    );
+    assert!(value > 0 && cost > 0, "{valuation}");
+    assert_eq!(unrealized, value - cost, "{valuation}");
+    for h in valuation["holdings"].as_array().unwrap() {
+        assert!(
+            h["unit_price_usd"].is_object(),
+            "every demo holding is priced: {h}"
+        );
+    }
+    eprintln!(
+        "history, movers and a valued portfolio {:.1} s after start",
+        started.elapsed().as_secs_f64()
+    );
     let product = movers["gainers"][0]["product_id"].as_u64().unwrap();
     let history = get(format!("/v1/cards/{product}/history?interval=1d"))
         .await
