@@ -73,6 +73,13 @@ fn rules() -> Vec<AlertRule> {
         .collect()
 }
 
+/// The processor's static group membership (`--instance-id`), the same across its restarts: a
+/// restarted processor takes its killed predecessor's place in the group at once. Without it, a
+/// SIGKILLed member is only expired when another dynamic member heartbeats (tansu checks missed
+/// heartbeats on a dynamic member's requests), so the restarted processor alone may wait for
+/// partitions that never come.
+const INSTANCE_ID: &str = "crash-test-processor-0";
+
 fn spawn_processor(brokers: &str, db: &Path, log: &Path) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
@@ -81,6 +88,7 @@ fn spawn_processor(brokers: &str, db: &Path, log: &Path) -> Child {
         .unwrap();
     Command::new(env!("CARGO_BIN_EXE_tcgtracker"))
         .args(["process", "--brokers", brokers, "--group", "crash-test"])
+        .args(["--instance-id", INSTANCE_ID])
         .args([
             "--batch-max",
             "100",

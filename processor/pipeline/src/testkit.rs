@@ -1,6 +1,8 @@
 //! A real Kafka-protocol broker for tests: `tansu` with its sqlite storage engine, started on a
 //! free loopback port in a temporary directory and killed (and the directory removed) on drop.
 //!
+//! Its log level is `$TCG_TANSU_LOG` (`warn` by default); [`Tansu::log`] returns what it printed.
+//!
 //! The binary is `$TANSU_BIN`, else `tansu` on the PATH, else `~/.cargo/bin/tansu`
 //! (`cargo install tansu --version 0.6.0 --locked --features libsql`; `.ci/run` installs it).
 
@@ -59,7 +61,10 @@ impl Tansu {
             .args(["--listener-url", &url, "--advertised-listener-url", &url])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .current_dir(&dir)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("TCG_TANSU_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log2)

@@ -4,8 +4,10 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::{Arc, Mutex},
-    time::Duration,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, atomic::Ordering},
+    time::{Duration, Instant},
 };
 
 use async_trait::async_trait;
@@ -15,7 +17,7 @@ use rdkafka::{
     producer::{FutureProducer, FutureRecord},
 };
 use tcg_pipeline::{
-    ConsumeArgs, KafkaArgs, OutputSink, PartitionedCore, TopicArgs,
+    ConsumeArgs, FanOut, KafkaArgs, OutputSink, PartitionedCore, StoreSink, TopicArgs,
     kafka::{
         admin::{TopicOutcome, ensure_topics},
         consumer::{KafkaProcessor, header},
@@ -25,6 +27,7 @@ use tcg_pipeline::{
 };
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::*;
+use tcg_store::{SqliteStore, StoreError};
 
 /// Records what was delivered, counting repeats.
 #[derive(Debug, Default)]
@@ -322,4 +325,345 @@ async fn two_processors_share_the_partitions_and_survive_one_leaving() {
         rb.replayed > 0,
         "B rebuilt the state of A's partitions: {rb:?}"
     );
+}
+
+/// Where the child processor of the kill test finds its broker, group, store and tally file:
+/// `BROKERS|GROUP|SQLITE_PATH|TALLY_PATH`.
+const CHILD_ENV: &str = "TCG_TEST_CHILD_PROCESSOR";
+
+/// Counts the ticks handed to it (before the store gets them, when first in a [`FanOut`]), and
+/// writes the running total to a file when it has one (the child process's tally).
+#[derive(Debug, Default)]
+struct Tally {
+    ticks: std::sync::atomic::AtomicU64,
+    file: Option<PathBuf>,
+}
+
+#[async_trait]
+impl OutputSink for Tally {
+    async fn deliver(&self, ticks: &[Tick], _: &[AlertEvent]) -> tcg_pipeline::Result<()> {
+        let n = self.ticks.fetch_add(ticks.len() as u64, Ordering::SeqCst) + ticks.len() as u64;
+        if let Some(f) = &self.file {
+            let tmp = f.with_extension("tmp");
+            std::fs::write(&tmp, n.to_string()).unwrap();
+            std::fs::rename(&tmp, f).unwrap();
+        }
+        Ok(())
+    }
+}
+
+fn read_tally(file: &Path) -> u64 {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Not a test of its own: the child process of
+/// `two_processors_share_the_partitions_and_survive_one_being_killed`, which runs this test
+/// binary again with only this test selected and [`CHILD_ENV`] set. A processor writing to a
+/// SQLite store until it is killed. Without the variable it does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child process of two_processors_share_the_partitions_and_survive_one_being_killed"]
+async fn child_processor() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let parts: Vec<&str> = spec.splitn(4, '|').collect();
+    let [brokers, group, db, tally] = parts[..] else {
+        panic!("{CHILD_ENV}={spec}");
+    };
+    let kafka = KafkaArgs {
+        brokers: brokers.to_owned(),
+        client_id: "tcg-test-child".into(),
+    };
+    let store = SqliteStore::open(db).unwrap();
+    let sinks: Vec<Arc<dyn OutputSink>> = vec![
+        Arc::new(Tally {
+            file: Some(PathBuf::from(tally)),
+            ..Tally::default()
+        }),
+        Arc::new(StoreSink(Arc::new(store))),
+    ];
+    let runtime = KafkaProcessor::start(
+        kafka,
+        consume(group),
+        Arc::new(FanOut(sinks)),
+        PartitionedCore::new(CoreConfig::default()),
+    )
+    .await
+    .unwrap();
+    eprintln!("child processor started");
+    runtime.run(std::future::pending()).await.unwrap();
+}
+
+/// A child process killed when dropped, and its scratch directory removed.
+struct Scratch {
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The committed offset of each quotes partition for `group` (-1 when none).
+fn committed(kafka: &KafkaArgs, group: &str) -> Vec<i64> {
+    let consumer: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in 0..topics().partitions {
+        tpl.add_partition(topics::QUOTES_RAW, p);
+    }
+    consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .map(|tpl| {
+            tpl.elements()
+                .iter()
+                .map(|e| match e.offset() {
+                    rdkafka::Offset::Offset(o) => o,
+                    _ => -1,
+                })
+                .collect()
+        })
+        .unwrap_or_else(|_| vec![-1])
+}
+
+/// A member that joins `group`, waits for its assignment, and leaves, committing nothing.
+async fn nudge(kafka: &KafkaArgs, group: &str) {
+    let c: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &kafka.brokers)
+        .set("group.id", group)
+        .set("client.id", "tcg-test-nudge")
+        .set("enable.auto.commit", "false")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .unwrap();
+    c.subscribe(&[topics::QUOTES_RAW]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c.assignment().map(|t| t.count()).unwrap_or(0) == 0 && Instant::now() < deadline {
+        let _ = tokio::time::timeout(Duration::from_millis(200), c.recv()).await;
+    }
+    c.unsubscribe();
+}
+
+/// Rows of the store's tick table, and distinct (series, time) among them.
+fn stored_ticks(db: &Path) -> (i64, i64) {
+    let store = SqliteStore::open(db).unwrap();
+    store
+        .with_reader(|c| {
+            c.query_row(
+                "SELECT count(*), count(DISTINCT sid || '|' || ts) FROM ticks",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(StoreError::from)
+        })
+        .unwrap()
+}
+
+/// Two processors in one group, one of them (A, another process) killed with SIGKILL while
+/// quotes flow: no leave, no commit of what it stored since its last auto-commit. The other (B)
+/// takes A's partitions over once A's session times out, rebuilds their state from the log,
+/// redoes A's uncommitted work, and every quote's tick ends in the store exactly once.
+///
+/// tansu 0.6.0 falls short of Kafka here. It notices a dead member only when a live, dynamic one
+/// heartbeats; it then drops the member and answers REBALANCE_IN_PROGRESS, but keeps the group in
+/// the same generation, so the survivor's rejoin and sync get back their old assignment (its
+/// `Formed::sync` ignores the leader's new one): the dead member's partitions stay unowned until
+/// the membership changes again. So once A's session has timed out the test makes a transient
+/// member join and leave (what a replacement pod does), which starts a real rebalance; B, which
+/// joined first and leads the group, then assigns itself every partition. (With the dead member
+/// as leader, tansu keeps it as the leader too; B joining first avoids that.) Against Kafka the
+/// session timeout alone does it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processors_share_the_partitions_and_survive_one_being_killed() {
+    const PRODUCTS: u64 = 40;
+    const MORE_POLLS: i64 = 60;
+    let broker = Tansu::start().expect("tansu broker");
+    let kafka = kafka(&broker);
+    ensure_topics(&kafka, &topics()).await.unwrap();
+    let producer = EnvelopeProducer::new(&kafka).unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "tcg-kill-{}-{}",
+        std::process::id(),
+        broker.addr.port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut scratch = Scratch {
+        dir: dir.clone(),
+        child: None,
+    };
+    let db = dir.join("store.db");
+    let log = dir.join("child.log");
+    let a_tally = dir.join("a.tally");
+    let child_log = || std::fs::read_to_string(&log).unwrap_or_default();
+    // Created (and migrated) before either processor opens it.
+    let store = SqliteStore::open(&db).unwrap();
+    // Every quote a new price of its product: one tick each.
+    let poll = |n: i64| -> Vec<RawQuote> {
+        (1..=PRODUCTS)
+            .map(|p| quote(p, n, 1000 + n * 7 + p as i64))
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let wait_stored = |want: i64, what: &'static str| {
+        let db = db.clone();
+        let log = log.clone();
+        async move {
+            while stored_ticks(&db).0 < want {
+                assert!(
+                    Instant::now() < deadline,
+                    "{what}: fewer than {want} ticks stored; child:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+
+    // B, here, dynamic membership (its heartbeats make the broker expire A).
+    let b_tally = Arc::new(Tally::default());
+    let b_sinks: Vec<Arc<dyn OutputSink>> =
+        vec![b_tally.clone(), Arc::new(StoreSink(Arc::new(store)))];
+    let runtime = KafkaProcessor::start(
+        kafka.clone(),
+        consume("g4"),
+        Arc::new(FanOut(b_sinks)),
+        PartitionedCore::new(CoreConfig::default()),
+    )
+    .await
+    .unwrap();
+    let (stop_b, rx) = tokio::sync::oneshot::channel::<()>();
+    let b = tokio::spawn(async move {
+        runtime
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap()
+    });
+    produce_quotes(&producer, poll(0)).await;
+    wait_stored(PRODUCTS as i64, "B alone").await;
+    let mut polls = 1i64;
+
+    // A, another process.
+    let log_file = std::fs::File::create(&log).unwrap();
+    scratch.child = Some(
+        Command::new(std::env::current_exe().unwrap())
+            .args(["child_processor", "--exact", "--ignored", "--nocapture"])
+            .env(
+                CHILD_ENV,
+                format!(
+                    "{}|g4|{}|{}",
+                    kafka.brokers,
+                    db.display(),
+                    a_tally.display()
+                ),
+            )
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().unwrap())
+            .stderr(log_file)
+            .spawn()
+            .unwrap(),
+    );
+
+    // A poll at a time until both handle part of one poll: the partitions are shared. (The
+    // tallies count before the store writes, so they are complete once the store is.)
+    loop {
+        let (a0, b0) = (read_tally(&a_tally), b_tally.ticks.load(Ordering::SeqCst));
+        produce_quotes(&producer, poll(polls)).await;
+        polls += 1;
+        wait_stored(polls * PRODUCTS as i64, "sharing").await;
+        let (a1, b1) = (read_tally(&a_tally), b_tally.ticks.load(Ordering::SeqCst));
+        if a1 > a0 && b1 > b0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shared_at = polls;
+
+    // Quotes keep coming; A dies in the middle of them.
+    let feeder = {
+        let producer = producer.clone();
+        tokio::spawn(async move {
+            for n in shared_at..shared_at + MORE_POLLS {
+                produce_quotes(&producer, poll(n)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    // Kill once every partition has a committed offset (so the survivor has state to rebuild)
+    // and A handled two more polls' worth: A has stored output it may not have committed yet.
+    let a_before = read_tally(&a_tally);
+    while read_tally(&a_tally) < a_before + PRODUCTS
+        || committed(&kafka, "g4").iter().any(|o| *o <= 0)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "A made no progress before the kill; child:\n{}",
+            child_log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut child = scratch.child.take().unwrap();
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let at_kill = stored_ticks(&db).0;
+    let by_a = read_tally(&a_tally);
+    feeder.await.unwrap();
+    let total = (shared_at + MORE_POLLS) * PRODUCTS as i64;
+
+    // B takes A's partitions over and stores the rest. Once A's session has timed out, a
+    // transient member joins and leaves the group (see above: tansu needs a membership change to
+    // hand a dead member's partitions on); again if nothing moves for a while.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut nudge_at =
+        Instant::now() + Duration::from_millis(consume("g4").session_timeout_ms + 2_000);
+    let mut nudges = 0;
+    loop {
+        let (rows, distinct) = stored_ticks(&db);
+        assert_eq!(rows, distinct, "a tick stored twice");
+        if rows == total {
+            break;
+        }
+        assert!(
+            rows < total && Instant::now() < deadline,
+            "{rows} of {total} ticks stored after the kill ({nudges} nudges); child:\n{}",
+            child_log()
+        );
+        if Instant::now() >= nudge_at {
+            nudge(&kafka, "g4").await;
+            nudges += 1;
+            nudge_at = Instant::now() + Duration::from_secs(20);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop_b.send(()).unwrap();
+    let rb = b.await.unwrap();
+    let by_b = b_tally.ticks.load(Ordering::SeqCst);
+    eprintln!(
+        "{total} quotes; A killed with {at_kill} ticks stored, after delivering {by_a}; B delivered {by_b} ({} redone); {nudges} nudges; B: {rb:?}",
+        (by_a + by_b).saturating_sub(total as u64)
+    );
+    assert_eq!(stored_ticks(&db), (total, total), "each quote's tick once");
+    assert!(
+        rb.replayed > 0,
+        "B rebuilt the state of A's partitions: {rb:?}"
+    );
+    assert!(
+        by_a + by_b >= total as u64,
+        "every tick was delivered by one of them"
+    );
+    drop(scratch);
 }

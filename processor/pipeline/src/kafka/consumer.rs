@@ -287,7 +287,7 @@ impl KafkaProcessor {
         }
 
         let mut output = Output::default();
-        let mut dead: Vec<(Incoming, DeadLetter)> = Vec::new();
+        let mut dead: Vec<DeadLetter> = Vec::new();
         let mut next_offsets: Vec<(i32, i64)> = Vec::new();
         for (partition, messages) in by_partition {
             let first_offset = messages.first().map_or(0, |m| m.offset);
@@ -312,15 +312,7 @@ impl KafkaProcessor {
                             }
                             _ => RejectReason::Undecodable,
                         };
-                        dead.push((
-                            Incoming {
-                                partition,
-                                offset: m.offset,
-                                key: m.key.clone(),
-                                body: Vec::new(),
-                            },
-                            dead_letter(reason, e.to_string(), m),
-                        ));
+                        dead.push(dead_letter(reason, e.to_string(), m));
                     }
                 }
             }
@@ -331,15 +323,7 @@ impl KafkaProcessor {
             for r in &out.rejected {
                 if r.reason.is_invalid_input() {
                     let m = &messages[sources[r.index]];
-                    dead.push((
-                        Incoming {
-                            partition,
-                            offset: m.offset,
-                            key: m.key.clone(),
-                            body: Vec::new(),
-                        },
-                        dead_letter(r.reason, r.detail.clone(), m),
-                    ));
+                    dead.push(dead_letter(r.reason, r.detail.clone(), m));
                 } else {
                     metrics::counter!("tcg_processor_rejected_total", "reason" => r.reason.as_str())
                         .increment(1);
@@ -355,7 +339,7 @@ impl KafkaProcessor {
         }
 
         // 1. dead letters, 2. outputs, 3. offsets.
-        for (_, letter) in &dead {
+        for letter in &dead {
             self.send_dead_letter(letter).await?;
         }
         self.sink.deliver(&output.ticks, &output.alerts).await?;
