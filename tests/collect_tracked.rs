@@ -4,34 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
+use common::{BIN, Killed, free_port};
 use tcg_schemas::{
     AlertRule, Money, ProductId, RuleCondition, RuleId, SeriesFilter, Timestamp, UserId,
 };
 use tcg_store::{AccountStore, SqliteStore, Store};
-
-const BIN: &str = env!("CARGO_BIN_EXE_tcgtracker");
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ebay_searches_the_cards_users_watch_in_the_store() {

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::{
     collections::BTreeSet,
     path::Path,
@@ -11,6 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{alert_ids, count};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use rdkafka::{
     Message, Offset, TopicPartitionList,
@@ -23,7 +26,6 @@ use tcg_pipeline::{
 };
 use tcg_processor_core::{CoreConfig, Processor};
 use tcg_schemas::*;
-use tcg_store::StoreError;
 
 const PARTITIONS: i32 = 4;
 const PRODUCTS: u64 = 24;
@@ -104,26 +106,6 @@ fn spawn_processor(brokers: &str, db: &Path, log: &Path) -> Child {
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
-        .unwrap()
-}
-
-fn count(db: &Path, sql: &str) -> i64 {
-    let store = tcg_store::SqliteStore::open(db).unwrap();
-    store
-        .with_reader(|c| c.query_row(sql, [], |r| r.get(0)).map_err(StoreError::from))
-        .unwrap()
-}
-
-fn alert_ids(db: &Path) -> BTreeSet<String> {
-    let store = tcg_store::SqliteStore::open(db).unwrap();
-    store
-        .with_reader(|c| {
-            let mut st = c.prepare("SELECT alert_id FROM alerts")?;
-            let ids = st
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<Result<BTreeSet<_>, _>>()?;
-            Ok(ids)
-        })
         .unwrap()
 }
 

@@ -10,6 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::{
     collections::{BTreeMap, BTreeSet},
     path::Path,
@@ -17,6 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::{alert_ids, count};
 use rdkafka::{
     Message, Offset, TopicPartitionList,
     consumer::{BaseConsumer, Consumer},
@@ -24,10 +27,7 @@ use rdkafka::{
 use tcg_pipeline::{KafkaArgs, kafka::producer::EnvelopeProducer, testkit::Tansu};
 use tcg_processor_core::{CoreConfig, Processor, Stats};
 use tcg_schemas::*;
-use tcg_store::{
-    StoreError,
-    codes::{kind_code, source_code},
-};
+use tcg_store::codes::{kind_code, source_code};
 
 const PARTITIONS: i32 = 4;
 const SEED: u64 = 7;
@@ -253,26 +253,6 @@ fn stored_ticks(db: &Path) -> (BTreeMap<String, (i64, bool)>, usize) {
                 .collect::<Result<Vec<_>, _>>()?;
             let n = rows.len();
             Ok((rows.into_iter().collect(), n))
-        })
-        .unwrap()
-}
-
-fn count(db: &Path, sql: &str) -> i64 {
-    let store = tcg_store::SqliteStore::open(db).unwrap();
-    store
-        .with_reader(|c| c.query_row(sql, [], |r| r.get(0)).map_err(StoreError::from))
-        .unwrap()
-}
-
-fn stored_alerts(db: &Path) -> BTreeSet<String> {
-    let store = tcg_store::SqliteStore::open(db).unwrap();
-    store
-        .with_reader(|c| {
-            let mut st = c.prepare("SELECT alert_id FROM alerts")?;
-            let ids = st
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<Result<BTreeSet<_>, _>>()?;
-            Ok(ids)
         })
         .unwrap()
 }
@@ -555,7 +535,7 @@ async fn simulator_to_store_through_kafka_counts_every_unique_observation() {
     assert!(status.success(), "processor exit: {status}\n{}", logs());
 
     let (store_ticks, store_rows) = stored_ticks(&db);
-    let store_alerts = stored_alerts(&db);
+    let store_alerts = alert_ids(&db);
     let topic_ticks: BTreeMap<String, (i64, bool)> = published_ticks
         .iter()
         .map(|(_, e)| {

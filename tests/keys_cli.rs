@@ -4,13 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{BIN, Killed, free_port};
 use std::{
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
-
-const BIN: &str = env!("CARGO_BIN_EXE_tcgtracker");
 
 fn keys(db: &Path, args: &[&str]) -> String {
     let out = Command::new(BIN)
@@ -39,15 +40,6 @@ fn created(text: &str) -> (String, String) {
         .unwrap()
         .to_owned();
     (key, id)
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 async fn status(port: u16, path: &str, key: &str) -> Option<u16> {
@@ -83,11 +75,7 @@ async fn keys_are_printed_once_stored_hashed_scoped_and_revocable() {
         assert!(!text.contains(&alice[4..]) && !text.contains(&root[4..]));
     }
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let _serve = Killed(
         Command::new(BIN)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -4,27 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Killed, free_port};
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 async fn get(url: &str) -> Option<(u16, String)> {
     let r = reqwest::get(url).await.ok()?;
@@ -36,7 +22,7 @@ async fn get(url: &str) -> Option<(u16, String)> {
 async fn collect_serves_metrics_health_and_readiness() {
     let bin = env!("CARGO_BIN_EXE_tcgtracker");
     let sim_port = free_port();
-    let _sim = Kill(
+    let _sim = Killed(
         Command::new(bin)
             .args(["sim", "--listen", &format!("127.0.0.1:{sim_port}")])
             .stdout(Stdio::null())
@@ -45,7 +31,7 @@ async fn collect_serves_metrics_health_and_readiness() {
             .unwrap(),
     );
     let ops_port = free_port();
-    let _collect = Kill(
+    let _collect = Killed(
         Command::new(bin)
             .args([
                 "collect",

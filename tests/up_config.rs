@@ -4,19 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::{Killed, free_port};
 use std::{
     path::Path,
-    process::{Child, Command, Output, Stdio},
+    process::{Command, Output, Stdio},
     time::{Duration, Instant},
 };
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Runs `up` to its exit (a refused configuration exits at once) with a clean environment.
 fn up_refused(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
@@ -87,15 +82,6 @@ fn unknown_keys_and_bad_values_are_refused_by_name() {
     let missing = dir.path().join("nope.toml");
     let e = up_refused(dir.path(), &["--config", missing.to_str().unwrap()], &[]);
     assert!(e.contains("nope.toml"), "{e}");
-}
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn source_ticks(db: &Path, source: tcg_schemas::Source) -> i64 {

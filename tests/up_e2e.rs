@@ -4,6 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::free_port;
 use std::{
     collections::BTreeMap,
     path::Path,
@@ -14,14 +17,6 @@ use std::{
 
 use axum::{body::Bytes, http::HeaderMap, routing::post};
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start(dir: &Path, port: u16) -> Child {
     let log = std::fs::OpenOptions::new()
