@@ -135,9 +135,20 @@ async fn start_processor(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<tcg_pipeline::kafka::consumer::RunReport>,
 ) {
+    start_with(kafka, consume(group), sink).await
+}
+
+async fn start_with(
+    kafka: &KafkaArgs,
+    args: ConsumeArgs,
+    sink: Arc<Collecting>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<tcg_pipeline::kafka::consumer::RunReport>,
+) {
     let runtime = KafkaProcessor::start(
         kafka.clone(),
-        consume(group),
+        args,
         sink,
         PartitionedCore::new(CoreConfig::default()),
     )
@@ -285,6 +296,92 @@ async fn a_rule_published_to_the_rules_topic_takes_effect_in_a_running_processor
     assert!(sink.distinct_alerts() > 0, "the rule never fired");
     stop.send(()).unwrap();
     handle.await.unwrap();
+}
+
+/// "Partitions being revoked are flushed and committed first": A holds a batch in hand (a linger
+/// far longer than the test's patience) when B joins the group. At the revocation A processes
+/// and delivers that batch and commits before it lets the partitions go, so the batch is not
+/// left to the linger or to the next owner: B starts after A's committed offsets and redoes
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_partitions_are_flushed_and_committed_before_the_hand_over() {
+    let broker = Tansu::start().expect("tansu broker");
+    let kafka = kafka(&broker);
+    ensure_topics(&kafka, &topics()).await.unwrap();
+    let producer = EnvelopeProducer::new(&kafka).unwrap();
+    let (sink_a, sink_b) = (
+        Arc::new(Collecting::default()),
+        Arc::new(Collecting::default()),
+    );
+    let holding = ConsumeArgs {
+        batch_max: 10_000,
+        batch_linger_ms: 600_000,
+        ..consume("g-flush")
+    };
+    let runtime = KafkaProcessor::start(
+        kafka.clone(),
+        holding,
+        sink_a.clone(),
+        PartitionedCore::new(CoreConfig::default()),
+    )
+    .await
+    .unwrap();
+    let fetched_a = runtime.fetched();
+    let (stop_a, stopped_a) = tokio::sync::oneshot::channel::<()>();
+    let a = tokio::spawn(async move {
+        runtime
+            .run(async {
+                let _ = stopped_a.await;
+            })
+            .await
+            .unwrap()
+    });
+    // 120 quotes (40 products × 3 polls) into A's batch in hand.
+    let first: Vec<RawQuote> = (0..3)
+        .flat_map(|poll| (1..=40).map(move |p| quote(p, poll, 1000 + poll * 7 + p as i64)))
+        .collect();
+    produce_quotes(&producer, first).await;
+    let group = "g-flush";
+    wait_for("A to take the first wave into its batch", || {
+        fetched_a.load(std::sync::atomic::Ordering::Relaxed) == 120
+    })
+    .await;
+    assert_eq!(sink_a.distinct_ticks(), 0, "A still holds its batch");
+
+    // B joins: the group revokes A's partitions while A holds the batch.
+    let (stop_b, b) = start_processor(&kafka, group, sink_b.clone()).await;
+    wait_for("A to flush its batch at the revocation", || {
+        sink_a.distinct_ticks() == 120
+    })
+    .await;
+    wait_for("the first wave's offsets committed", || {
+        committed(&kafka, group).iter().sum::<i64>() == 120
+    })
+    .await;
+    assert_eq!(sink_b.distinct_ticks(), 0, "B redid none of A's batch");
+
+    // A leaves; B carries on from A's committed offsets.
+    stop_a.send(()).unwrap();
+    let ra = a.await.unwrap();
+    let second: Vec<RawQuote> = (3..5)
+        .flat_map(|poll| (1..=40).map(move |p| quote(p, poll, 1000 + poll * 7 + p as i64)))
+        .collect();
+    produce_quotes(&producer, second).await;
+    wait_for("B to deliver the second wave", || {
+        sink_b.distinct_ticks() == 80
+    })
+    .await;
+    stop_b.send(()).unwrap();
+    let rb = b.await.unwrap();
+
+    let a_ticks = sink_a.ticks.lock().unwrap().clone();
+    let b_ticks = sink_b.ticks.lock().unwrap().clone();
+    assert!(a_ticks.values().chain(b_ticks.values()).all(|n| *n == 1));
+    assert!(
+        a_ticks.keys().all(|k| !b_ticks.contains_key(k)),
+        "no tick delivered by both"
+    );
+    assert_eq!((ra.messages, rb.messages), (120, 80), "a={ra:?} b={rb:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,6 +2,12 @@
 //! runs each partition's core, hands the output to the sinks and the DLQ, and only then stores the
 //! batch's offsets (auto-committed in the background, committed synchronously on revoke and at
 //! shutdown).
+//!
+//! Revoked partitions are flushed and committed first: the rebalance callback (which runs inside
+//! the consumer's poll) only records the revocation and wakes the runtime; the group waits (in
+//! librdkafka's "wait unassign call" state) while the runtime finishes the batch in hand, stores
+//! and commits its offsets, and only then unassigns. The next owner starts exactly where this
+//! one stopped, so no message is processed twice across an orderly rebalance.
 
 use std::{
     collections::BTreeMap,
@@ -12,8 +18,12 @@ use std::{
 
 use rdkafka::{
     ClientContext, Message, Offset, TopicPartitionList,
-    consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer},
+    consumer::{
+        BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
+        StreamConsumer,
+    },
     message::{BorrowedMessage, Headers},
+    types::RDKafkaRespErr,
 };
 use tcg_processor_core::{Output, Processor, Stats};
 use tcg_schemas::{
@@ -28,11 +38,28 @@ use crate::{
     sink::OutputSink,
 };
 
-/// Partitions revoked since the runtime last looked (filled inside the poll, by librdkafka).
+/// What the group did since the runtime last looked (filled inside the poll, by librdkafka).
 #[derive(Debug, Default)]
 pub struct GroupContext {
+    /// Revoked and already unassigned (on close, or with the cooperative protocol).
     revoked: Mutex<Vec<i32>>,
     assigned: Mutex<Vec<i32>>,
+    /// Revoked, waiting for the runtime to flush, commit and unassign (eager protocol).
+    pending_revoke: Mutex<Option<Vec<i32>>>,
+    /// Wakes the runtime when a revocation is pending.
+    wake: tokio::sync::Notify,
+    /// Set when the runtime stops: a revocation during close is handled on the spot.
+    closing: std::sync::atomic::AtomicBool,
+}
+
+impl GroupContext {
+    fn take_pending_revoke(&self) -> Option<Vec<i32>> {
+        self.pending_revoke.lock().ok().and_then(|mut p| p.take())
+    }
+
+    fn revoke_pending(&self) -> bool {
+        self.pending_revoke.lock().is_ok_and(|p| p.is_some())
+    }
 }
 
 impl ClientContext for GroupContext {
@@ -51,30 +78,75 @@ impl ClientContext for GroupContext {
 }
 
 impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance {
-            // Every stored offset belongs to a batch whose output is durable: commit them
-            // before the partitions go to another processor.
-            if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-                tracing::debug!(error = %e, "commit on revoke (nothing stored yet?)");
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                let done = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                if let Err(e) = done {
+                    tracing::error!(error = %e, "assigning partitions");
+                }
+                tracing::info!(?parts, "partitions assigned");
+                if let Ok(mut a) = self.assigned.lock() {
+                    a.extend(parts);
+                }
             }
-            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-            tracing::info!(?parts, "partitions revoked");
-            if let Ok(mut r) = self.revoked.lock() {
-                r.extend(parts);
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
+                if !cooperative && !self.closing.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                // Flush first: the runtime finishes the batch in hand, commits, then unassigns.
+                tracing::info!(
+                    ?parts,
+                    "partitions revoked: flushing before handing them over"
+                );
+                if let Ok(mut p) = self.pending_revoke.lock() {
+                    p.get_or_insert_with(Vec::new).extend(parts);
+                }
+                self.wake.notify_one();
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                // Closing (the batch in hand is done) or cooperative: commit and let go now.
+                if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                    tracing::debug!(error = %e, "commit on revoke (nothing stored yet?)");
+                }
+                let done = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "unassigning partitions");
+                }
+                tracing::info!(?parts, "partitions revoked");
+                if let Ok(mut r) = self.revoked.lock() {
+                    r.extend(parts);
+                }
+            }
+            other => {
+                tracing::error!(error = ?other, "rebalance error");
+                if let Err(e) = consumer.unassign() {
+                    tracing::warn!(error = %e, "unassigning after a rebalance error");
+                }
             }
         }
     }
 
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(tpl) = rebalance {
-            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-            tracing::info!(?parts, "partitions assigned");
-            if let Ok(mut a) = self.assigned.lock() {
-                a.extend(parts);
-            }
-        }
-    }
+    fn pre_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {}
+
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {}
 }
 
 /// Totals of one run of the runtime.
@@ -98,6 +170,7 @@ pub struct KafkaProcessor {
     core: PartitionedCore,
     report: RunReport,
     progress: Arc<std::sync::atomic::AtomicU64>,
+    fetched: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for KafkaProcessor {
@@ -175,6 +248,7 @@ impl KafkaProcessor {
             core,
             report: RunReport::default(),
             progress: Arc::default(),
+            fetched: Arc::default(),
         };
         me.load_rules().await?;
         Ok(me)
@@ -215,6 +289,11 @@ impl KafkaProcessor {
         self.progress.clone()
     }
 
+    /// A counter of messages taken from the consumer into batches (delivered or in hand).
+    pub fn fetched(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.fetched.clone()
+    }
+
     pub fn report(&self) -> RunReport {
         self.report
     }
@@ -226,6 +305,10 @@ impl KafkaProcessor {
             let first = tokio::select! {
                 biased;
                 () = &mut shutdown => break,
+                () = self.consumer.context().wake.notified() => {
+                    self.finish_revoke()?;
+                    continue;
+                }
                 rule = self.rules.recv() => {
                     let body = rule?.payload().map(<[u8]>::to_vec);
                     self.apply_rule_message(body.as_deref());
@@ -235,23 +318,64 @@ impl KafkaProcessor {
             };
             let mut batch = Vec::with_capacity(self.args.batch_max.min(10_000));
             batch.push(first);
+            self.fetched
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let deadline = tokio::time::Instant::now() + self.args.linger();
-            while batch.len() < self.args.batch_max {
-                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
-                    Ok(msg) => batch.push(Incoming::from(&msg?)),
+            // A revocation ends the batch at once: it is flushed, then the partitions go.
+            while batch.len() < self.args.batch_max && !self.consumer.context().revoke_pending() {
+                let next = tokio::select! {
+                    biased;
+                    // The revocation is served inside `recv` while it waits for a message.
+                    () = self.consumer.context().wake.notified() => break,
+                    next = tokio::time::timeout_at(deadline, self.consumer.recv()) => next,
+                };
+                match next {
+                    Ok(msg) => {
+                        batch.push(Incoming::from(&msg?));
+                        self.fetched
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                     Err(_) => break,
                 }
             }
             self.handle(batch).await?;
+            self.finish_revoke()?;
         }
+        self.consumer
+            .context()
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.consumer.commit_consumer_state(CommitMode::Sync).ok();
+        self.finish_revoke()?;
         tracing::info!(report = ?self.report, "processor stopped");
         Ok(self.report)
     }
 
+    /// After the batch in hand is stored: commits, unassigns the revoked partitions and drops
+    /// their state (a partition that comes back is rebuilt from its log).
+    fn finish_revoke(&mut self) -> Result<()> {
+        let Some(parts) = self.consumer.context().take_pending_revoke() else {
+            return Ok(());
+        };
+        if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
+            tracing::debug!(error = %e, "commit on revoke (nothing stored yet?)");
+        }
+        self.consumer.unassign()?;
+        for p in &parts {
+            self.core.remove(*p);
+        }
+        metrics::counter!("tcg_processor_revocations_total").increment(1);
+        tracing::info!(
+            ?parts,
+            "revoked partitions flushed, committed and handed over"
+        );
+        Ok(())
+    }
+
     async fn handle(&mut self, batch: Vec<Incoming>) -> Result<()> {
         let started = Instant::now();
-        // Partitions revoked while we polled: their messages go to the next owner.
+        // Partitions already let go while we polled (on close, or cooperative rebalancing):
+        // their messages go to the next owner.
         let revoked: Vec<i32> = self
             .consumer
             .context()
