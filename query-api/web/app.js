@@ -510,7 +510,9 @@ async function loadPortfolioChart() {
   const interval = portfolioPrefs.interval;
   try {
     const h = await api(`/v1/portfolios/${portfolioPrefs.id}/history`, { query: { interval, from: fromRange(interval) } });
-    const pts = (f) => h.points.map((p) => ({ t: new Date(p.start).getTime(), c: amount(p[f]) }));
+    // Start where the holdings first have a price, not with months of zero value before it.
+    const first = Math.max(0, h.points.findIndex((p) => amount(p.market_value_usd) > 0));
+    const pts = (f) => h.points.slice(first).map((p) => ({ t: new Date(p.start).getTime(), c: amount(p[f]) }));
     drawChart(host, {
       series: [
         { label: "Market value", points: pts("market_value_usd") },
@@ -846,7 +848,8 @@ function connectStreams() {
     const a = JSON.parse(ev.data);
     if (seenAlerts.has(a.id)) return;
     seenAlerts.add(a.id);
-    toast(`🔔 ${a.rule_name}: ${a.message}`, "alert");
+    // The message usually starts with the rule's name already.
+    toast(a.message.startsWith(a.rule_name) ? a.message : `${a.rule_name}: ${a.message}`, "alert");
     const live = $("live-alerts");
     live.querySelector("p.muted")?.remove();
     live.prepend(alertItem(a, true));
