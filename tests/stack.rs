@@ -1,5 +1,6 @@
 //! Checks of the production stack's files that run without Docker or Kubernetes:
-//! - docker-compose.yml: every variable a service uses is in .env.example, no secret has a default
+//! - docker-compose.yml: valid against the Compose Specification's JSON Schema; every variable a
+//!   service uses is in .env.example, no secret has a default
 //!   (secrets are `${VAR:?…}` or passed through by name), health-check conditions point at
 //!   services that have health checks, the processor can be scaled;
 //! - grafana/: every dashboard is valid JSON whose SQL names only tables and columns of
@@ -198,6 +199,43 @@ fn compose_problems(compose_text: &str, documented: &BTreeSet<String>) -> Vec<St
         }
     }
     problems
+}
+
+/// docker-compose.yml against the Compose Specification's JSON Schema
+/// (deploy/compose-spec.schema.json: the compose-spec schema as shipped in docker-compose 1.29.2,
+/// Apache-2.0). That schema predates the top-level `name` key (compose-spec, 2022), which is
+/// checked here by hand. YAML merge keys (`<<: *anchor`) are applied first, as compose does.
+#[test]
+fn compose_file_matches_the_compose_specification() {
+    let schema: Json = serde_json::from_str(&read("deploy/compose-spec.schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut doc = yaml("docker-compose.yml");
+    doc.apply_merge().unwrap();
+    let mut json: Json = serde_json::to_value(&doc).unwrap();
+    let name = json.as_object_mut().and_then(|o| o.remove("name"));
+    let name_ok = Regex::new("^[a-z0-9][a-z0-9_-]*$").unwrap();
+    assert!(
+        name.as_ref()
+            .and_then(Json::as_str)
+            .is_some_and(|n| name_ok.is_match(n)),
+        "the project name: {name:?}"
+    );
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    report(
+        "docker-compose.yml against the Compose Specification",
+        &errors,
+    );
+
+    // The check is not vacuous: a misspelled key and a wrong type are caught.
+    let mut bad = json.clone();
+    bad["services"]["api"]["healthchek"] = serde_json::json!({"test": ["CMD", "true"]});
+    assert!(!validator.is_valid(&bad), "a misspelled service key passes");
+    let mut bad = json.clone();
+    bad["services"]["processor"]["depends_on"] = serde_json::json!(7);
+    assert!(!validator.is_valid(&bad), "a wrong type passes");
 }
 
 #[test]
