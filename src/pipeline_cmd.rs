@@ -221,39 +221,18 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
     } else {
         None
     };
-    let (fx_tx, _fx_rx) = tokio::sync::watch::channel(tcg_schemas::FxRates::default());
-    let duration = args
-        .collect
-        .duration_secs
-        .map(std::time::Duration::from_secs);
-    let shutdown = async move {
-        match duration {
-            Some(d) => tokio::select! {
-                () = tokio::time::sleep(d) => {}
-                () = crate::shutdown_signal() => {}
-            },
-            None => crate::shutdown_signal().await,
-        }
-    };
     ready.set(true);
-    let summary = tcg_collectors::run_collectors(
-        args.collect.to_config(),
-        tracked_rx,
+    let result = tcg_collectors::run_collect_cli(
+        args.collect,
         sink,
-        Some(fx_tx),
-        args.collect.passes,
-        shutdown,
+        Some(tracked_rx),
+        crate::shutdown_signal(),
     )
-    .await?;
+    .await;
     for task in [tracker, catalog].into_iter().flatten() {
         task.abort();
     }
-    for (name, r) in &summary.sources {
-        eprintln!(
-            "{name}: {} passes ({} failed), {} quotes, {} requests, {} errors",
-            r.passes, r.failed_passes, r.totals.quotes, r.totals.requests, r.totals.errors
-        );
-    }
+    result?;
     Ok(())
 }
 

@@ -14,6 +14,9 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> Result<(), tcg_collectors::CollectorError> {
-    run_collect_cli(Cli::parse().collect, Arc::new(JsonLinesSink)).await?;
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    run_collect_cli(Cli::parse().collect, Arc::new(JsonLinesSink), None, ctrl_c).await?;
     Ok(())
 }

@@ -383,25 +383,35 @@ pub fn load_tracked(path: &std::path::Path) -> Result<Vec<TrackedCard>, Collecto
         .map_err(|e| CollectorError::Config(format!("{}: {e}", path.display())))
 }
 
-/// Runs `tcgtracker collect` into `sink` until Ctrl-C, `--duration-secs` or `--passes`.
+/// Runs `tcgtracker collect` into `sink` until `stop` resolves, `--duration-secs` or `--passes`,
+/// then prints a line per source. eBay searches `tracked` when given (a live list the caller
+/// keeps current), else the `--tracked` file.
 pub async fn run_collect_cli(
     args: CollectArgs,
     sink: Arc<dyn QuoteSink>,
+    tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
+    stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<CollectSummary, CollectorError> {
-    let tracked = match &args.tracked {
-        Some(p) => load_tracked(p)?,
-        None => Vec::new(),
+    let (_file_tx, tracked_rx) = match tracked {
+        Some(rx) => (None, rx),
+        None => {
+            let cards = match &args.tracked {
+                Some(p) => load_tracked(p)?,
+                None => Vec::new(),
+            };
+            let (tx, rx) = watch::channel(cards);
+            (Some(tx), rx)
+        }
     };
-    let (_tracked_tx, tracked_rx) = watch::channel(tracked);
     let (fx_tx, _fx_rx) = watch::channel(FxRates::default());
     let duration = args.duration_secs.map(Duration::from_secs);
     let shutdown = async move {
         match duration {
             Some(d) => tokio::select! {
                 () = tokio::time::sleep(d) => {}
-                () = ctrl_c() => {}
+                () = stop => {}
             },
-            None => ctrl_c().await,
+            None => stop.await,
         }
     };
     let summary = run_collectors(

@@ -56,10 +56,6 @@ impl GroupContext {
     fn take_pending_revoke(&self) -> Option<Vec<i32>> {
         self.pending_revoke.lock().ok().and_then(|mut p| p.take())
     }
-
-    fn revoke_pending(&self) -> bool {
-        self.pending_revoke.lock().is_ok_and(|p| p.is_some())
-    }
 }
 
 impl ClientContext for GroupContext {
@@ -321,8 +317,10 @@ impl KafkaProcessor {
             self.fetched
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let deadline = tokio::time::Instant::now() + self.args.linger();
-            // A revocation ends the batch at once: it is flushed, then the partitions go.
-            while batch.len() < self.args.batch_max && !self.consumer.context().revoke_pending() {
+            // A revocation ends the batch at once: it is flushed, then the partitions go (a wake
+            // that raced with a message is kept by the Notify; `finish_revoke` after every batch
+            // catches any other).
+            while batch.len() < self.args.batch_max {
                 let next = tokio::select! {
                     biased;
                     // The revocation is served inside `recv` while it waits for a message.
