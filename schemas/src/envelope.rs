@@ -77,8 +77,11 @@ impl<T: TopicPayload> Envelope<T> {
 
     /// Decodes and checks that the envelope is of this topic's schema.
     pub fn decode(bytes: &[u8]) -> Result<Self, SchemaError> {
+        // One UTF-8 check of the whole message, instead of one per string inside it.
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| SchemaError::Decode(format!("not UTF-8 text: {e}")))?;
         let envelope: Envelope<T> =
-            serde_json::from_slice(bytes).map_err(|e| SchemaError::Decode(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| SchemaError::Decode(e.to_string()))?;
         if envelope.schema != T::TOPIC {
             return Err(SchemaError::WrongSchema {
                 expected: T::TOPIC,

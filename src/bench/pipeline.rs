@@ -34,6 +34,10 @@ pub struct PipelineBenchArgs {
     /// Quotes to add to tcg.quotes.raw.v1 before measuring (0: use what is there).
     #[arg(long, default_value_t = 200_000)]
     quotes: usize,
+    /// Cards in the synthetic market the quotes are polled from (default: quotes / 80, so every
+    /// card is polled about ten times: 8 quotes per card and poll).
+    #[arg(long)]
+    products: Option<u64>,
     /// Partitions, when the topics have to be created.
     #[arg(long, default_value_t = 4)]
     partitions: i32,
@@ -45,16 +49,29 @@ pub struct PipelineBenchArgs {
     data_dir: Option<std::path::PathBuf>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// Skip the run into the SQLite store (to profile the null-sink run alone).
+    #[arg(long)]
+    skip_sqlite: bool,
 }
 
 /// CPU seconds (user + system) this process has used so far.
 fn process_cpu() -> f64 {
+    process_stat().0
+}
+
+/// Minor page faults of this process so far (first touches of fresh memory).
+fn process_faults() -> u64 {
+    process_stat().1 as u64
+}
+
+/// (CPU seconds, minor page faults) of this process so far.
+fn process_stat() -> (f64, f64) {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
+        return (0.0, 0.0);
     };
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return 0.0;
+        return (0.0, 0.0);
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -63,7 +80,20 @@ fn process_cpu() -> f64 {
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    (ticks(11) + ticks(12)) / 100.0
+    ((ticks(11) + ticks(12)) / 100.0, ticks(7))
+}
+
+/// Resident memory of this process now and at its peak, MiB (from /proc/self/status).
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Messages on the quotes topic, all partitions.
@@ -87,6 +117,10 @@ struct Measured {
     /// CPU seconds over the second half of the messages alone, when the core's state for most
     /// series exists already (the first half grows it from empty).
     warm_cpu: Option<(u64, f64)>,
+    /// Minor page faults of the process over the measured span.
+    faults: u64,
+    /// Resident memory at the start and the end of the measured span, MiB.
+    rss: (f64, f64),
 }
 
 impl Measured {
@@ -95,6 +129,9 @@ impl Measured {
     }
     fn cpu_us_per_quote(&self) -> f64 {
         self.cpu * 1e6 / (self.messages.max(1) as f64)
+    }
+    fn faults_per_1000_quotes(&self) -> f64 {
+        self.faults as f64 * 1000.0 / (self.messages.max(1) as f64)
     }
     fn warm_cpu_us_per_quote(&self) -> Option<f64> {
         self.warm_cpu.map(|(n, cpu)| cpu * 1e6 / (n.max(1) as f64))
@@ -111,7 +148,7 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
     let mut seen = 0i64;
     let mut bytes = 0usize;
     let mut started = None;
-    let mut cpu0 = 0.0;
+    let (mut cpu0, mut faults0, mut rss0) = (0.0, 0, 0.0);
     while seen < expected {
         let m = tokio::time::timeout(Duration::from_secs(60), consumer.recv())
             .await
@@ -119,6 +156,8 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
         if started.is_none() {
             started = Some(Instant::now());
             cpu0 = process_cpu();
+            faults0 = process_faults();
+            rss0 = rss_mib().0;
         }
         bytes += m.payload().map_or(0, <[u8]>::len);
         seen += 1;
@@ -129,6 +168,8 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
         wall: started.map_or(0.0, |s| s.elapsed().as_secs_f64()),
         cpu: process_cpu() - cpu0,
         warm_cpu: None,
+        faults: process_faults().saturating_sub(faults0),
+        rss: (rss0, rss_mib().0),
     })
 }
 
@@ -158,7 +199,7 @@ async fn through_processor(
         let _ = stop_rx.await;
     }));
     let deadline = Instant::now() + Duration::from_secs(600);
-    let (mut started, mut cpu0) = (None, 0.0);
+    let (mut started, mut cpu0, mut faults0, mut rss0) = (None, 0.0, 0, 0.0);
     let mut half: Option<(i64, f64)> = None;
     loop {
         let done = progress.load(Ordering::Relaxed) as i64;
@@ -167,6 +208,8 @@ async fn through_processor(
             if done > 0 {
                 started = Some((Instant::now(), done));
                 cpu0 = process_cpu();
+                faults0 = process_faults();
+                rss0 = rss_mib().0;
             }
         }
         if half.is_none() && done >= expected / 2 {
@@ -182,6 +225,8 @@ async fn through_processor(
     }
     let cpu_end = process_cpu();
     let cpu = cpu_end - cpu0;
+    let faults = process_faults().saturating_sub(faults0);
+    let rss = (rss0, rss_mib().0);
     let warm_cpu = half
         .filter(|(at, _)| *at < expected)
         .map(|(at, c)| ((expected - at) as u64, cpu_end - c));
@@ -194,7 +239,34 @@ async fn through_processor(
         wall,
         cpu,
         warm_cpu,
+        faults,
+        rss,
     })
+}
+
+async fn sqlite_run(
+    kafka: &KafkaArgs,
+    args: &PipelineBenchArgs,
+    expected: i64,
+) -> Result<Measured> {
+    let dir = match &args.data_dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir().join(format!("tcg-bench-pipeline-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let store = tcg_store::SqliteStore::open(dir.join("bench.db"))?;
+    let measured = through_processor(
+        kafka,
+        args,
+        expected,
+        Arc::new(StoreSink(Arc::new(store))),
+        "sqlite",
+    )
+    .await;
+    if args.data_dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    measured
 }
 
 pub async fn run(args: PipelineBenchArgs) -> Result<()> {
@@ -214,7 +286,11 @@ pub async fn run(args: PipelineBenchArgs) -> Result<()> {
     let mut fill_rate = None;
     if args.quotes > 0 {
         let producer = EnvelopeProducer::new(&kafka)?;
-        let quotes = synth::market(args.seed, (args.quotes as u64 / 8).max(1), args.quotes);
+        let products = args
+            .products
+            .unwrap_or((args.quotes as u64 / 80).max(1))
+            .max(1);
+        let quotes = synth::market(args.seed, products, args.quotes);
         let started = Instant::now();
         for chunk in quotes.chunks(10_000) {
             let items = chunk
@@ -235,36 +311,25 @@ pub async fn run(args: PipelineBenchArgs) -> Result<()> {
 
     let bare = bare_consume(&kafka, expected).await?;
     let null_run = through_processor(&kafka, &args, expected, Arc::new(NullSink), "null").await?;
-    let dir = match &args.data_dir {
-        Some(d) => d.clone(),
-        None => std::env::temp_dir().join(format!("tcg-bench-pipeline-{}", std::process::id())),
+    let sqlite = if args.skip_sqlite {
+        None
+    } else {
+        Some(sqlite_run(&kafka, &args, expected).await?)
     };
-    std::fs::create_dir_all(&dir)?;
-    let store = tcg_store::SqliteStore::open(dir.join("bench.db"))?;
-    let sqlite = through_processor(
-        &kafka,
-        &args,
-        expected,
-        Arc::new(StoreSink(Arc::new(store))),
-        "sqlite",
-    )
-    .await?;
-    if args.data_dir.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 
     let report = json!({
         "bench": "pipeline",
         "brokers": args.brokers,
         "messages": expected,
         "fill_quotes_per_s": fill_rate,
-        "bare_consume": { "quotes_per_s": bare.rate(), "cpu_us_per_quote": bare.cpu_us_per_quote(), "messages": bare.messages },
-        "null_sink": { "quotes_per_s": null_run.rate(), "cpu_us_per_quote": null_run.cpu_us_per_quote(), "cpu_us_per_quote_second_half": null_run.warm_cpu_us_per_quote(), "messages": null_run.messages },
-        "sqlite_store": { "quotes_per_s": sqlite.rate(), "cpu_us_per_quote": sqlite.cpu_us_per_quote(), "cpu_us_per_quote_second_half": sqlite.warm_cpu_us_per_quote(), "messages": sqlite.messages },
+        "bare_consume": { "quotes_per_s": bare.rate(), "cpu_us_per_quote": bare.cpu_us_per_quote(), "page_faults_per_1000_quotes": bare.faults_per_1000_quotes(), "rss_mib_start_end": [bare.rss.0, bare.rss.1], "messages": bare.messages },
+        "null_sink": { "quotes_per_s": null_run.rate(), "cpu_us_per_quote": null_run.cpu_us_per_quote(), "cpu_us_per_quote_second_half": null_run.warm_cpu_us_per_quote(), "page_faults_per_1000_quotes": null_run.faults_per_1000_quotes(), "rss_mib_start_end": [null_run.rss.0, null_run.rss.1], "messages": null_run.messages },
+        "sqlite_store": sqlite.as_ref().map(|s| json!({ "quotes_per_s": s.rate(), "cpu_us_per_quote": s.cpu_us_per_quote(), "cpu_us_per_quote_second_half": s.warm_cpu_us_per_quote(), "page_faults_per_1000_quotes": s.faults_per_1000_quotes(), "rss_mib_start_end": [s.rss.0, s.rss.1], "messages": s.messages })),
         "ratio_null_sink_to_bare_consume": null_run.rate() / bare.rate().max(1e-9),
-        "ratio_sqlite_to_bare_consume": sqlite.rate() / bare.rate().max(1e-9),
+        "ratio_sqlite_to_bare_consume": sqlite.as_ref().map(|s| s.rate() / bare.rate().max(1e-9)),
         "processor_cpu_us_per_quote_null_sink": null_run.cpu_us_per_quote(),
         "note": "cpu_us_per_quote is this process's user+system time (processor, librdkafka threads, sinks) per quote; the broker runs in its own process; cpu_us_per_quote_second_half counts only the second half of the messages, when the core's state for most series exists",
+        "peak_rss_mib": rss_mib().1,
         "targets": { "ratio_null_sink_to_bare_consume": 0.5, "processor_cpu_us_per_quote_null_sink": 2.0 }
     });
     if args.json {

@@ -103,6 +103,20 @@ impl Processor {
             ticks: Vec::with_capacity(batch.len()),
             ..Output::default()
         };
+        self.process_into(batch, now, &mut out);
+        out
+    }
+
+    /// Like [`Self::process_at`], appending to `out` (whose buffers a long-running caller keeps
+    /// from batch to batch) and adding to its counters. The `index` of a rejection added by this
+    /// call is the quote's position in `batch`.
+    pub fn process_into(
+        &mut self,
+        batch: &[RawQuote],
+        now: impl Fn(usize) -> Timestamp,
+        out: &mut Output,
+    ) {
+        let alerts_before = out.alerts.len();
         for (index, quote) in batch.iter().enumerate() {
             out.stats.quotes += 1;
             let item = match &quote.subject {
@@ -135,7 +149,7 @@ impl Processor {
                         };
                         out.stats.evicted += self.remember_item(quote, item, title_hash, outcome);
                     }
-                    self.accept(quote, n, &mut out);
+                    self.accept(quote, n, out);
                 }
                 Err(invalid) => {
                     if let Some(item) = item.filter(|_| !invalid.reason.is_invalid_input()) {
@@ -155,8 +169,7 @@ impl Processor {
                 }
             }
         }
-        out.stats.alerts = out.alerts.len() as u64;
-        out
+        out.stats.alerts += (out.alerts.len() - alerts_before) as u64;
     }
 
     fn accept(&mut self, quote: &RawQuote, n: Normalized<'_>, out: &mut Output) {

@@ -223,6 +223,29 @@ proptest! {
     }
 
     #[test]
+    fn appending_the_parts_of_a_batch_into_one_output_equals_processing_it_whole(batch in prop::collection::vec(quote(), 0..80), cut in any::<prop::sample::Index>()) {
+        let k = if batch.is_empty() { 0 } else { cut.index(batch.len() + 1) };
+        let mut whole = processor();
+        let all = whole.process(now(), &batch);
+        // One output kept across calls, as the Kafka runtime keeps it from batch to batch.
+        let mut split = processor();
+        let mut out = Output::default();
+        split.process_into(&batch[..k], |_| now(), &mut out);
+        for rj in &out.rejected {
+            prop_assert_eq!(&batch[rj.index], &rj.quote);
+        }
+        let first_rejections = out.rejected.len();
+        split.process_into(&batch[k..], |_| now(), &mut out);
+        // The second call's rejections point into its own part of the batch.
+        for rj in &out.rejected[first_rejections..] {
+            prop_assert_eq!(&batch[k + rj.index], &rj.quote);
+        }
+        prop_assert_eq!(comparable(&out), comparable(&all));
+        prop_assert_eq!(out.stats, all.stats);
+        prop_assert_eq!(split.snapshot(), whole.snapshot());
+    }
+
+    #[test]
     fn normalization_never_loses_the_original_amount_or_currency(batch in prop::collection::vec(quote(), 1..60)) {
         let mut p = processor();
         for q in &batch {

@@ -10,12 +10,12 @@
 //! one stopped, so no message is processed twice across an orderly rebalance.
 
 use std::{
-    collections::BTreeMap,
     future::Future,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
+use futures_util::FutureExt;
 use rdkafka::{
     ClientContext, Message, Offset, TopicPartitionList,
     consumer::{
@@ -26,11 +26,12 @@ use rdkafka::{
     types::RDKafkaRespErr,
 };
 use tcg_processor_core::{Output, Processor, Stats};
-use tcg_schemas::{
-    DeadLetter, Envelope, Origin, RawQuote, RejectReason, RuleChange, Timestamp, topics,
-};
+use tcg_schemas::{DeadLetter, Envelope, RawQuote, RejectReason, RuleChange, Timestamp, topics};
 
-use super::producer::{EnvelopeProducer, Outgoing, now};
+use super::{
+    batch::Batch,
+    producer::{EnvelopeProducer, Outgoing, now},
+};
 use crate::{
     config::{ConsumeArgs, KafkaArgs},
     error::{PipelineError, Result},
@@ -164,6 +165,8 @@ pub struct KafkaProcessor {
     producer: EnvelopeProducer,
     sink: Arc<dyn OutputSink>,
     core: PartitionedCore,
+    /// The output of the batch in hand; its buffers are kept from batch to batch.
+    output: Output,
     report: RunReport,
     progress: Arc<std::sync::atomic::AtomicU64>,
     fetched: Arc<std::sync::atomic::AtomicU64>,
@@ -175,25 +178,6 @@ impl std::fmt::Debug for KafkaProcessor {
             .field("group", &self.args.group)
             .field("report", &self.report)
             .finish_non_exhaustive()
-    }
-}
-
-/// A message decoded (or not) and where it came from.
-struct Incoming {
-    partition: i32,
-    offset: i64,
-    key: Option<String>,
-    body: Vec<u8>,
-}
-
-impl Incoming {
-    fn from(m: &BorrowedMessage<'_>) -> Self {
-        Incoming {
-            partition: m.partition(),
-            offset: m.offset(),
-            key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-            body: m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
-        }
     }
 }
 
@@ -218,6 +202,13 @@ impl KafkaProcessor {
             .set("session.timeout.ms", args.session_timeout_ms.to_string())
             .set("heartbeat.interval.ms", "1000")
             .set("enable.partition.eof", "false")
+            // Prefetch a few batches, not librdkafka's default of 100,000 messages / 64 MiB:
+            // memory stays bounded and warm, and lag stays on the broker where it is measured.
+            .set(
+                "queued.min.messages",
+                (args.batch_max * 4).max(1000).to_string(),
+            )
+            .set("queued.max.messages.kbytes", "16384")
             .set("statistics.interval.ms", "5000")
             .create_with_context(GroupContext::default())?;
         consumer.subscribe(&[topics::QUOTES_RAW])?;
@@ -242,6 +233,7 @@ impl KafkaProcessor {
             producer,
             sink,
             core,
+            output: Output::default(),
             report: RunReport::default(),
             progress: Arc::default(),
             fetched: Arc::default(),
@@ -297,8 +289,10 @@ impl KafkaProcessor {
     /// Runs until `shutdown` resolves; then finishes the batch in hand, commits and returns.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<RunReport> {
         tokio::pin!(shutdown);
+        // Kept from batch to batch, like the output buffers.
+        let mut batch = Batch::default();
         loop {
-            let first = tokio::select! {
+            tokio::select! {
                 biased;
                 () = &mut shutdown => break,
                 () = self.consumer.context().wake.notified() => {
@@ -310,17 +304,18 @@ impl KafkaProcessor {
                     self.apply_rule_message(body.as_deref());
                     continue;
                 }
-                msg = self.consumer.recv() => Incoming::from(&msg?),
-            };
-            let mut batch = Vec::with_capacity(self.args.batch_max.min(10_000));
-            batch.push(first);
-            self.fetched
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                msg = self.consumer.recv() => take(&mut batch, &msg?, &self.fetched),
+            }
             let deadline = tokio::time::Instant::now() + self.args.linger();
             // A revocation ends the batch at once: it is flushed, then the partitions go (a wake
             // that raced with a message is kept by the Notify; `finish_revoke` after every batch
             // catches any other).
             while batch.len() < self.args.batch_max {
+                // What librdkafka has queued already is taken without a timer per message.
+                if let Some(msg) = self.consumer.recv().now_or_never() {
+                    take(&mut batch, &msg?, &self.fetched);
+                    continue;
+                }
                 let next = tokio::select! {
                     biased;
                     // The revocation is served inside `recv` while it waits for a message.
@@ -328,15 +323,12 @@ impl KafkaProcessor {
                     next = tokio::time::timeout_at(deadline, self.consumer.recv()) => next,
                 };
                 match next {
-                    Ok(msg) => {
-                        batch.push(Incoming::from(&msg?));
-                        self.fetched
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
+                    Ok(msg) => take(&mut batch, &msg?, &self.fetched),
                     Err(_) => break,
                 }
             }
-            self.handle(batch).await?;
+            self.handle(&mut batch).await?;
+            batch.clear();
             self.finish_revoke()?;
         }
         self.consumer
@@ -370,7 +362,7 @@ impl KafkaProcessor {
         Ok(())
     }
 
-    async fn handle(&mut self, batch: Vec<Incoming>) -> Result<()> {
+    async fn handle(&mut self, batch: &mut Batch) -> Result<()> {
         let started = Instant::now();
         // Partitions already let go while we polled (on close, or cooperative rebalancing):
         // their messages go to the next owner.
@@ -400,70 +392,64 @@ impl KafkaProcessor {
             .assignment()
             .map(|tpl| tpl.elements().iter().map(|e| e.partition()).collect())
             .unwrap_or_default();
-
-        let mut by_partition: BTreeMap<i32, Vec<Incoming>> = BTreeMap::new();
-        for m in batch {
-            if owned.contains(&m.partition) {
-                by_partition.entry(m.partition).or_default().push(m);
+        for p in batch.partitions() {
+            if !owned.contains(&p) {
+                batch.drop_partition(p);
             }
         }
 
-        let mut output = Output::default();
+        let output = &mut self.output;
+        output.ticks.clear();
+        output.alerts.clear();
+        output.stats = Stats::default();
         let mut dead: Vec<DeadLetter> = Vec::new();
         let mut next_offsets: Vec<(i32, i64)> = Vec::new();
-        for (partition, messages) in by_partition {
-            let first_offset = messages.first().map_or(0, |m| m.offset);
+        // Rejections that are not the input's fault, counted per reason.
+        let mut ignored: Vec<(RejectReason, u64)> = Vec::new();
+        for part in batch.parts() {
+            let partition = part.partition;
             if self.core.get_mut(partition).is_none() {
-                let rebuilt = self.rebuild(partition, first_offset).await?;
+                let rebuilt = Self::rebuild(
+                    &self.kafka,
+                    &self.args,
+                    &mut self.report,
+                    self.core.fresh(),
+                    partition,
+                    part.first_offset,
+                )
+                .await?;
                 self.core.insert(partition, rebuilt);
             }
-            let mut quotes = Vec::with_capacity(messages.len());
-            let mut produced = Vec::with_capacity(messages.len());
-            let mut sources = Vec::with_capacity(messages.len());
-            for (i, m) in messages.iter().enumerate() {
-                match Envelope::<RawQuote>::decode(&m.body) {
-                    Ok(env) => {
-                        produced.push(env.produced_at);
-                        quotes.push(env.payload);
-                        sources.push(i);
-                    }
-                    Err(e) => {
-                        let reason = match e {
-                            tcg_schemas::SchemaError::WrongSchema { .. } => {
-                                RejectReason::WrongSchema
-                            }
-                            _ => RejectReason::Undecodable,
-                        };
-                        dead.push(dead_letter(reason, e.to_string(), m));
-                    }
-                }
-            }
+            dead.extend(part.dead.iter().cloned());
             let Some(core) = self.core.get_mut(partition) else {
                 continue;
             };
-            let out = core.process_at(&quotes, |i| produced[i]);
-            for r in &out.rejected {
+            core.process_into(&part.quotes, |i| part.produced[i], output);
+            for r in output.rejected.drain(..) {
                 if r.reason.is_invalid_input() {
-                    let m = &messages[sources[r.index]];
-                    dead.push(dead_letter(r.reason, r.detail.clone(), m));
+                    if let Some(letter) = part.dead_letter_for(r.index, r.reason, r.detail, now()) {
+                        dead.push(letter);
+                    }
                 } else {
-                    metrics::counter!("tcg_processor_rejected_total", "reason" => r.reason.as_str())
-                        .increment(1);
+                    match ignored.iter_mut().find(|(reason, _)| *reason == r.reason) {
+                        Some((_, n)) => *n += 1,
+                        None => ignored.push((r.reason, 1)),
+                    }
                 }
             }
-            output.stats.add(&out.stats);
-            output.ticks.extend(out.ticks);
-            output.alerts.extend(out.alerts);
-            if let Some(last) = messages.last() {
-                next_offsets.push((partition, last.offset + 1));
-            }
-            self.report.messages += messages.len() as u64;
+            next_offsets.push((partition, part.next_offset));
+            self.report.messages += part.messages as u64;
+        }
+        for (reason, n) in ignored {
+            metrics::counter!("tcg_processor_rejected_total", "reason" => reason.as_str())
+                .increment(n);
         }
 
         // 1. dead letters, 2. outputs, 3. offsets.
         for letter in &dead {
             self.send_dead_letter(letter).await?;
         }
+        let output = &self.output;
         self.sink.deliver(&output.ticks, &output.alerts).await?;
         if !next_offsets.is_empty() {
             let mut tpl = TopicPartitionList::new();
@@ -520,17 +506,23 @@ impl KafkaProcessor {
 
     /// A fresh core for `partition`, fed silently with the partition's log from the lookback
     /// horizon up to `upto` (exclusive): the state its previous owner had at `upto`.
-    async fn rebuild(&mut self, partition: i32, upto: i64) -> Result<Processor> {
-        let mut core = self.core.fresh();
-        let kafka = self.kafka.clone();
-        let lookback_ms = self.args.state_lookback_hours.max(0) * 3_600_000;
+    async fn rebuild(
+        kafka: &KafkaArgs,
+        args: &ConsumeArgs,
+        report: &mut RunReport,
+        mut core: Processor,
+        partition: i32,
+        upto: i64,
+    ) -> Result<Processor> {
+        let kafka = kafka.clone();
+        let lookback_ms = args.state_lookback_hours.max(0) * 3_600_000;
         let started = Instant::now();
         let (core_back, replayed) = tokio::task::spawn_blocking(move || {
             replay_partition(&kafka, partition, upto, lookback_ms, &mut core).map(|n| (core, n))
         })
         .await
         .map_err(|e| PipelineError::Config(format!("replay task: {e}")))??;
-        self.report.replayed += replayed;
+        report.replayed += replayed;
         tracing::info!(
             partition,
             upto,
@@ -542,15 +534,10 @@ impl KafkaProcessor {
     }
 }
 
-fn dead_letter(reason: RejectReason, detail: String, m: &Incoming) -> DeadLetter {
-    let mut letter = DeadLetter::new(reason, detail, now(), &m.body);
-    letter.origin = Some(Origin {
-        topic: topics::QUOTES_RAW.to_owned(),
-        partition: m.partition,
-        offset: m.offset,
-    });
-    letter.key = m.key.clone();
-    letter
+/// Takes a message into the batch (decoded on the spot) and counts it as fetched.
+fn take(batch: &mut Batch, m: &BorrowedMessage<'_>, fetched: &std::sync::atomic::AtomicU64) {
+    batch.take(m.partition(), m.offset(), m.key(), m.payload(), now);
+    fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Reads `partition` of the quotes topic from the lookback horizon to `upto` and feeds the quotes

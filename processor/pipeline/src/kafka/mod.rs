@@ -1,6 +1,7 @@
 //! The Kafka transport: topic admin, the envelope producer and the processor consumer.
 
 pub mod admin;
+pub mod batch;
 pub mod consumer;
 pub mod producer;
 
