@@ -45,7 +45,7 @@ fn items(quotes: &[tcg_schemas::RawQuote]) -> Vec<&tcg_schemas::EbayItem> {
     quotes
         .iter()
         .filter_map(|q| match &q.subject {
-            Subject::EbayItem(i) => Some(i),
+            Subject::EbayItem(i) => Some(&**i),
             _ => None,
         })
         .collect()

@@ -93,10 +93,10 @@ fn quotes() -> Vec<RawQuote> {
             kind: PriceKind::Listing,
             price: Money::new(18999, Currency::EUR),
             shipping: Some(Money::new(500, Currency::EUR)),
-            subject: Subject::EbayItem(item(Wanted::Graded {
+            subject: Subject::EbayItem(Box::new(item(Wanted::Graded {
                 grader: Some(Grader::Psa),
                 grade: Some(Grade::whole(10).unwrap()),
-            })),
+            }))),
         },
         RawQuote {
             source: Source::EbaySold,
@@ -104,7 +104,7 @@ fn quotes() -> Vec<RawQuote> {
             kind: PriceKind::Sold,
             price: Money::new(21000, Currency::JPY),
             shipping: None,
-            subject: Subject::EbayItem(item(Wanted::Raw)),
+            subject: Subject::EbayItem(Box::new(item(Wanted::Raw))),
         },
     ]
 }

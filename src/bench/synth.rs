@@ -137,7 +137,7 @@ pub fn market(seed: u64, products: u64, quotes: usize) -> Vec<RawQuote> {
                     kind: PriceKind::Listing,
                     price: Money::usd_cents((p * rng.random_range(80..130) / 100).max(1)),
                     shipping: Some(Money::usd_cents(rng.random_range(0..600))),
-                    subject: Subject::EbayItem(EbayItem {
+                    subject: Subject::EbayItem(Box::new(EbayItem {
                         item_id: format!("v1|{item}|0"),
                         title,
                         condition_id: Some(
@@ -168,7 +168,7 @@ pub fn market(seed: u64, products: u64, quotes: usize) -> Vec<RawQuote> {
                             language: None,
                             want: Wanted::Any,
                         },
-                    }),
+                    })),
                 });
             }
         }

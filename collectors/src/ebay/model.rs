@@ -222,7 +222,7 @@ pub fn listing_quotes(
             kind: PriceKind::Listing,
             price,
             shipping,
-            subject: Subject::EbayItem(EbayItem {
+            subject: Subject::EbayItem(Box::new(EbayItem {
                 item_id: item.item_id.clone(),
                 title: item.title.clone(),
                 condition_id: item.condition_id.clone(),
@@ -233,7 +233,7 @@ pub fn listing_quotes(
                 item_country: item.item_location.as_ref().and_then(|l| l.country.clone()),
                 quantity_sold: None,
                 target: target.clone(),
-            }),
+            })),
         });
     }
     (quotes, dropped)
@@ -258,7 +258,7 @@ pub fn sold_quotes(
             kind: PriceKind::Sold,
             price,
             shipping: None,
-            subject: Subject::EbayItem(EbayItem {
+            subject: Subject::EbayItem(Box::new(EbayItem {
                 item_id: sale.item_id.clone(),
                 title: sale.title.clone(),
                 condition_id: sale.condition_id.clone(),
@@ -269,7 +269,7 @@ pub fn sold_quotes(
                 item_country: None,
                 quantity_sold: sale.total_sold_quantity,
                 target: target.clone(),
-            }),
+            })),
         });
     }
     (quotes, dropped)

@@ -58,7 +58,7 @@ pub fn listing(
         kind: PriceKind::Listing,
         price: Money::usd_cents(cents),
         shipping: Some(Money::usd_cents(shipping)),
-        subject: Subject::EbayItem(EbayItem {
+        subject: Subject::EbayItem(Box::new(EbayItem {
             item_id: item.into(),
             title: title.into(),
             condition_id: Some("4000".into()),
@@ -69,7 +69,7 @@ pub fn listing(
             item_country: Some("US".into()),
             quantity_sold: None,
             target: tracked(product),
-        }),
+        })),
     }
 }
 
