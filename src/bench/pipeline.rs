@@ -83,6 +83,65 @@ fn process_stat() -> (f64, f64) {
     ((ticks(11) + ticks(12)) / 100.0, ticks(7))
 }
 
+/// CPU seconds of this process's live threads so far, by kind: the tokio runtime's workers (the
+/// processor), librdkafka's threads, the main thread (this harness), and any other.
+#[derive(Debug, Clone, Copy, Default)]
+struct ThreadCpu {
+    runtime: f64,
+    librdkafka: f64,
+    harness: f64,
+    other: f64,
+}
+
+impl ThreadCpu {
+    fn now() -> Self {
+        let mut cpu = ThreadCpu::default();
+        let me = std::process::id().to_string();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return cpu;
+        };
+        for task in tasks.flatten() {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            let secs = std::fs::read_to_string(task.path().join("schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+                .map_or(0.0, |ns| ns / 1e9);
+            let comm = comm.trim();
+            if task.file_name().to_string_lossy() == me {
+                cpu.harness += secs;
+            } else if comm.starts_with("tokio-rt-worker") {
+                cpu.runtime += secs;
+            } else if comm.starts_with("rdk:") {
+                cpu.librdkafka += secs;
+            } else {
+                cpu.other += secs;
+            }
+        }
+        cpu
+    }
+
+    fn since(self, earlier: ThreadCpu) -> ThreadCpu {
+        ThreadCpu {
+            runtime: self.runtime - earlier.runtime,
+            librdkafka: self.librdkafka - earlier.librdkafka,
+            harness: self.harness - earlier.harness,
+            other: self.other - earlier.other,
+        }
+    }
+
+    /// µs per quote by kind (threads that ended within the span are missing here, not in the
+    /// process total).
+    fn per_quote(&self, quotes: u64) -> serde_json::Value {
+        let us = |s: f64| s * 1e6 / (quotes.max(1) as f64);
+        json!({
+            "runtime_workers": us(self.runtime),
+            "librdkafka_threads": us(self.librdkafka),
+            "harness_main_thread": us(self.harness),
+            "other_threads": us(self.other),
+        })
+    }
+}
+
 /// Resident memory of this process now and at its peak, MiB (from /proc/self/status).
 fn rss_mib() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -121,6 +180,8 @@ struct Measured {
     faults: u64,
     /// Resident memory at the start and the end of the measured span, MiB.
     rss: (f64, f64),
+    /// CPU by kind of thread over the measured span.
+    threads: ThreadCpu,
 }
 
 impl Measured {
@@ -149,6 +210,7 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
     let mut bytes = 0usize;
     let mut started = None;
     let (mut cpu0, mut faults0, mut rss0) = (0.0, 0, 0.0);
+    let mut threads0 = ThreadCpu::default();
     while seen < expected {
         let m = tokio::time::timeout(Duration::from_secs(60), consumer.recv())
             .await
@@ -158,6 +220,7 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
             cpu0 = process_cpu();
             faults0 = process_faults();
             rss0 = rss_mib().0;
+            threads0 = ThreadCpu::now();
         }
         bytes += m.payload().map_or(0, <[u8]>::len);
         seen += 1;
@@ -170,6 +233,7 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
         warm_cpu: None,
         faults: process_faults().saturating_sub(faults0),
         rss: (rss0, rss_mib().0),
+        threads: ThreadCpu::now().since(threads0),
     })
 }
 
@@ -200,6 +264,7 @@ async fn through_processor(
     }));
     let deadline = Instant::now() + Duration::from_secs(600);
     let (mut started, mut cpu0, mut faults0, mut rss0) = (None, 0.0, 0, 0.0);
+    let mut threads0 = ThreadCpu::default();
     let mut half: Option<(i64, f64)> = None;
     loop {
         let done = progress.load(Ordering::Relaxed) as i64;
@@ -210,6 +275,7 @@ async fn through_processor(
                 cpu0 = process_cpu();
                 faults0 = process_faults();
                 rss0 = rss_mib().0;
+                threads0 = ThreadCpu::now();
             }
         }
         if half.is_none() && done >= expected / 2 {
@@ -228,6 +294,7 @@ async fn through_processor(
     let cpu = cpu_end - cpu0;
     let faults = process_faults().saturating_sub(faults0);
     let rss = (rss0, rss_mib().0);
+    let threads = ThreadCpu::now().since(threads0);
     let warm_cpu = half
         .filter(|(at, _)| *at < expected)
         .map(|(at, c)| ((expected - at) as u64, cpu_end - c));
@@ -242,6 +309,7 @@ async fn through_processor(
         warm_cpu,
         faults,
         rss,
+        threads,
     })
 }
 
@@ -306,6 +374,8 @@ pub async fn run(args: PipelineBenchArgs) -> Result<()> {
         .set("group.id", "bench-probe")
         .create()?;
     let expected = topic_size(&probe)?;
+    // Its idle threads would count as processor CPU.
+    drop(probe);
     if expected == 0 {
         bail!("tcg.quotes.raw.v1 is empty: run with --quotes N");
     }
@@ -323,9 +393,9 @@ pub async fn run(args: PipelineBenchArgs) -> Result<()> {
         "brokers": args.brokers,
         "messages": expected,
         "fill_quotes_per_s": fill_rate,
-        "bare_consume": { "quotes_per_s": bare.rate(), "cpu_us_per_quote": bare.cpu_us_per_quote(), "page_faults_per_1000_quotes": bare.faults_per_1000_quotes(), "rss_mib_start_end": [bare.rss.0, bare.rss.1], "messages": bare.messages },
-        "null_sink": { "quotes_per_s": null_run.rate(), "cpu_us_per_quote": null_run.cpu_us_per_quote(), "cpu_us_per_quote_second_half": null_run.warm_cpu_us_per_quote(), "page_faults_per_1000_quotes": null_run.faults_per_1000_quotes(), "rss_mib_start_end": [null_run.rss.0, null_run.rss.1], "messages": null_run.messages },
-        "sqlite_store": sqlite.as_ref().map(|s| json!({ "quotes_per_s": s.rate(), "cpu_us_per_quote": s.cpu_us_per_quote(), "cpu_us_per_quote_second_half": s.warm_cpu_us_per_quote(), "page_faults_per_1000_quotes": s.faults_per_1000_quotes(), "rss_mib_start_end": [s.rss.0, s.rss.1], "messages": s.messages })),
+        "bare_consume": { "quotes_per_s": bare.rate(), "cpu_us_per_quote": bare.cpu_us_per_quote(), "page_faults_per_1000_quotes": bare.faults_per_1000_quotes(), "rss_mib_start_end": [bare.rss.0, bare.rss.1], "cpu_us_per_quote_by_thread": bare.threads.per_quote(bare.messages), "messages": bare.messages },
+        "null_sink": { "quotes_per_s": null_run.rate(), "cpu_us_per_quote": null_run.cpu_us_per_quote(), "cpu_us_per_quote_second_half": null_run.warm_cpu_us_per_quote(), "page_faults_per_1000_quotes": null_run.faults_per_1000_quotes(), "rss_mib_start_end": [null_run.rss.0, null_run.rss.1], "cpu_us_per_quote_by_thread": null_run.threads.per_quote(null_run.messages), "messages": null_run.messages },
+        "sqlite_store": sqlite.as_ref().map(|s| json!({ "quotes_per_s": s.rate(), "cpu_us_per_quote": s.cpu_us_per_quote(), "cpu_us_per_quote_second_half": s.warm_cpu_us_per_quote(), "page_faults_per_1000_quotes": s.faults_per_1000_quotes(), "rss_mib_start_end": [s.rss.0, s.rss.1], "cpu_us_per_quote_by_thread": s.threads.per_quote(s.messages), "messages": s.messages })),
         "ratio_null_sink_to_bare_consume": null_run.rate() / bare.rate().max(1e-9),
         "ratio_sqlite_to_bare_consume": sqlite.as_ref().map(|s| s.rate() / bare.rate().max(1e-9)),
         "processor_cpu_us_per_quote_null_sink": null_run.cpu_us_per_quote(),
