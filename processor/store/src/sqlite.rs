@@ -93,6 +93,24 @@ fn configure(conn: &Connection, cache_mib: i64) -> Result<()> {
     Ok(())
 }
 
+/// Switches the file to WAL and returns the journal mode it is in. SQLite answers "busy" at once,
+/// without its busy handler, while another connection is switching the same new file: that is
+/// retried for as long as the busy timeout.
+fn switch_to_wal(conn: &Connection) -> Result<String> {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < give_up =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// Applies pending migrations; returns the schema version.
 pub fn migrate(conn: &mut Connection) -> Result<usize> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -157,7 +175,10 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)?;
         }
         let mut conn = Connection::open(&path)?;
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // Before anything that takes a lock: another process opening the same new file at the
+        // same moment (switching it to WAL, migrating) is waited for, not an error.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mode = switch_to_wal(&conn)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Migration(format!(
                 "journal_mode is {mode}, WAL is required"
