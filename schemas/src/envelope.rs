@@ -75,20 +75,39 @@ impl<T: TopicPayload> Envelope<T> {
         serde_json::to_vec(self).map_err(|e| SchemaError::Encode(e.to_string()))
     }
 
-    /// Decodes and checks that the envelope is of this topic's schema.
-    pub fn decode(bytes: &[u8]) -> Result<Self, SchemaError> {
-        // One UTF-8 check of the whole message, instead of one per string inside it.
+    /// Decodes and checks that the envelope is of this topic's schema, keeping only what the
+    /// hot path needs: `produced_at` and the payload (the schema name is checked in place,
+    /// without a copy).
+    pub fn decode_payload(bytes: &[u8]) -> Result<(Timestamp, T), SchemaError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Borrowed<'a, T> {
+            #[serde(borrow)]
+            schema: std::borrow::Cow<'a, str>,
+            produced_at: Timestamp,
+            payload: T,
+        }
         let text = std::str::from_utf8(bytes)
             .map_err(|e| SchemaError::Decode(format!("not UTF-8 text: {e}")))?;
-        let envelope: Envelope<T> =
+        let envelope: Borrowed<'_, T> =
             serde_json::from_str(text).map_err(|e| SchemaError::Decode(e.to_string()))?;
         if envelope.schema != T::TOPIC {
             return Err(SchemaError::WrongSchema {
                 expected: T::TOPIC,
-                found: envelope.schema,
+                found: envelope.schema.into_owned(),
             });
         }
-        Ok(envelope)
+        Ok((envelope.produced_at, envelope.payload))
+    }
+
+    /// Decodes and checks that the envelope is of this topic's schema.
+    pub fn decode(bytes: &[u8]) -> Result<Self, SchemaError> {
+        let (produced_at, payload) = Self::decode_payload(bytes)?;
+        Ok(Envelope {
+            schema: T::TOPIC.to_owned(),
+            produced_at,
+            payload,
+        })
     }
 }
 

@@ -41,8 +41,44 @@ impl SeriesKey {
     }
 
     /// The stable id: `451784/reverse-holofoil/nm/en` or `451784/psa/10`.
+    /// The series id, e.g. `451784/reverse-holofoil/nm/en` (built once per tick, so without the
+    /// formatting machinery).
     pub fn id(&self) -> String {
-        self.to_string()
+        let mut id = String::with_capacity(32);
+        let mut digits = [0u8; 20];
+        let mut n = self.product_id().0;
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for &d in &digits[at..] {
+            id.push(char::from(d));
+        }
+        match self {
+            SeriesKey::Sku {
+                printing,
+                condition,
+                language,
+                ..
+            } => {
+                for part in [printing.code(), condition.code(), language.code()] {
+                    id.push('/');
+                    id.push_str(&part);
+                }
+            }
+            SeriesKey::Graded { grader, grade, .. } => {
+                id.push('/');
+                id.push_str(&grader.code());
+                id.push('/');
+                id.push_str(&grade.code());
+            }
+        }
+        id
     }
 
     pub fn is_graded(&self) -> bool {
@@ -52,25 +88,7 @@ impl SeriesKey {
 
 impl fmt::Display for SeriesKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SeriesKey::Sku {
-                product_id,
-                printing,
-                condition,
-                language,
-            } => write!(
-                f,
-                "{product_id}/{}/{}/{}",
-                printing.code(),
-                condition.code(),
-                language.code()
-            ),
-            SeriesKey::Graded {
-                product_id,
-                grader,
-                grade,
-            } => write!(f, "{product_id}/{}/{}", grader.code(), grade.code()),
-        }
+        f.write_str(&self.id())
     }
 }
 
@@ -147,13 +165,21 @@ mod tests {
                 condition: Condition::parse(&condition),
                 language: Language::parse(&language),
             };
-            prop_assert_eq!(sku.id().parse::<SeriesKey>().unwrap(), sku);
+            prop_assert_eq!(sku.id().parse::<SeriesKey>().unwrap(), sku.clone());
+            if let SeriesKey::Sku { printing, condition, language, .. } = &sku {
+                let formatted = format!("{product}/{}/{}/{}", printing.code(), condition.code(), language.code());
+                prop_assert_eq!(sku.id(), formatted);
+            }
             let graded = SeriesKey::Graded {
                 product_id: ProductId(product),
                 grader: Grader::parse(&grader),
                 grade: Grade::from_tenths(half * 5, None).unwrap(),
             };
-            prop_assert_eq!(graded.id().parse::<SeriesKey>().unwrap(), graded);
+            prop_assert_eq!(graded.id().parse::<SeriesKey>().unwrap(), graded.clone());
+            prop_assert_eq!(graded.to_string(), graded.id());
+            if let SeriesKey::Graded { grader, grade, .. } = &graded {
+                prop_assert_eq!(graded.id(), format!("{product}/{}/{}", grader.code(), grade.code()));
+            }
         }
     }
 }

@@ -293,3 +293,30 @@ fn broken_messages_fail_validation() {
         .is_err()
     );
 }
+
+#[test]
+fn the_hot_path_decoder_checks_the_envelope_as_strictly_as_the_full_one() {
+    let good = Envelope::new(Timestamp::from_secs(1_714_521_600), quotes()[0].clone())
+        .encode()
+        .unwrap();
+    let (produced_at, payload) = Envelope::<RawQuote>::decode_payload(&good).unwrap();
+    let full = Envelope::<RawQuote>::decode(&good).unwrap();
+    assert_eq!((produced_at, &payload), (full.produced_at, &full.payload));
+    assert_eq!(full.schema, "tcg.quotes.raw.v1");
+
+    let text = String::from_utf8(good).unwrap();
+    // An escaped schema name is the same name.
+    let escaped = text.replacen("tcg.quotes.raw.v1", "tcg.quotes.raw.\\u00761", 1);
+    assert_eq!(
+        Envelope::<RawQuote>::decode_payload(escaped.as_bytes()).unwrap(),
+        (produced_at, payload)
+    );
+    let foreign = text.replacen("tcg.quotes.raw.v1", "tcg.ticks.v1", 1);
+    assert!(matches!(
+        Envelope::<RawQuote>::decode_payload(foreign.as_bytes()),
+        Err(tcg_schemas::SchemaError::WrongSchema { found, .. }) if found == "tcg.ticks.v1"
+    ));
+    let extra = text.replacen('{', r#"{"extra":1,"#, 1);
+    assert!(Envelope::<RawQuote>::decode_payload(extra.as_bytes()).is_err());
+    assert!(Envelope::<RawQuote>::decode_payload(b"\xff\xfe").is_err());
+}

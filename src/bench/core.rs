@@ -126,7 +126,7 @@ pub fn run(args: &CoreBenchArgs) -> Result<()> {
 
     let decode = best(args.rounds, || {
         for p in &payloads {
-            black_box(Envelope::<RawQuote>::decode(p)?);
+            black_box(Envelope::<RawQuote>::decode_payload(p)?);
         }
         Ok(())
     })?;
@@ -150,7 +150,7 @@ pub fn run(args: &CoreBenchArgs) -> Result<()> {
         for chunk in payloads.chunks(batch) {
             decoded.clear();
             for bytes in chunk {
-                decoded.push(Envelope::<RawQuote>::decode(bytes)?.payload);
+                decoded.push(Envelope::<RawQuote>::decode_payload(bytes)?.1);
             }
             black_box(p.process(now, &decoded));
         }

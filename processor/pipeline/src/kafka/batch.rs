@@ -114,10 +114,10 @@ impl Batch {
         part.messages += 1;
         part.next_offset = offset + 1;
         let body = payload.unwrap_or_default();
-        match Envelope::<RawQuote>::decode(body) {
-            Ok(env) => {
-                part.produced.push(env.produced_at);
-                part.quotes.push(env.payload);
+        match Envelope::<RawQuote>::decode_payload(body) {
+            Ok((produced_at, quote)) => {
+                part.produced.push(produced_at);
+                part.quotes.push(quote);
                 let key = key.map(|k| part.keep(k));
                 let body = part.keep(body);
                 part.sources.push(Source { offset, key, body });

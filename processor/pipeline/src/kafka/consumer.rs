@@ -598,9 +598,11 @@ fn replay_partition(
             break;
         }
         replayed += 1;
-        if let Some(Ok(env)) = msg.payload().map(Envelope::<RawQuote>::decode) {
-            produced.push(env.produced_at);
-            quotes.push(env.payload);
+        if let Some(Ok((produced_at, quote))) =
+            msg.payload().map(Envelope::<RawQuote>::decode_payload)
+        {
+            produced.push(produced_at);
+            quotes.push(quote);
         }
         if quotes.len() >= 5_000 {
             core.process_at(&quotes, |i| produced[i]);
