@@ -168,13 +168,30 @@ fn read_topic<T: TopicPayload>(brokers: &str) -> Vec<(i32, Envelope<T>)> {
 
 /// A tick's store identity (series, source, kind, observed at, listing).
 fn tick_key(t: &Tick) -> String {
+    store_key(
+        &t.series_id,
+        t.source,
+        t.kind,
+        t.observed_at,
+        t.listing_id.as_deref(),
+    )
+}
+
+/// The store identity of a tick, or of the tick an alert fired on.
+fn store_key(
+    series_id: &str,
+    source: Source,
+    kind: PriceKind,
+    observed_at: Timestamp,
+    listing_id: Option<&str>,
+) -> String {
     format!(
         "{}|{}|{}|{}|{}",
-        t.series_id,
-        source_code(t.source),
-        kind_code(t.kind),
-        t.observed_at.as_micros(),
-        t.listing_id.as_deref().unwrap_or("")
+        series_id,
+        source_code(source),
+        kind_code(kind),
+        observed_at.as_micros(),
+        listing_id.unwrap_or("")
     )
 }
 
@@ -587,13 +604,12 @@ async fn simulator_to_store_through_kafka_counts_every_unique_observation() {
     assert_eq!(dlq, want.invalid, "dead letters vs invalid quotes");
     // Every alert is about a tick in the store (the one that fired it).
     for a in published_alerts.iter().map(|(_, e)| &e.payload) {
-        let key = format!(
-            "{}|{}|{}|{}|{}",
-            a.series_id,
-            source_code(a.source),
-            kind_code(a.kind),
-            a.observed_at.as_micros(),
-            a.listing_id.as_deref().unwrap_or("")
+        let key = store_key(
+            &a.series_id,
+            a.source,
+            a.kind,
+            a.observed_at,
+            a.listing_id.as_deref(),
         );
         assert!(
             store_ticks.contains_key(&key),

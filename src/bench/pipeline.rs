@@ -59,19 +59,15 @@ fn process_cpu() -> f64 {
     process_stat().0
 }
 
-/// Minor page faults of this process so far (first touches of fresh memory).
-fn process_faults() -> u64 {
-    process_stat().1 as u64
-}
-
-/// (CPU seconds, minor page faults) of this process so far.
-fn process_stat() -> (f64, f64) {
+/// CPU seconds (user + system) and minor page faults (first touches of fresh memory) of this
+/// process so far.
+fn process_stat() -> (f64, u64) {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return (0.0, 0.0);
+        return (0.0, 0);
     };
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
     let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return (0.0, 0.0);
+        return (0.0, 0);
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -80,7 +76,7 @@ fn process_stat() -> (f64, f64) {
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    ((ticks(11) + ticks(12)) / 100.0, ticks(7))
+    ((ticks(11) + ticks(12)) / 100.0, ticks(7) as u64)
 }
 
 /// CPU seconds of this process's live threads so far, by kind: the tokio runtime's workers (the
@@ -217,8 +213,7 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
             .context("bare consume stalled")??;
         if started.is_none() {
             started = Some(Instant::now());
-            cpu0 = process_cpu();
-            faults0 = process_faults();
+            (cpu0, faults0) = process_stat();
             rss0 = rss_mib().0;
             threads0 = ThreadCpu::now();
         }
@@ -226,12 +221,13 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
         seen += 1;
     }
     std::hint::black_box(bytes);
+    let (cpu_end, faults_end) = process_stat();
     Ok(Measured {
         messages: seen as u64,
         wall: started.map_or(0.0, |s| s.elapsed().as_secs_f64()),
-        cpu: process_cpu() - cpu0,
+        cpu: cpu_end - cpu0,
         warm_cpu: None,
-        faults: process_faults().saturating_sub(faults0),
+        faults: faults_end.saturating_sub(faults0),
         rss: (rss0, rss_mib().0),
         threads: ThreadCpu::now().since(threads0),
     })
@@ -272,8 +268,7 @@ async fn through_processor(
             // Count from the first delivered batch: the group join is not throughput.
             if done > 0 {
                 started = Some((Instant::now(), done));
-                cpu0 = process_cpu();
-                faults0 = process_faults();
+                (cpu0, faults0) = process_stat();
                 rss0 = rss_mib().0;
                 threads0 = ThreadCpu::now();
             }
@@ -292,9 +287,9 @@ async fn through_processor(
         let pause = if started.is_none() { 2 } else { 50 };
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
-    let cpu_end = process_cpu();
+    let (cpu_end, faults_end) = process_stat();
     let cpu = cpu_end - cpu0;
-    let faults = process_faults().saturating_sub(faults0);
+    let faults = faults_end.saturating_sub(faults0);
     let rss = (rss0, rss_mib().0);
     let threads = ThreadCpu::now().since(threads0);
     let warm_cpu = half

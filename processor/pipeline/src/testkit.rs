@@ -5,6 +5,8 @@
 //!
 //! The binary is `$TANSU_BIN`, else `tansu` on the PATH, else `~/.cargo/bin/tansu`
 //! (`cargo install tansu --version 0.6.0 --locked --features libsql`; `.ci/run` installs it).
+//!
+//! Also the quote the pipeline's tests send: [`market_quote`].
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
@@ -12,6 +14,28 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+
+/// A TCGCSV market price (Pokémon, Holofoil) of `product`, observed at `observed_at`.
+pub fn market_quote(
+    product: u64,
+    observed_at: tcg_schemas::Timestamp,
+    cents: i64,
+) -> tcg_schemas::RawQuote {
+    use tcg_schemas::{CategoryId, Money, PriceKind, ProductId, RawQuote, Source, Subject};
+    RawQuote {
+        source: Source::Tcgcsv,
+        observed_at,
+        kind: PriceKind::Market,
+        price: Money::usd_cents(cents),
+        shipping: None,
+        subject: Subject::TcgProduct {
+            category_id: CategoryId(3),
+            group_id: None,
+            product_id: ProductId(product),
+            sub_type_name: "Holofoil".into(),
+        },
+    }
+}
 
 /// A running broker.
 #[derive(Debug)]

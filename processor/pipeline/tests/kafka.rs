@@ -23,7 +23,7 @@ use tcg_pipeline::{
         consumer::{KafkaProcessor, header},
         producer::EnvelopeProducer,
     },
-    testkit::Tansu,
+    testkit::{Tansu, market_quote},
 };
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::*;
@@ -69,19 +69,11 @@ impl Collecting {
 }
 
 fn quote(product: u64, poll: i64, cents: i64) -> RawQuote {
-    RawQuote {
-        source: Source::Tcgcsv,
-        observed_at: Timestamp::from_secs(1_714_521_600 + poll * 3600),
-        kind: PriceKind::Market,
-        price: Money::usd_cents(cents),
-        shipping: None,
-        subject: Subject::TcgProduct {
-            category_id: CategoryId(3),
-            group_id: None,
-            product_id: ProductId(product),
-            sub_type_name: "Holofoil".into(),
-        },
-    }
+    market_quote(
+        product,
+        Timestamp::from_secs(1_714_521_600 + poll * 3600),
+        cents,
+    )
 }
 
 fn kafka(broker: &Tansu) -> KafkaArgs {

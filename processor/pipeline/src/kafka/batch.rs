@@ -203,22 +203,9 @@ fn letter(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tcg_schemas::{CategoryId, Money, PriceKind, ProductId, Source as QuoteSource, Subject};
 
     fn quote(product: u64, cents: i64) -> RawQuote {
-        RawQuote {
-            source: QuoteSource::Tcgcsv,
-            observed_at: Timestamp::from_secs(1_714_521_600),
-            kind: PriceKind::Market,
-            price: Money::usd_cents(cents),
-            shipping: None,
-            subject: Subject::TcgProduct {
-                category_id: CategoryId(3),
-                group_id: None,
-                product_id: ProductId(product),
-                sub_type_name: "Normal".into(),
-            },
-        }
+        crate::testkit::market_quote(product, Timestamp::from_secs(1_714_521_600), cents)
     }
 
     fn encoded(product: u64, cents: i64, produced_secs: i64) -> Vec<u8> {
