@@ -4,6 +4,7 @@
 //! topics (generated from these types into `schemas/json/` and checked for drift by a test).
 
 pub mod alert;
+mod canonical_quote;
 pub mod catalog;
 pub mod envelope;
 pub mod fx;
