@@ -703,4 +703,52 @@ mod tests {
             assert_eq!(decode(&text), None, "{text}");
         }
     }
+
+    #[test]
+    fn the_envelope_decoder_reads_other_forms_through_serde() {
+        let at = Timestamp::from_micros(1_714_521_600_000_000);
+        let quote = RawQuote {
+            source: Source::EbayBrowse,
+            observed_at: at,
+            kind: PriceKind::Listing,
+            price: Money {
+                minor: 1262,
+                currency: Currency::USD,
+            },
+            shipping: None,
+            subject: Subject::EbayItem(Box::new(EbayItem {
+                item_id: "v1|1|0".into(),
+                title: "Charizard \"ex\" 1/165".into(),
+                condition_id: None,
+                condition: None,
+                buying_options: vec![],
+                seller: None,
+                url: None,
+                item_country: None,
+                quantity_sold: None,
+                target: TrackedCard {
+                    product_id: ProductId(1),
+                    category_id: CategoryId(3),
+                    name: "Charizard ex".into(),
+                    number: None,
+                    set_name: None,
+                    set_code: None,
+                    printing: None,
+                    language: None,
+                    want: Wanted::Any,
+                },
+            })),
+        };
+        let envelope = Envelope::new(at, quote.clone());
+        let pretty = serde_json::to_string_pretty(&envelope).expect("encodes");
+        let compact = encode(at, &quote);
+        // The escaped quotes in the title and the whitespace both leave these to serde.
+        assert_eq!(decode(&compact), None);
+        for text in [pretty, compact] {
+            assert_eq!(
+                Envelope::<RawQuote>::decode_payload(text.as_bytes()),
+                Ok((at, quote.clone()))
+            );
+        }
+    }
 }

@@ -79,8 +79,11 @@ fn process_stat() -> (f64, u64) {
     ((ticks(11) + ticks(12)) / 100.0, ticks(7) as u64)
 }
 
-/// CPU seconds of this process's live threads so far, by kind: the tokio runtime's workers (the
-/// processor), librdkafka's threads, the main thread (this harness), and any other.
+/// The thread the measured processor runs on.
+const PROCESSOR_THREAD: &str = "tcg-processor";
+
+/// CPU seconds of this process's live threads so far, by kind: the processor's thread and the
+/// tokio runtime's, librdkafka's threads, the main thread (this harness), and any other.
 #[derive(Debug, Clone, Copy, Default)]
 struct ThreadCpu {
     runtime: f64,
@@ -105,7 +108,7 @@ impl ThreadCpu {
             let comm = comm.trim();
             if task.file_name().to_string_lossy() == me {
                 cpu.harness += secs;
-            } else if comm.starts_with("tokio-rt-worker") {
+            } else if comm.starts_with("tokio-rt-worker") || comm == PROCESSOR_THREAD {
                 cpu.runtime += secs;
             } else if comm.starts_with("rdk:") {
                 cpu.librdkafka += secs;
@@ -255,9 +258,27 @@ async fn through_processor(
     .await?;
     let progress = runtime.progress();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(runtime.run(async {
-        let _ = stop_rx.await;
-    }));
+    // As in `tcgtracker process`, where the processor's loop is the future the main thread's
+    // `block_on` drives: one thread runs it from start to end (it never migrates between tokio's
+    // workers, so what it allocates is freed on the thread that allocated it).
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(PROCESSOR_THREAD.into())
+        .spawn(move || {
+            let report = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|rt| {
+                    rt.block_on(runtime.run(async {
+                        let _ = stop_rx.await;
+                    }))
+                    .map_err(anyhow::Error::from)
+                });
+            let _ = done_tx.send(report);
+        })
+        .context("starting the processor thread")?;
+    let task = done_rx;
     let deadline = Instant::now() + Duration::from_secs(600);
     let (mut started, mut cpu0, mut faults0, mut rss0) = (None, 0.0, 0, 0.0);
     let mut threads0 = ThreadCpu::default();
@@ -298,7 +319,7 @@ async fn through_processor(
     let (t0, first) = started.unwrap_or((Instant::now(), 0));
     let wall = t0.elapsed().as_secs_f64();
     let _ = stop_tx.send(());
-    task.await.context("processor task")??;
+    task.await.context("processor thread")??;
     Ok(Measured {
         messages: (expected - first) as u64,
         wall,
@@ -396,7 +417,7 @@ pub async fn run(args: PipelineBenchArgs) -> Result<()> {
         "ratio_null_sink_to_bare_consume": null_run.rate() / bare.rate().max(1e-9),
         "ratio_sqlite_to_bare_consume": sqlite.as_ref().map(|s| s.rate() / bare.rate().max(1e-9)),
         "processor_cpu_us_per_quote_null_sink": null_run.cpu_us_per_quote(),
-        "note": "cpu_us_per_quote is this process's user+system time (processor, librdkafka threads, sinks) per quote; the broker runs in its own process; cpu_us_per_quote_by_thread splits it by live thread (tokio workers run the processor, librdkafka its Kafka clients, the main thread this harness); cpu_us_per_quote_second_half counts only the second half of the messages, when the core's state for most series exists",
+        "note": "cpu_us_per_quote is this process's user+system time (processor, librdkafka threads, sinks) per quote; the broker runs in its own process; cpu_us_per_quote_by_thread splits it by live thread (runtime_workers: the processor's own thread, as the main thread runs it in `tcgtracker process`, and tokio's threads; librdkafka: its Kafka clients; the main thread: this harness); cpu_us_per_quote_second_half counts only the second half of the messages, when the core's state for most series exists",
         "peak_rss_mib": rss_mib().1,
         "targets": { "ratio_null_sink_to_bare_consume": 0.5, "processor_cpu_us_per_quote_null_sink": 2.0 }
     });
