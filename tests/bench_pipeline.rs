@@ -88,7 +88,7 @@ fn bench_pipeline_prints_every_phase_and_ratio_as_one_json_object() {
                 &report,
                 &[phase, "cpu_us_per_quote_by_thread", "runtime_workers"]
             ) > 0.0,
-            "the processor ran on the runtime's workers"
+            "the processor thread and the runtime's threads ran"
         );
     }
     let ratio = number(&report, &["ratio_null_sink_to_bare_consume"]);

@@ -18,6 +18,7 @@
 //! [`Envelope<RawQuote>`]: crate::Envelope
 
 use crate::{
+    envelope::topics,
     ids::{CategoryId, GroupId, ProductId, SkuId},
     money::{Currency, Money},
     quote::{EbayItem, PriceKind, RawQuote, Source, Subject, TrackedCard, Wanted},
@@ -32,7 +33,9 @@ pub(crate) fn decode(text: &str) -> Option<(Timestamp, RawQuote)> {
         bytes: text.as_bytes(),
         at: 0,
     };
-    c.expect(b"{\"schema\":\"tcg.quotes.raw.v1\",\"produced_at\":")?;
+    c.expect(b"{\"schema\":\"")?;
+    c.expect(topics::QUOTES_RAW.as_bytes())?;
+    c.expect(b"\",\"produced_at\":")?;
     let produced_at = c.timestamp()?;
     c.expect(b",\"payload\":")?;
     let quote = raw_quote(&mut c)?;
@@ -186,12 +189,12 @@ fn tracked_card(c: &mut Cursor<'_>) -> Option<TrackedCard> {
         } else {
             None
         };
-        let grade_key = if grader.is_some() {
+        let has_grade = if grader.is_some() {
             c.eat(b",\"grade\":")
         } else {
             c.eat(b"\"grade\":")
         };
-        let grade = if grade_key {
+        let grade = if has_grade {
             Some(Grade::parse(c.string()?).ok()?)
         } else {
             None
@@ -214,7 +217,7 @@ fn tracked_card(c: &mut Cursor<'_>) -> Option<TrackedCard> {
 }
 
 /// The length of the run of bytes that may stand in a JSON string as they are: everything but
-/// `"`, `\\` and control characters. Eight bytes at a time (the strings are card names and
+/// `"`, `\` and control characters. Eight bytes at a time (the strings are card names and
 /// titles: most of a quote's bytes).
 fn plain_run(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
@@ -250,19 +253,18 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// Consumes `literal` when the text continues with it.
-    /// (A fixed-size literal compares as a few machine words, with no call to `memcmp`.)
-    fn eat<const N: usize>(&mut self, literal: &[u8; N]) -> bool {
+    fn eat(&mut self, literal: &[u8]) -> bool {
         let found = self
             .bytes
-            .get(self.at..self.at + N)
-            .is_some_and(|next| next == literal);
+            .get(self.at..)
+            .is_some_and(|rest| rest.starts_with(literal));
         if found {
-            self.at += N;
+            self.at += literal.len();
         }
         found
     }
 
-    fn expect<const N: usize>(&mut self, literal: &[u8; N]) -> Option<()> {
+    fn expect(&mut self, literal: &[u8]) -> Option<()> {
         self.eat(literal).then_some(())
     }
 
@@ -280,7 +282,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `,"name":"text"` when present; `Some(None)` when absent, `None` when malformed.
-    fn optional_string<const N: usize>(&mut self, key: &[u8; N]) -> Option<Option<String>> {
+    fn optional_string(&mut self, key: &[u8]) -> Option<Option<String>> {
         if self.eat(key) {
             Some(Some(self.string()?.to_owned()))
         } else {
@@ -326,7 +328,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Envelope, envelope::topics, vocab::GradeLabel};
+    use crate::{Envelope, vocab::GradeLabel};
     use proptest::prelude::*;
 
     /// What serde's decoder makes of the text (the reference).

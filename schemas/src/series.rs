@@ -40,9 +40,8 @@ impl SeriesKey {
         }
     }
 
-    /// The stable id: `451784/reverse-holofoil/nm/en` or `451784/psa/10`.
-    /// The series id, e.g. `451784/reverse-holofoil/nm/en` (built once per tick, so without the
-    /// formatting machinery).
+    /// The stable id: `451784/reverse-holofoil/nm/en` or `451784/psa/10` (built once per tick,
+    /// so without the formatting machinery).
     pub fn id(&self) -> String {
         let mut id = String::with_capacity(32);
         let mut digits = [0u8; 20];

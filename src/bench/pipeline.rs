@@ -265,20 +265,17 @@ async fn through_processor(
     std::thread::Builder::new()
         .name(PROCESSOR_THREAD.into())
         .spawn(move || {
-            let report = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)
-                .and_then(|rt| {
-                    rt.block_on(runtime.run(async {
-                        let _ = stop_rx.await;
-                    }))
-                    .map_err(anyhow::Error::from)
-                });
-            let _ = done_tx.send(report);
+            let run = || -> Result<_> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                Ok(rt.block_on(runtime.run(async {
+                    let _ = stop_rx.await;
+                }))?)
+            };
+            let _ = done_tx.send(run());
         })
         .context("starting the processor thread")?;
-    let task = done_rx;
     let deadline = Instant::now() + Duration::from_secs(600);
     let (mut started, mut cpu0, mut faults0, mut rss0) = (None, 0.0, 0, 0.0);
     let mut threads0 = ThreadCpu::default();
@@ -319,7 +316,7 @@ async fn through_processor(
     let (t0, first) = started.unwrap_or((Instant::now(), 0));
     let wall = t0.elapsed().as_secs_f64();
     let _ = stop_tx.send(());
-    task.await.context("processor thread")??;
+    done_rx.await.context("processor thread")??;
     Ok(Measured {
         messages: (expected - first) as u64,
         wall,
