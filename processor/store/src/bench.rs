@@ -1,5 +1,6 @@
 //! `tcgtracker bench store`: SQLite ingest throughput and read latencies on generated data, each
-//! figure also as a ratio to a baseline measured in the same run.
+//! figure also as a ratio to a baseline measured in the same run. With `--questdb-http` and
+//! `--questdb-pg` the same on QuestDB ([`crate::questdb::bench`]).
 
 use std::{path::PathBuf, time::Instant};
 
@@ -44,6 +45,14 @@ pub struct BenchStoreArgs {
     /// Page cache per connection, MiB.
     #[arg(long, default_value_t = 1024)]
     pub cache_mib: i64,
+    /// Bench QuestDB instead of SQLite: its HTTP endpoint (ILP), e.g. http://127.0.0.1:9000.
+    /// Writes the generated ticks into its `ticks` table (and a scratch table
+    /// `bench_bare_ticks`, dropped after).
+    #[arg(long, requires = "questdb_pg")]
+    pub questdb_http: Option<String>,
+    /// QuestDB's PGWire URL, e.g. postgres://admin:quest@127.0.0.1:8812/qdb.
+    #[arg(long, requires = "questdb_http")]
+    pub questdb_pg: Option<String>,
 }
 
 impl Default for BenchStoreArgs {
@@ -57,27 +66,32 @@ impl Default for BenchStoreArgs {
             data_dir: None,
             runs: 30,
             cache_mib: 1024,
+            questdb_http: None,
+            questdb_pg: None,
         }
     }
 }
 
+/// Where the generated ticks end: 2026-01-01T00:00:00Z, fixed so runs are comparable.
+pub(crate) const BENCH_END: i64 = 1_767_225_600_000_000;
+
 /// A tiny deterministic generator (xorshift64*), so runs are comparable.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
 
-struct Generator {
-    keys: Vec<(String, SeriesKey, Game)>,
+pub(crate) struct Generator {
+    pub(crate) keys: Vec<(String, SeriesKey, Game)>,
     prices: Vec<i64>,
     start: i64,
     step: i64,
@@ -85,7 +99,7 @@ struct Generator {
 }
 
 impl Generator {
-    fn new(args: &BenchStoreArgs, end: i64) -> Self {
+    pub(crate) fn new(args: &BenchStoreArgs, end: i64) -> Self {
         let games = [
             Game::Pokemon,
             Game::Magic,
@@ -128,7 +142,7 @@ impl Generator {
     }
 
     /// Tick number `i`: round-robin over the series, one round per time step (a collector sweep).
-    fn tick(&mut self, i: u64) -> Tick {
+    pub(crate) fn tick(&mut self, i: u64) -> Tick {
         let n = self.keys.len() as u64;
         let s = (i % n) as usize;
         let round = i / n;
@@ -156,18 +170,18 @@ impl Generator {
     }
 }
 
-fn stats(mut samples: Vec<f64>) -> (f64, f64) {
+pub(crate) fn stats(mut samples: Vec<f64>) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
     let p50 = samples.get(samples.len() / 2).copied().unwrap_or(0.0);
     let max = samples.last().copied().unwrap_or(0.0);
     (p50, max)
 }
 
-fn ms(start: Instant) -> f64 {
+pub(crate) fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1000.0
 }
 
-fn round3(v: f64) -> f64 {
+pub(crate) fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
@@ -177,6 +191,15 @@ pub fn bench_store(args: &BenchStoreArgs) -> Result<serde_json::Value> {
         return Err(StoreError::InvalidQuery(
             "ticks, series, days and batch must be > 0".into(),
         ));
+    }
+    match (&args.questdb_http, &args.questdb_pg) {
+        (Some(http), Some(pg)) => return crate::questdb::bench::run(args, http, pg),
+        (None, None) => {}
+        _ => {
+            return Err(StoreError::InvalidQuery(
+                "--questdb-http and --questdb-pg go together".into(),
+            ));
+        }
     }
     let (dir, remove) = match &args.data_dir {
         Some(d) => (d.clone(), false),
@@ -193,7 +216,7 @@ pub fn bench_store(args: &BenchStoreArgs) -> Result<serde_json::Value> {
             let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
         }
     }
-    let end = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z, fixed so runs are comparable
+    let end = BENCH_END;
     let options = SqliteOptions {
         readers: 1,
         cache_mib: args.cache_mib,
@@ -438,6 +461,8 @@ mod tests {
             data_dir: Some(dir.path().to_path_buf()),
             runs: 3,
             cache_mib: 16,
+            questdb_http: None,
+            questdb_pg: None,
         };
         let v = bench_store(&args).unwrap();
         assert!(v["ingest"]["rows_per_s"].as_f64().unwrap() > 0.0);

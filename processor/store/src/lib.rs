@@ -46,11 +46,29 @@ pub enum StoreError {
     Postgres(#[from] tokio_postgres::Error),
     #[error("questdb ingest: {0}")]
     Ilp(String),
-    /// A flush to QuestDB failed; the rows are kept and sent again by the next flush.
-    #[error("flush failed, {pending_rows} rows kept for retry: {message}")]
+    /// A flush to QuestDB failed (network, 5xx after retries); the rows are kept and sent again by
+    /// the next flush.
+    #[error("flush failed, {pending_rows} rows kept for retry: {source}")]
     FlushFailed {
         pending_rows: usize,
-        message: String,
+        #[source]
+        source: ::questdb::Error,
+    },
+    /// QuestDB refused a batch (HTTP 400: a value its table cannot take, e.g. text for a LONG
+    /// column). The rows are kept, so nothing is lost silently: they go out with the next flush
+    /// once the table takes them, or `IlpWriter::discard_pending` drops them.
+    #[error(
+        "QuestDB refused the rows for table {table}, column {column}: {reason} ({pending_rows} rows kept)",
+        table = .table.as_deref().unwrap_or("?"),
+        column = .column.as_deref().unwrap_or("?")
+    )]
+    Refused {
+        table: Option<String>,
+        column: Option<String>,
+        reason: String,
+        pending_rows: usize,
+        #[source]
+        source: ::questdb::Error,
     },
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),

@@ -213,11 +213,10 @@ AND (lower(name) > lower($5) OR (lower(name) = lower($6) AND product_id > $7)) O
         q::sql_newest("alert_rules", "rule_id", "body", " AND owner = $1"),
         "SELECT body FROM (SELECT * FROM alert_rules LATEST ON updated_at PARTITION BY rule_id) WHERE deleted = false AND owner = $1"
     );
-    assert!(
-        q::sql_wal_pending()
-            .starts_with("SELECT count() FROM wal_tables() WHERE name IN ('ticks', 'alerts', ")
-    );
-    assert!(q::sql_wal_pending().ends_with("AND writerTxn <> sequencerTxn"));
+    assert!(q::sql_wal_state().starts_with(
+        "SELECT name, suspended, writerTxn, sequencerTxn, errorMessage FROM wal_tables() WHERE name IN ('ticks', 'alerts', "
+    ));
+    assert!(q::sql_wal_state().ends_with(", 'alert_rules')"));
 }
 
 // ---- a tiny HTTP endpoint standing in for QuestDB's /write ----
@@ -490,4 +489,44 @@ async fn background_flush_failure_is_kept_for_the_caller() {
     assert_eq!(w.pending_rows(), 1);
     // The next explicit flush reports the failure to its caller.
     assert!(w.flush().await.is_err());
+}
+
+#[test]
+fn refusals_are_read_from_both_shapes_of_the_answer() {
+    // QuestDB 9.3 answers `application/json; charset=utf-8`; questdb-rs 7.2 then passes the raw body.
+    let raw = r#"Could not flush buffer: {"code":"invalid","message":"failed to parse line protocol:errors encountered on line(s):\nerror in line 1: table: ticks, column: price_cents; cast error from protocol type: STRING to column type: LONG","line":1,"errorId":"185222dcf350-1"}"#;
+    assert_eq!(
+        q::parse_refusal(raw),
+        Some(q::Refusal {
+            table: Some("ticks".into()),
+            column: Some("price_cents".into()),
+            reason: "cast error from protocol type: STRING to column type: LONG".into(),
+        })
+    );
+    // With `application/json` exactly, questdb-rs formats the message and its details.
+    let formatted = "Could not flush buffer: failed to parse line protocol:errors encountered on line(s):\nerror in line 3: table: drift, column: listing_id; cast error from protocol type: STRING to column type: LONG [id: x-5, code: invalid, line: 3]";
+    let r = q::parse_refusal(formatted).unwrap();
+    assert_eq!(
+        (r.table.as_deref(), r.column.as_deref()),
+        (Some("drift"), Some("listing_id"))
+    );
+    // Without a table in it, the whole message is the reason.
+    let bare = "Could not flush buffer: failed to parse line protocol: invalid field format [id: A-2, code: invalid, line: 2]";
+    assert_eq!(
+        q::parse_refusal(bare).unwrap().reason,
+        "failed to parse line protocol: invalid field format"
+    );
+    // A 5xx or a network error is no refusal: those are retried as they are.
+    assert_eq!(
+        q::parse_refusal(
+            "Could not flush buffer: disk full [id: x-1, code: internal error, line: 1]"
+        ),
+        None
+    );
+    assert_eq!(
+        q::parse_refusal(
+            "Could not flush buffer: http://127.0.0.1:1/write: io: Connection refused"
+        ),
+        None
+    );
 }

@@ -1,0 +1,33 @@
+//! The schema: schemas/sql/questdb/ddl.sql, split into statements.
+
+/// The DDL, statements separated by lines holding only `;;`.
+pub const QUESTDB_DDL: &str = include_str!("../../../../schemas/sql/questdb/ddl.sql");
+
+/// Tables this adapter writes.
+pub const TABLES: [&str; 9] = [
+    "ticks",
+    "alerts",
+    "card_sets",
+    "products",
+    "skus",
+    "portfolios",
+    "holdings",
+    "portfolio_events",
+    "alert_rules",
+];
+
+/// The DDL statements, comments removed, ready to run one by one.
+pub fn ddl_statements() -> Vec<String> {
+    QUESTDB_DDL
+        .split("\n;;")
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_owned()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
