@@ -1,14 +1,15 @@
-//! `tcgtracker bench pipeline` runs end to end against a real broker (tansu on a free loopback
-//! port) and prints the figures its readers rely on: one JSON object with every phase's rate, CPU
-//! per quote (whole, second half, by thread), page faults and memory, and the ratios. A small run:
-//! the figures themselves are measured by hand (see the README), not asserted here.
+//! `tcgtracker bench pipeline` runs end to end against a real broker (Apache Kafka from
+//! `tcg-engines`, on free loopback ports) and prints the figures its readers rely on: one JSON
+//! object with every phase's rate, CPU per quote (whole, second half, by thread), page faults and
+//! memory, and the ratios. A small run: the figures themselves are measured by hand (see the
+//! README), not asserted here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 
 use serde_json::Value;
-use tcg_pipeline::testkit::Tansu;
+use tcg_engines::Kafka;
 
 fn number(v: &Value, path: &[&str]) -> f64 {
     let mut at = v;
@@ -21,7 +22,7 @@ fn number(v: &Value, path: &[&str]) -> f64 {
 
 #[test]
 fn bench_pipeline_prints_every_phase_and_ratio_as_one_json_object() {
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let data = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tcgtracker"))
         .args(["bench", "pipeline", "--json", "--brokers"])

@@ -1,5 +1,5 @@
 //! The distributed pipeline end to end, every component its own `tcgtracker` process against a
-//! real broker (tansu on a free loopback port): `sim` → two `collect` processes (TCGplayer API,
+//! real broker (Apache Kafka from `tcg-engines`, on free loopback ports): `sim` → two `collect` processes (TCGplayer API,
 //! TCGCSV) → tcg.quotes.raw.v1 → `process` → the SQLite store, tcg.ticks.v1 and tcg.alerts.v1.
 //!
 //! What the collectors put on the quotes topic is read back and run through the processor core
@@ -19,12 +19,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{alert_ids, count};
+use common::{alert_ids, count, free_port};
 use rdkafka::{
     Message, Offset, TopicPartitionList,
     consumer::{BaseConsumer, Consumer},
 };
-use tcg_pipeline::{KafkaArgs, kafka::producer::EnvelopeProducer, testkit::Tansu};
+use tcg_engines::Kafka;
+use tcg_pipeline::{KafkaArgs, kafka::producer::EnvelopeProducer};
 use tcg_processor_core::{CoreConfig, Processor, Stats};
 use tcg_schemas::*;
 use tcg_store::codes::{kind_code, source_code};
@@ -91,10 +92,6 @@ fn run(args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-fn free_port() -> u16 {
-    tcg_pipeline::testkit::free_port().unwrap()
 }
 
 /// Rules on every card of the simulated catalog: a 1% move within an hour, either way, no
@@ -315,7 +312,7 @@ async fn poll_until(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulator_to_store_through_kafka_counts_every_unique_observation() {
     let started = Instant::now();
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let brokers = broker.brokers();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("store.db");

@@ -1,4 +1,5 @@
-//! The Kafka transport and processor runtime against a real broker (tansu on a free port).
+//! The Kafka transport and processor runtime against a real broker: Apache Kafka (KRaft, one
+//! node) from `tcg-engines`, on free loopback ports.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,6 +17,7 @@ use rdkafka::{
     consumer::{Consumer, StreamConsumer},
     producer::{FutureProducer, FutureRecord},
 };
+use tcg_engines::Kafka;
 use tcg_pipeline::{
     ConsumeArgs, FanOut, KafkaArgs, OutputSink, PartitionedCore, StoreSink, TopicArgs,
     kafka::{
@@ -23,7 +25,7 @@ use tcg_pipeline::{
         consumer::{KafkaProcessor, header},
         producer::EnvelopeProducer,
     },
-    testkit::{Tansu, market_quote},
+    testkit::market_quote,
 };
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::*;
@@ -76,7 +78,7 @@ fn quote(product: u64, poll: i64, cents: i64) -> RawQuote {
     )
 }
 
-fn kafka(broker: &Tansu) -> KafkaArgs {
+fn kafka(broker: &Kafka) -> KafkaArgs {
     KafkaArgs {
         brokers: broker.brokers(),
         client_id: "tcg-test".into(),
@@ -160,7 +162,7 @@ async fn start_with(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn topics_are_created_once_and_quotes_flow_with_dead_letters() {
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let kafka = kafka(&broker);
     let first = ensure_topics(&kafka, &topics()).await.unwrap();
     assert_eq!(first.len(), 5);
@@ -245,7 +247,7 @@ async fn topics_are_created_once_and_quotes_flow_with_dead_letters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_published_to_the_rules_topic_takes_effect_in_a_running_processor() {
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let kafka = kafka(&broker);
     ensure_topics(&kafka, &topics()).await.unwrap();
     let producer = EnvelopeProducer::new(&kafka).unwrap();
@@ -297,7 +299,7 @@ async fn a_rule_published_to_the_rules_topic_takes_effect_in_a_running_processor
 /// nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_partitions_are_flushed_and_committed_before_the_hand_over() {
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let kafka = kafka(&broker);
     ensure_topics(&kafka, &topics()).await.unwrap();
     let producer = EnvelopeProducer::new(&kafka).unwrap();
@@ -378,7 +380,7 @@ async fn revoked_partitions_are_flushed_and_committed_before_the_hand_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processors_share_the_partitions_and_survive_one_leaving() {
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let kafka = kafka(&broker);
     ensure_topics(&kafka, &topics()).await.unwrap();
     let producer = EnvelopeProducer::new(&kafka).unwrap();
@@ -528,24 +530,6 @@ fn committed(kafka: &KafkaArgs, group: &str) -> Vec<i64> {
         .unwrap_or_else(|_| vec![-1])
 }
 
-/// A member that joins `group`, waits for its assignment, and leaves, committing nothing.
-async fn nudge(kafka: &KafkaArgs, group: &str) {
-    let c: StreamConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &kafka.brokers)
-        .set("group.id", group)
-        .set("client.id", "tcg-test-nudge")
-        .set("enable.auto.commit", "false")
-        .set("session.timeout.ms", "6000")
-        .create()
-        .unwrap();
-    c.subscribe(&[topics::QUOTES_RAW]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while c.assignment().map(|t| t.count()).unwrap_or(0) == 0 && Instant::now() < deadline {
-        let _ = tokio::time::timeout(Duration::from_millis(200), c.recv()).await;
-    }
-    c.unsubscribe();
-}
-
 /// Rows of the store's tick table, and distinct (series, time) among them.
 fn stored_ticks(db: &Path) -> (i64, i64) {
     let store = SqliteStore::open(db).unwrap();
@@ -564,30 +548,18 @@ fn stored_ticks(db: &Path) -> (i64, i64) {
 /// Two processors in one group, one of them (A, another process) killed with SIGKILL while
 /// quotes flow: no leave, no commit of what it stored since its last auto-commit. The other (B)
 /// takes A's partitions over once A's session times out, rebuilds their state from the log,
-/// redoes A's uncommitted work, and every quote's tick ends in the store exactly once.
-///
-/// tansu 0.6.0 falls short of Kafka here. It notices a dead member only when a live, dynamic one
-/// heartbeats; it then drops the member and answers REBALANCE_IN_PROGRESS, but keeps the group in
-/// the same generation, so the survivor's rejoin and sync get back their old assignment (its
-/// `Formed::sync` ignores the leader's new one): the dead member's partitions stay unowned until
-/// the membership changes again. So once A's session has timed out the test makes a transient
-/// member join and leave (what a replacement pod does), which starts a real rebalance; B, which
-/// joined first and leads the group, then assigns itself every partition. (With the dead member
-/// as leader, tansu keeps it as the leader too; B joining first avoids that.) Against Kafka the
-/// session timeout alone does it.
+/// redoes A's uncommitted work, and every quote's tick ends in the store exactly once. Nothing
+/// but the session timeout hands A's partitions over: no other member joins or leaves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processors_share_the_partitions_and_survive_one_being_killed() {
     const PRODUCTS: u64 = 40;
     const MORE_POLLS: i64 = 60;
-    let broker = Tansu::start().expect("tansu broker");
+    let broker = Kafka::start().expect("kafka broker");
     let kafka = kafka(&broker);
     ensure_topics(&kafka, &topics()).await.unwrap();
     let producer = EnvelopeProducer::new(&kafka).unwrap();
-    let dir = std::env::temp_dir().join(format!(
-        "tcg-kill-{}-{}",
-        std::process::id(),
-        broker.addr.port()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("tcg-kill-{}-{}", std::process::id(), broker.port()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut scratch = Scratch {
         dir: dir.clone(),
@@ -621,7 +593,7 @@ async fn two_processors_share_the_partitions_and_survive_one_being_killed() {
         }
     };
 
-    // B, here, dynamic membership (its heartbeats make the broker expire A).
+    // B, here.
     let b_tally = Arc::new(Tally::default());
     let b_sinks: Vec<Arc<dyn OutputSink>> =
         vec![b_tally.clone(), Arc::new(StoreSink(Arc::new(store)))];
@@ -713,13 +685,8 @@ async fn two_processors_share_the_partitions_and_survive_one_being_killed() {
     feeder.await.unwrap();
     let total = (shared_at + MORE_POLLS) * PRODUCTS as i64;
 
-    // B takes A's partitions over and stores the rest. Once A's session has timed out, a
-    // transient member joins and leaves the group (see above: tansu needs a membership change to
-    // hand a dead member's partitions on); again if nothing moves for a while.
+    // B takes A's partitions over once A's session has timed out, and stores the rest.
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut nudge_at =
-        Instant::now() + Duration::from_millis(consume("g4").session_timeout_ms + 2_000);
-    let mut nudges = 0;
     loop {
         let (rows, distinct) = stored_ticks(&db);
         assert_eq!(rows, distinct, "a tick stored twice");
@@ -728,21 +695,16 @@ async fn two_processors_share_the_partitions_and_survive_one_being_killed() {
         }
         assert!(
             rows < total && Instant::now() < deadline,
-            "{rows} of {total} ticks stored after the kill ({nudges} nudges); child:\n{}",
+            "{rows} of {total} ticks stored after the kill; child:\n{}",
             child_log()
         );
-        if Instant::now() >= nudge_at {
-            nudge(&kafka, "g4").await;
-            nudges += 1;
-            nudge_at = Instant::now() + Duration::from_secs(20);
-        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     stop_b.send(()).unwrap();
     let rb = b.await.unwrap();
     let by_b = b_tally.ticks.load(Ordering::SeqCst);
     eprintln!(
-        "{total} quotes; A killed with {at_kill} ticks stored, after delivering {by_a}; B delivered {by_b} ({} redone); {nudges} nudges; B: {rb:?}",
+        "{total} quotes; A killed with {at_kill} ticks stored, after delivering {by_a}; B delivered {by_b} ({} redone); B: {rb:?}",
         (by_a + by_b).saturating_sub(total as u64)
     );
     assert_eq!(stored_ticks(&db), (total, total), "each quote's tick once");

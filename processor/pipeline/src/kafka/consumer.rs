@@ -1,13 +1,29 @@
 //! The processor runtime over Kafka: a consumer in a group reads tcg.quotes.raw.v1 in batches,
 //! runs each partition's core, hands the output to the sinks and the DLQ, and only then stores the
-//! batch's offsets (auto-committed in the background, committed synchronously on revoke and at
-//! shutdown).
+//! batch's offsets (committed by the runtime within [`COMMIT_INTERVAL`], synchronously on revoke
+//! and at shutdown).
 //!
 //! Revoked partitions are flushed and committed first: the rebalance callback (which runs inside
 //! the consumer's poll) only records the revocation and wakes the runtime; the group waits (in
 //! librdkafka's "wait unassign call" state) while the runtime finishes the batch in hand, stores
 //! and commits its offsets, and only then unassigns. The next owner starts exactly where this
 //! one stopped, so no message is processed twice across an orderly rebalance.
+//!
+//! A broker that goes away (a crash, a restart) does not stop the runtime: librdkafka reconnects
+//! and retries by itself, and the errors it reports meanwhile ("broker transport failure", "all
+//! brokers down") are logged and counted, not returned. Only fatal errors end a run.
+//!
+//! The runtime commits, not librdkafka's auto-commit, and never the offsets of an assignment the
+//! group took away. When the broker is gone for longer than the session timeout, librdkafka
+//! (2.12) drops the assignment as lost and resets the member id, but its auto-commit still sends
+//! the revoked partitions' offsets once the broker is back, with that empty member id; for a
+//! static member (`--instance-id`) the broker answers FENCED_INSTANCE_ID, which librdkafka makes a
+//! fatal error (confluentinc/librdkafka#5585). The partitions of a lost assignment are redone by
+//! their next owner instead, which the store's deduplication makes harmless. One narrow case is
+//! left: a commit sent while the broker is already unreachable is held by librdkafka until the
+//! coordinator answers (for at most a session timeout), and goes out with the reset member id
+//! if the session times out meanwhile. The runtime commits only after storing a batch, so an
+//! outage holds at most one such commit.
 
 use std::{
     future::Future,
@@ -22,6 +38,7 @@ use rdkafka::{
         BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
         StreamConsumer,
     },
+    error::{KafkaError, KafkaResult},
     message::{BorrowedMessage, Headers},
     types::RDKafkaRespErr,
 };
@@ -116,9 +133,7 @@ impl ConsumerContext for GroupContext {
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
                 // Closing (the batch in hand is done) or cooperative: commit and let go now.
-                if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
-                    tracing::debug!(error = %e, "commit on revoke (nothing stored yet?)");
-                }
+                commit_stored(consumer, CommitMode::Sync, "revoke");
                 let done = if cooperative {
                     consumer.incremental_unassign(tpl)
                 } else {
@@ -146,6 +161,25 @@ impl ConsumerContext for GroupContext {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {}
 }
 
+/// How soon stored offsets are committed (librdkafka's `auto.commit.interval.ms` would be 5 s).
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Commits the offsets stored for the current assignment, unless librdkafka holds it lost (see
+/// the module's documentation); a failure is only logged (a later commit, or the next owner,
+/// covers it).
+fn commit_stored<C: ConsumerContext>(consumer: &impl Consumer<C>, mode: CommitMode, why: &str) {
+    if consumer.assignment_lost() {
+        tracing::info!(
+            why,
+            "assignment lost: its offsets are left to the next owner"
+        );
+        return;
+    }
+    if let Err(e) = consumer.commit_consumer_state(mode) {
+        tracing::debug!(why, error = %e, "commit (nothing stored yet?)");
+    }
+}
+
 /// Totals of one run of the runtime.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunReport {
@@ -170,6 +204,26 @@ pub struct KafkaProcessor {
     report: RunReport,
     progress: Arc<std::sync::atomic::AtomicU64>,
     fetched: Arc<std::sync::atomic::AtomicU64>,
+    /// When the offsets stored since the last commit are to be committed.
+    commit_at: Option<tokio::time::Instant>,
+}
+
+impl Drop for KafkaProcessor {
+    /// The consumer's close (when it drops, next) waits until the group has let go of the
+    /// partitions. A revocation still pending (a run that ended with an error in the middle of
+    /// one) is finished here, and one during the close is served on the spot: otherwise the close
+    /// would wait for the runtime forever and the process would hang instead of exiting.
+    fn drop(&mut self) {
+        let context = self.consumer.context();
+        context
+            .closing
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if context.take_pending_revoke().is_some()
+            && let Err(e) = self.consumer.unassign()
+        {
+            tracing::warn!(error = %e, "unassigning on drop");
+        }
+    }
 }
 
 impl std::fmt::Debug for KafkaProcessor {
@@ -195,8 +249,8 @@ impl KafkaProcessor {
         }
         let consumer: StreamConsumer<GroupContext> = config
             .set("group.id", &args.group)
-            .set("enable.auto.commit", "true")
-            .set("auto.commit.interval.ms", "1000")
+            // The runtime commits (see the module's documentation).
+            .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", args.session_timeout_ms.to_string())
@@ -237,6 +291,7 @@ impl KafkaProcessor {
             report: RunReport::default(),
             progress: Arc::default(),
             fetched: Arc::default(),
+            commit_at: None,
         };
         me.load_rules().await?;
         Ok(me)
@@ -299,12 +354,24 @@ impl KafkaProcessor {
                     self.finish_revoke()?;
                     continue;
                 }
-                rule = self.rules.recv() => {
-                    let body = rule?.payload().map(<[u8]>::to_vec);
-                    self.apply_rule_message(body.as_deref());
+                () = tokio::time::sleep_until(
+                    self.commit_at.unwrap_or_else(tokio::time::Instant::now)
+                ), if self.commit_at.is_some() => {
+                    self.commit_at = None;
+                    commit_stored(&self.consumer, CommitMode::Async, "interval");
                     continue;
                 }
-                msg = self.consumer.recv() => take(&mut batch, &msg?, &self.fetched),
+                rule = self.rules.recv() => {
+                    if let Some(rule) = usable(rule, "rules")? {
+                        let body = rule.payload().map(<[u8]>::to_vec);
+                        self.apply_rule_message(body.as_deref());
+                    }
+                    continue;
+                }
+                msg = self.consumer.recv() => match usable(msg, "quotes")? {
+                    Some(msg) => take(&mut batch, &msg, &self.fetched),
+                    None => continue,
+                },
             }
             let deadline = tokio::time::Instant::now() + self.args.linger();
             // A revocation ends the batch at once: it is flushed, then the partitions go (a wake
@@ -313,7 +380,9 @@ impl KafkaProcessor {
             while batch.len() < self.args.batch_max {
                 // What librdkafka has queued already is taken without a timer per message.
                 if let Some(msg) = self.consumer.recv().now_or_never() {
-                    take(&mut batch, &msg?, &self.fetched);
+                    if let Some(msg) = usable(msg, "quotes")? {
+                        take(&mut batch, &msg, &self.fetched);
+                    }
                     continue;
                 }
                 let next = tokio::select! {
@@ -323,7 +392,11 @@ impl KafkaProcessor {
                     next = tokio::time::timeout_at(deadline, self.consumer.recv()) => next,
                 };
                 match next {
-                    Ok(msg) => take(&mut batch, &msg?, &self.fetched),
+                    Ok(msg) => {
+                        if let Some(msg) = usable(msg, "quotes")? {
+                            take(&mut batch, &msg, &self.fetched);
+                        }
+                    }
                     Err(_) => break,
                 }
             }
@@ -335,7 +408,7 @@ impl KafkaProcessor {
             .context()
             .closing
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.consumer.commit_consumer_state(CommitMode::Sync).ok();
+        commit_stored(&self.consumer, CommitMode::Sync, "shutdown");
         self.finish_revoke()?;
         tracing::info!(report = ?self.report, "processor stopped");
         Ok(self.report)
@@ -347,9 +420,8 @@ impl KafkaProcessor {
         let Some(parts) = self.consumer.context().take_pending_revoke() else {
             return Ok(());
         };
-        if let Err(e) = self.consumer.commit_consumer_state(CommitMode::Sync) {
-            tracing::debug!(error = %e, "commit on revoke (nothing stored yet?)");
-        }
+        commit_stored(&self.consumer, CommitMode::Sync, "revoke");
+        self.commit_at = None;
         self.consumer.unassign()?;
         for p in &parts {
             self.core.remove(*p);
@@ -457,6 +529,8 @@ impl KafkaProcessor {
                 tpl.add_partition_offset(topics::QUOTES_RAW, *p, Offset::Offset(*o))?;
             }
             self.consumer.store_offsets(&tpl)?;
+            self.commit_at
+                .get_or_insert_with(|| tokio::time::Instant::now() + COMMIT_INTERVAL);
         }
 
         self.progress
@@ -534,6 +608,26 @@ impl KafkaProcessor {
     }
 }
 
+/// A message; `None` after an error librdkafka recovers from by itself (a broker gone for a
+/// while, a partition's leader moving, a coordinator loading): it reconnects and retries, so the
+/// error is logged and counted and the caller goes on. A fatal error (or any other kind) is
+/// returned.
+fn usable<'a>(
+    received: KafkaResult<BorrowedMessage<'a>>,
+    consumer: &'static str,
+) -> Result<Option<BorrowedMessage<'a>>> {
+    match received {
+        Ok(msg) => Ok(Some(msg)),
+        Err(KafkaError::MessageConsumption(code)) => {
+            // librdkafka logs the broker's failures itself; here they come once per poll.
+            tracing::debug!(consumer, error = %code, "consumer error (librdkafka retries)");
+            metrics::counter!("tcg_consumer_errors_total", "consumer" => consumer).increment(1);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Takes a message into the batch (decoded on the spot) and counts it as fetched.
 fn take(batch: &mut Batch, m: &BorrowedMessage<'_>, fetched: &std::sync::atomic::AtomicU64) {
     batch.take(m.partition(), m.offset(), m.key(), m.payload(), now);
@@ -592,7 +686,9 @@ fn replay_partition(
         let Some(msg) = consumer.poll(Duration::from_millis(500)) else {
             continue;
         };
-        let msg = msg?;
+        let Some(msg) = usable(msg, "replay")? else {
+            continue;
+        };
         next = msg.offset() + 1;
         if msg.offset() >= upto {
             break;

@@ -1,5 +1,7 @@
 //! The producer every component uses: idempotent, acks=all, keyed, bounded in flight, and every
-//! delivery awaited (a failure is counted and returned, never ignored).
+//! delivery awaited (a failure is counted and returned, never ignored). A message is retried for
+//! up to [`DELIVERY_TIMEOUT_MS`], long enough for a broker to restart: idempotence keeps the
+//! retries from writing a message twice.
 //!
 //! Built on rdkafka's `BaseProducer` with a poll thread of our own that sleeps while nothing is in
 //! flight. (rdkafka's `FutureProducer` polls every 100 ms whatever happens, and its poll spins
@@ -141,6 +143,12 @@ pub struct Outgoing<'a> {
     pub headers: Vec<(&'a str, String)>,
 }
 
+/// How long librdkafka retries a message before its delivery fails (`message.timeout.ms`): two
+/// minutes, as Kafka's own producers (`delivery.timeout.ms`). A one-node broker killed and
+/// restarted took 15-25 s to answer again in the crash test; a production broker recovering its
+/// logs after a crash takes longer.
+const DELIVERY_TIMEOUT_MS: &str = "120000";
+
 /// How long a send waits for room in a full local queue before it fails.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -151,7 +159,7 @@ impl EnvelopeProducer {
             .set("acks", "all")
             .set("max.in.flight.requests.per.connection", "5")
             .set("linger.ms", "5")
-            .set("message.timeout.ms", "30000")
+            .set("message.timeout.ms", DELIVERY_TIMEOUT_MS)
             .set("queue.buffering.max.messages", "100000")
             .create_with_context(DeliveryContext)?;
         let producer = Arc::new(producer);
