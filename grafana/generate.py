@@ -68,7 +68,9 @@ WHERE series = '$series' AND source = '$source' AND kind = '$kind' AND $__timeFi
 SAMPLE BY $__sampleByInterval ALIGN TO CALENDAR""")], 0, 0, 24, 10, QDB, unit="currencyUSD",
     desc="OHLC candles of one series (a SKU: printing, condition, language; or a graded card: grader, grade) from one source; one panel per selected source. Money is stored as integer cents.",
     extra={"repeat": "source", "repeatDirection": "v", "interval": "1h", "maxDataPoints": 200,
-           "options": {"mode": "candles+volume", "candleStyle": "candles", "colorStrategy": "open-close", "includeAllFields": False}}))
+           "options": {"mode": "candles+volume", "candleStyle": "candles", "colorStrategy": "open-close", "includeAllFields": False,
+                       # the volume bars are the tick count (Grafana finds volume by name otherwise)
+                       "fields": {"open": "open", "high": "high", "low": "low", "close": "close", "volume": "ticks"}}}))
 P.append(panel("Every series of the card · $kind, closing price (USD)", "timeseries", [sql_target("""
 SELECT observed_at AS time, series, last(price_cents) / 100.0 AS close
 FROM ticks

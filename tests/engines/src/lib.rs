@@ -19,6 +19,7 @@ mod error;
 mod kafka;
 mod postgres;
 mod process;
+mod prometheus;
 mod questdb;
 pub mod versions;
 
@@ -27,6 +28,7 @@ pub use kafka::{Kafka, KafkaOptions};
 pub use postgres::bin_dir as postgres_bin_dir;
 pub use postgres::{Postgres, PostgresOptions};
 pub use process::free_port;
+pub use prometheus::{Prometheus, bin as prometheus_bin};
 pub use questdb::{QuestDb, QuestDbOptions};
 
 /// Resolves every engine that comes from Maven Central and checks Java and PostgreSQL, so that

@@ -162,6 +162,11 @@ impl EnvelopeProducer {
             .set("message.timeout.ms", DELIVERY_TIMEOUT_MS)
             .set("queue.buffering.max.messages", "100000")
             .create_with_context(DeliveryContext)?;
+        // Delivery failures read 0, not "no data", on the dashboards and in the alert rules
+        // until one happens (one series per topic this project writes).
+        for topic in tcg_schemas::topics::ALL {
+            metrics::counter!("tcg_kafka_delivery_failures_total", "topic" => topic).increment(0);
+        }
         let producer = Arc::new(producer);
         let signal = Arc::new(PollSignal::default());
         let (p, s) = (producer.clone(), signal.clone());
