@@ -384,28 +384,48 @@ async fn two_processors_share_the_partitions_and_survive_one_leaving() {
     let kafka = kafka(&broker);
     ensure_topics(&kafka, &topics()).await.unwrap();
     let producer = EnvelopeProducer::new(&kafka).unwrap();
-    let sink = Arc::new(Collecting::default());
-    let (stop_a, a) = start_processor(&kafka, "g3", sink.clone()).await;
-    let (stop_b, b) = start_processor(&kafka, "g3", sink.clone()).await;
-    let quotes: Vec<RawQuote> = (0..10)
-        .flat_map(|poll| (1..=40).map(move |p| quote(p, poll, 1000 + poll * 7 + p as i64)))
-        .collect();
-    produce_quotes(&producer, quotes).await;
-    wait_for("400 ticks from two processors", || {
-        sink.distinct_ticks() == 400
-    })
-    .await;
+    let (sa, sb) = (
+        Arc::new(Collecting::default()),
+        Arc::new(Collecting::default()),
+    );
+    let (stop_a, a) = start_processor(&kafka, "g3", sa.clone()).await;
+    let (stop_b, b) = start_processor(&kafka, "g3", sb.clone()).await;
+    let distinct = || {
+        let mut keys: BTreeSet<String> = sa.ticks.lock().unwrap().keys().cloned().collect();
+        keys.extend(sb.ticks.lock().unwrap().keys().cloned());
+        keys.len()
+    };
+    let poll_quotes = |poll: i64| -> Vec<RawQuote> {
+        (1..=40)
+            .map(|p| quote(p, poll, 1000 + poll * 7 + p as i64))
+            .collect()
+    };
+    // A poll at a time until both handle part of one: the partitions are shared. (Kafka may
+    // first give every partition to the member that joined first and hand some over only
+    // when the second one's join completes.)
+    let mut polls = 0i64;
+    loop {
+        produce_quotes(&producer, poll_quotes(polls)).await;
+        polls += 1;
+        let want = polls as usize * 40;
+        wait_for("every tick of the polls so far", || distinct() == want).await;
+        if sa.distinct_ticks() > 0 && sb.distinct_ticks() > 0 {
+            break;
+        }
+        assert!(
+            polls < 100,
+            "the two processors never shared the partitions"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     stop_a.send(()).unwrap();
     let ra = a.await.unwrap();
     // B takes A's partitions over and goes on.
-    let more: Vec<RawQuote> = (10..15)
-        .flat_map(|poll| (1..=40).map(move |p| quote(p, poll, 1000 + poll * 7 + p as i64)))
-        .collect();
-    produce_quotes(&producer, more).await;
-    wait_for("600 ticks after one processor left", || {
-        sink.distinct_ticks() == 600
-    })
-    .await;
+    for poll in polls..polls + 5 {
+        produce_quotes(&producer, poll_quotes(poll)).await;
+    }
+    let want = (polls as usize + 5) * 40;
+    wait_for("every tick after one processor left", || distinct() == want).await;
     stop_b.send(()).unwrap();
     let rb = b.await.unwrap();
     assert!(
