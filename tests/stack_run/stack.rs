@@ -350,28 +350,9 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         a.extend(store.iter().map(|s| (*s).to_owned()));
         a
     };
-    let args_of = |v: &[String]| {
-        v.iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join("\u{1}")
-    };
-    let (p1_args, p2_args) = (
-        args_of(&process_args(&metrics[0])),
-        args_of(&process_args(&metrics[1])),
-    );
-    let mut p1 = Service::start(
-        d,
-        "processor-1",
-        &p1_args.split('\u{1}').collect::<Vec<_>>(),
-        &[],
-    );
-    let mut p2 = Service::start(
-        d,
-        "processor-2",
-        &p2_args.split('\u{1}').collect::<Vec<_>>(),
-        &[],
-    );
+    let (p1_args, p2_args) = (process_args(&metrics[0]), process_args(&metrics[1]));
+    let mut p1 = Service::start(d, "processor-1", &as_strs(&p1_args), &[]);
+    let mut p2 = Service::start(d, "processor-2", &as_strs(&p2_args), &[]);
     let mut dispatcher = Service::start(
         d,
         "dispatcher",
@@ -789,6 +770,10 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         started.elapsed().as_secs_f64()
     );
     drop(sim);
+}
+
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }
 
 fn repo_root() -> std::path::PathBuf {
