@@ -14,7 +14,7 @@ use rdkafka::{
 use crate::{
     cache,
     error::{EngineError, Result},
-    process::{DataDir, EngineProcess, free_port, listening},
+    process::{DataDir, Instance, free_port, listening},
 };
 
 /// How a broker is started.
@@ -33,8 +33,7 @@ pub struct KafkaOptions {
 /// A running (or stopped, restartable) Kafka broker.
 #[derive(Debug)]
 pub struct Kafka {
-    process: Option<EngineProcess>,
-    dir: DataDir,
+    inst: Instance,
     port: u16,
     controller_port: u16,
 }
@@ -71,12 +70,11 @@ impl Kafka {
         std::fs::write(&log4j, LOG4J2)
             .map_err(EngineError::io(format!("writing {}", log4j.display())))?;
         let mut kafka = Kafka {
-            process: None,
-            dir,
+            inst: Instance::new("kafka", dir, Signal::SIGTERM),
             port,
             controller_port,
         };
-        if !kafka.dir.path().join("data/meta.properties").is_file() {
+        if !kafka.inst.dir().join("data/meta.properties").is_file() {
             kafka.format()?;
         }
         kafka.restart()?;
@@ -95,37 +93,33 @@ impl Kafka {
 
     /// The broker's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(EngineProcess::pid)
+        self.inst.pid()
     }
 
     /// The folder holding `server.properties`, the log and the data.
     pub fn dir(&self) -> PathBuf {
-        self.dir.path().to_owned()
+        self.inst.dir().to_owned()
     }
 
     /// The end of the broker's log.
     pub fn log(&self) -> String {
-        crate::process::read_tail(&self.dir.path().join("kafka.log"))
+        self.inst.log()
     }
 
     /// SIGKILL: the broker dies without a word, as in a crash.
     pub fn kill(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.kill();
-        }
+        self.inst.kill();
     }
 
     /// SIGTERM and a wait for a controlled shutdown.
     pub fn stop(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.stop(Signal::SIGTERM, Duration::from_secs(30));
-        }
+        self.inst.stop();
     }
 
     /// Starts the broker (again) on the same data and ports and waits until it answers a
     /// metadata request. A running broker is stopped first.
     pub fn restart(&mut self) -> Result<()> {
-        self.stop();
+        let dir = self.inst.dir().to_owned();
         let lib = cache::kafka_lib()?;
         let mut cmd = Command::new(cache::java()?);
         cmd.arg(format!("-Xmx{}", heap()))
@@ -134,24 +128,22 @@ impl Kafka {
             .arg("-Djava.awt.headless=true")
             .arg(format!(
                 "-Dlog4j2.configurationFile={}",
-                self.dir.path().join("log4j2.properties").display()
+                dir.join("log4j2.properties").display()
             ))
             .arg("-cp")
             .arg(format!("{}/*", lib.display()))
             .arg("kafka.Kafka")
-            .arg(self.dir.path().join("server.properties"))
-            .current_dir(self.dir.path());
-        let mut process = EngineProcess::spawn("kafka", cmd, &self.dir.path().join("kafka.log"))?;
+            .arg(dir.join("server.properties"))
+            .current_dir(dir);
         let brokers = self.brokers();
         let port = self.port;
-        process.wait_ready(Duration::from_secs(90), || {
+        self.inst.start(cmd, Duration::from_secs(90), || {
             listening(port) && answers_metadata(&brokers)
-        })?;
-        self.process = Some(process);
-        Ok(())
+        })
     }
 
     fn format(&self) -> Result<()> {
+        let dir = self.inst.dir();
         let lib = cache::kafka_lib()?;
         let cluster_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(uuid::Uuid::new_v4().as_bytes());
@@ -159,7 +151,7 @@ impl Kafka {
             .arg("-Xmx256m")
             .arg(format!(
                 "-Dlog4j2.configurationFile={}",
-                self.dir.path().join("log4j2.properties").display()
+                dir.join("log4j2.properties").display()
             ))
             .arg("-cp")
             .arg(format!("{}/*", lib.display()))
@@ -171,7 +163,7 @@ impl Kafka {
             ])
             .arg(&cluster_id)
             .arg("-c")
-            .arg(self.dir.path().join("server.properties"))
+            .arg(dir.join("server.properties"))
             .output()
             .map_err(EngineError::io("running Kafka's StorageTool"))?;
         if !out.status.success() {

@@ -14,7 +14,7 @@ use nix::sys::signal::Signal;
 
 use crate::{
     error::{EngineError, Result},
-    process::{DataDir, EngineProcess, free_port, listening},
+    process::{DataDir, Instance, free_port, listening},
     versions,
 };
 
@@ -32,8 +32,7 @@ pub struct PostgresOptions {
 /// A running PostgreSQL cluster.
 #[derive(Debug)]
 pub struct Postgres {
-    process: Option<EngineProcess>,
-    dir: DataDir,
+    inst: Instance,
     port: u16,
     durable: bool,
 }
@@ -84,8 +83,8 @@ impl Postgres {
             chown_to_postgres(dir.path())?;
         }
         let mut pg = Postgres {
-            process: None,
-            dir,
+            // SIGINT: a fast shutdown (open sessions are ended, the checkpoint is written).
+            inst: Instance::new("postgres", dir, Signal::SIGINT),
             port,
             durable: options.durable,
         };
@@ -130,7 +129,7 @@ impl Postgres {
 
     /// The postmaster's process id (or, as root, that of `runuser` above it), while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(EngineProcess::pid)
+        self.inst.pid()
     }
 
     /// The port.
@@ -140,27 +139,22 @@ impl Postgres {
 
     /// The end of the server's log.
     pub fn log(&self) -> String {
-        crate::process::read_tail(&self.dir.path().join("postgres.log"))
+        self.inst.log()
     }
 
     /// SIGKILL to the postmaster and its backends, as in a crash.
     pub fn kill(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.kill();
-        }
+        self.inst.kill();
     }
 
     /// A fast shutdown (SIGINT: open sessions are ended, the checkpoint is written).
     pub fn stop(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.stop(Signal::SIGINT, Duration::from_secs(30));
-        }
+        self.inst.stop();
     }
 
     /// Starts the server (again) on the same cluster and port; waits until it accepts
     /// connections (`pg_isready`).
     pub fn restart(&mut self) -> Result<()> {
-        self.stop();
         let bin = bin_dir()?;
         let as_root = nix::unistd::geteuid().is_root();
         let mut cmd = self.command(as_root, &bin.join("postgres"));
@@ -172,7 +166,7 @@ impl Postgres {
             .arg("-c")
             .arg(format!(
                 "unix_socket_directories={}",
-                self.dir.path().display()
+                self.inst.dir().display()
             ))
             .args(["-c", "max_connections=200"]);
         if !self.durable {
@@ -185,13 +179,9 @@ impl Postgres {
                 "full_page_writes=off",
             ]);
         }
-        let log = self.dir.path().join("postgres.log");
-        let mut process = EngineProcess::spawn("postgres", cmd, &log)?;
-        if as_root {
-            let _ = chown_to_postgres(&log);
-        }
+        // The server writes its log through the handle it inherits, whoever owns the file.
         let (port, isready) = (self.port, bin.join("pg_isready"));
-        process.wait_ready(Duration::from_secs(60), || {
+        self.inst.start(cmd, Duration::from_secs(60), || {
             listening(port)
                 && Command::new(&isready)
                     .args([
@@ -205,13 +195,11 @@ impl Postgres {
                     ])
                     .status()
                     .is_ok_and(|s| s.success())
-        })?;
-        self.process = Some(process);
-        Ok(())
+        })
     }
 
     fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
+        self.inst.dir().join("data")
     }
 
     /// `program`, run as the `postgres` user when we are root.
@@ -219,11 +207,11 @@ impl Postgres {
         if as_root {
             let mut c = Command::new("runuser");
             c.args(["-u", "postgres", "--"]).arg(program);
-            c.current_dir(self.dir.path());
+            c.current_dir(self.inst.dir());
             c
         } else {
             let mut c = Command::new(program);
-            c.current_dir(self.dir.path());
+            c.current_dir(self.inst.dir());
             c
         }
     }

@@ -176,6 +176,93 @@ pub(crate) fn read_tail(path: &Path) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// What every engine type shares: its folder and, while it runs, its process, with the log in
+/// `DIR/ENGINE.log`. The process is stopped before the folder goes (field order).
+#[derive(Debug)]
+pub(crate) struct Instance {
+    engine: &'static str,
+    process: Option<EngineProcess>,
+    dir: DataDir,
+    stop_signal: Signal,
+}
+
+impl Instance {
+    /// An engine in `dir`, not running yet; `stop_signal` asks it for a clean shutdown.
+    pub(crate) fn new(engine: &'static str, dir: DataDir, stop_signal: Signal) -> Self {
+        Self {
+            engine,
+            process: None,
+            dir,
+            stop_signal,
+        }
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub(crate) fn log_path(&self) -> PathBuf {
+        self.dir.path().join(format!("{}.log", self.engine))
+    }
+
+    /// The end of the engine's log.
+    pub(crate) fn log(&self) -> String {
+        read_tail(&self.log_path())
+    }
+
+    /// The process id, while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(EngineProcess::pid)
+    }
+
+    /// SIGKILL, as in a crash.
+    pub(crate) fn kill(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.kill();
+        }
+    }
+
+    /// The stop signal and a wait (30 s at most) for a clean shutdown.
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut p) = self.process.take() {
+            p.stop(self.stop_signal, Duration::from_secs(30));
+        }
+    }
+
+    /// Stops a running process, starts `cmd` and waits (up to `timeout`) until `ready`.
+    pub(crate) fn start(
+        &mut self,
+        cmd: Command,
+        timeout: Duration,
+        ready: impl FnMut() -> bool,
+    ) -> Result<()> {
+        self.stop();
+        let mut process = EngineProcess::spawn(self.engine, cmd, &self.log_path())?;
+        process.wait_ready(timeout, ready)?;
+        self.process = Some(process);
+        Ok(())
+    }
+}
+
+/// The status code of `GET path` on 127.0.0.1:`port`.
+pub(crate) fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::io::Write as _;
+    let mut s = std::net::TcpStream::connect_timeout(
+        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    )
+    .ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
 /// A port nobody listens on right now (bound on 127.0.0.1, read, released).
 pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")

@@ -4,8 +4,6 @@
 //! answers 200.
 
 use std::{
-    io::{Read as _, Write as _},
-    net::TcpStream,
     path::{Path, PathBuf},
     process::Command,
     time::Duration,
@@ -15,7 +13,7 @@ use nix::sys::signal::Signal;
 
 use crate::{
     error::{EngineError, Result},
-    process::{DataDir, EngineProcess, free_port},
+    process::{DataDir, Instance, free_port, http_status},
 };
 
 /// The configuration's file name inside the server's folder; rule files go next to it, so that
@@ -25,8 +23,7 @@ const CONFIG_FILE: &str = "prometheus.yml";
 /// A running Prometheus server.
 #[derive(Debug)]
 pub struct Prometheus {
-    process: Option<EngineProcess>,
-    dir: DataDir,
+    inst: Instance,
     port: u16,
 }
 
@@ -87,16 +84,11 @@ impl Prometheus {
         ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .current_dir(dir.path());
-        let mut process =
-            EngineProcess::spawn("prometheus", cmd, &dir.path().join("prometheus.log"))?;
-        process.wait_ready(Duration::from_secs(60), || {
+        let mut inst = Instance::new("prometheus", dir, Signal::SIGTERM);
+        inst.start(cmd, Duration::from_secs(60), || {
             http_status(port, "/-/ready") == Some(200)
         })?;
-        Ok(Prometheus {
-            process: Some(process),
-            dir,
-            port,
-        })
+        Ok(Prometheus { inst, port })
     }
 
     /// `http://127.0.0.1:PORT`: the web UI and the HTTP API (`/api/v1/query`).
@@ -111,48 +103,28 @@ impl Prometheus {
 
     /// The server's folder (configuration, rule files, `data/`, the log).
     pub fn dir(&self) -> PathBuf {
-        self.dir.path().to_owned()
+        self.inst.dir().to_owned()
     }
 
     /// The end of the server's log.
     pub fn log(&self) -> String {
-        crate::process::read_tail(&self.dir.path().join("prometheus.log"))
+        self.inst.log()
     }
 
     /// The server's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(EngineProcess::pid)
+        self.inst.pid()
     }
 
     /// SIGTERM and a wait for a clean shutdown (also done on drop).
     pub fn stop(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.stop(Signal::SIGTERM, Duration::from_secs(15));
-        }
+        self.inst.stop();
     }
 }
 
 fn write_file(dir: &Path, name: &str, text: &str) -> Result<()> {
     let path = dir.join(name);
     std::fs::write(&path, text).map_err(EngineError::io(format!("writing {}", path.display())))
-}
-
-/// The status code of `GET path` on 127.0.0.1:`port`.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(
-        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_millis(500),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
 #[cfg(test)]

@@ -2,20 +2,14 @@
 //! its ports in `DIR/conf/server.conf`: HTTP (REST, ILP over HTTP, `/ping`), PGWire and the
 //! minimal health server. ILP over TCP and UDP and telemetry are off.
 
-use std::{
-    io::{Read as _, Write as _},
-    net::TcpStream,
-    path::PathBuf,
-    process::Command,
-    time::Duration,
-};
+use std::{path::PathBuf, process::Command, time::Duration};
 
 use nix::sys::signal::Signal;
 
 use crate::{
     cache,
     error::{EngineError, Result},
-    process::{DataDir, EngineProcess, free_port, listening},
+    process::{DataDir, Instance, free_port, http_status, listening},
 };
 
 /// How a server is started.
@@ -36,8 +30,7 @@ pub struct QuestDbOptions {
 /// A running (or stopped, restartable) QuestDB server.
 #[derive(Debug)]
 pub struct QuestDb {
-    process: Option<EngineProcess>,
-    dir: DataDir,
+    inst: Instance,
     http_port: u16,
     pg_port: u16,
     health_port: u16,
@@ -67,8 +60,7 @@ impl QuestDb {
         )
         .map_err(EngineError::io("writing server.conf"))?;
         let mut db = QuestDb {
-            process: None,
-            dir,
+            inst: Instance::new("questdb", dir, Signal::SIGTERM),
             http_port,
             pg_port,
             health_port,
@@ -104,37 +96,32 @@ impl QuestDb {
 
     /// The server's data root (`conf/`, `db/`, the log).
     pub fn dir(&self) -> PathBuf {
-        self.dir.path().to_owned()
+        self.inst.dir().to_owned()
     }
 
     /// The end of the server's log.
     pub fn log(&self) -> String {
-        crate::process::read_tail(&self.dir.path().join("questdb.log"))
+        self.inst.log()
     }
 
     /// The server's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().map(EngineProcess::pid)
+        self.inst.pid()
     }
 
     /// SIGKILL, as in a crash.
     pub fn kill(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.kill();
-        }
+        self.inst.kill();
     }
 
     /// SIGTERM and a wait for a clean shutdown.
     pub fn stop(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.stop(Signal::SIGTERM, Duration::from_secs(30));
-        }
+        self.inst.stop();
     }
 
     /// Starts the server (again) on the same data and ports; waits until `/ping` answers 204
     /// and PGWire accepts connections. A running server is stopped first.
     pub fn restart(&mut self) -> Result<()> {
-        self.stop();
         let jar = cache::questdb_jar()?;
         let mut cmd = Command::new(cache::java()?);
         cmd.arg(format!(
@@ -146,35 +133,13 @@ impl QuestDb {
         .arg("-p")
         .arg(&jar)
         .args(["-m", "io.questdb/io.questdb.ServerMain", "-d"])
-        .arg(self.dir.path())
-        .current_dir(self.dir.path());
-        let mut process =
-            EngineProcess::spawn("questdb", cmd, &self.dir.path().join("questdb.log"))?;
+        .arg(self.inst.dir())
+        .current_dir(self.inst.dir());
         let (http, pg) = (self.http_port, self.pg_port);
-        process.wait_ready(Duration::from_secs(90), || {
+        self.inst.start(cmd, Duration::from_secs(90), || {
             listening(pg) && http_status(http, "/ping") == Some(204)
-        })?;
-        self.process = Some(process);
-        Ok(())
+        })
     }
-}
-
-/// The status code of `GET path` on 127.0.0.1:`port`.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(
-        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_millis(500),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
 fn server_conf(http: u16, pg: u16, health: u16, extra: &[String]) -> String {
