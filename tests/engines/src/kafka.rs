@@ -145,8 +145,7 @@ impl Kafka {
     fn format(&self) -> Result<()> {
         let dir = self.inst.dir();
         let lib = cache::kafka_lib()?;
-        let cluster_id = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(uuid::Uuid::new_v4().as_bytes());
+        let cluster_id = cluster_id();
         let out = Command::new(cache::java()?)
             .arg("-Xmx256m")
             .arg(format!(
@@ -184,6 +183,20 @@ impl Kafka {
     /// The controller port (the KRaft quorum's listener).
     pub fn controller_port(&self) -> u16 {
         self.controller_port
+    }
+}
+
+/// A new cluster id: a random UUID in URL-safe base64 without padding, as
+/// `kafka-storage random-uuid` prints it. Like Kafka's `Uuid.randomUuid`, one that would start
+/// with `-` is drawn again: the storage tool's argument parser reads it as an option
+/// ("argument --cluster-id/-t: expected one argument").
+fn cluster_id() -> String {
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
     }
 }
 
@@ -266,6 +279,15 @@ logger.server.level = info
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_ids_are_22_characters_and_never_start_with_a_dash() {
+        for _ in 0..2_000 {
+            let id = cluster_id();
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 
     #[test]
     fn properties_name_both_listeners_and_the_quorum() {
