@@ -57,6 +57,7 @@ mod tests {
     use tcg_store::{CatalogQuery, SqliteStore};
 
     use super::*;
+    use tcg_store::prelude::*;
 
     #[tokio::test]
     async fn the_simulators_catalog_lands_in_the_store_and_a_second_sync_changes_nothing() {

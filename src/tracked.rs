@@ -71,6 +71,7 @@ mod tests {
     use tcg_store::SqliteStore;
 
     use super::*;
+    use tcg_store::prelude::*;
 
     fn product(id: u64, name: &str) -> Product {
         Product {

@@ -11,6 +11,7 @@ use std::{
     },
     time::{Duration, Instant},
 };
+use tcg_store::prelude::*;
 
 use anyhow::{Context, Result};
 use async_trait::async_trait;
@@ -23,7 +24,7 @@ use tcg_schemas::{
     PortfolioEvent, PortfolioEventId, PortfolioId, PriceKind, RawQuote, RuleChange, RuleCondition,
     RuleId, SeriesFilter, SeriesKey, Source, Tick, Timestamp, TrackedCard, UserId,
 };
-use tcg_store::{AccountStore, PriceFilter, SqliteStore, Store};
+use tcg_store::{AccountStore, PriceFilter, SqliteStore};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::config::{self, Config, Credentials, Upstream};

@@ -23,6 +23,7 @@ use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
+use tcg_store::prelude::*;
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -250,7 +251,7 @@ fn seed(db: &Path) -> (String, u64) {
         CardSet, CategoryId, Condition, Currency, Game, GroupId, Language, Money, PriceKind,
         Printing, Product, ProductId, SeriesKey, Sku, SkuId, Source, Tick, Timestamp,
     };
-    use tcg_store::{SqliteStore, Store};
+    use tcg_store::SqliteStore;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -366,7 +367,7 @@ fn seed(db: &Path) -> (String, u64) {
 
 /// What a processor would write when the rule fires (seeded mode has none).
 fn write_alert_for(db: &Path, rule: &Value, price_cents: i64) {
-    use tcg_store::{SqliteStore, Store};
+    use tcg_store::SqliteStore;
     let pid = rule["product_id"].as_u64().unwrap();
     let series = json!({"type": "sku", "product_id": pid, "printing": "Holofoil",
         "condition": "Near Mint", "language": "English"});

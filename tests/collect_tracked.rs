@@ -10,12 +10,13 @@ use std::{
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
+use tcg_store::prelude::*;
 
 use common::{BIN, Killed, free_port};
 use tcg_schemas::{
     AlertRule, Money, ProductId, RuleCondition, RuleId, SeriesFilter, Timestamp, UserId,
 };
-use tcg_store::{AccountStore, SqliteStore, Store};
+use tcg_store::{AccountStore, SqliteStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ebay_searches_the_cards_users_watch_in_the_store() {

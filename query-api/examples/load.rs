@@ -16,13 +16,14 @@ use std::{
     },
     time::{Duration, Instant},
 };
+use tcg_store::prelude::*;
 
 use tcg_query_api::{ApiConfig, AppState, app, create_key};
 use tcg_schemas::{
     CardSet, CategoryId, Condition, Currency, Game, GroupId, Language, Money, PriceKind, Printing,
     Product, ProductId, SeriesKey, Source, Tick, Timestamp,
 };
-use tcg_store::{SqliteOptions, SqliteStore, Store};
+use tcg_store::{SqliteOptions, SqliteStore};
 
 struct Args {
     ticks: u64,

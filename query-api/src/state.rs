@@ -212,6 +212,11 @@ impl AppState {
         &self.inner.store
     }
 
+    /// Portfolio valuation over the store's holdings and prices.
+    pub fn valuer(&self) -> tcg_store::Valuer<'_> {
+        tcg_store::Valuer::new(self.inner.store.as_ref(), self.inner.store.as_ref())
+    }
+
     pub fn accounts(&self) -> &Arc<dyn AccountStore> {
         &self.inner.accounts
     }

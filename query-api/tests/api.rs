@@ -6,6 +6,7 @@
 mod common;
 
 use std::{collections::BTreeSet, sync::Arc};
+use tcg_store::prelude::*;
 
 use async_trait::async_trait;
 use axum::{
@@ -21,7 +22,6 @@ use tcg_schemas::{
     AlertEvent, AlertId, Money, PriceKind, ProductId, RuleChange, RuleId, Source, Timestamp,
     Trigger, UserId,
 };
-use tcg_store::Store;
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;

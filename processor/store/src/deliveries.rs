@@ -1,6 +1,6 @@
 //! The webhook outbox: what the delivery dispatcher (`tcg-webhooks`) reads and writes.
 //!
-//! Alerts written through [`crate::Store::write_alerts`] are queued by a trigger in the same
+//! Alerts written through [`crate::AlertStore::write_alerts`] are queued by a trigger in the same
 //! transaction (`alert_outbox`, migration `0003_webhook_delivery.sql`). The dispatcher
 //! [`fans them out`](DeliveryStore::fan_out) into one delivery per enabled endpoint of the
 //! owner, [`claims`](DeliveryStore::claim_due) due deliveries with a lease, and

@@ -1,41 +1,52 @@
-//! The tick store: one boundary ([`Store`]) used by the processor (writes) and the query API (reads),
-//! implemented by the embedded [`SqliteStore`] (the default) and [`QuestDbStore`].
+//! The stores: one trait per concern, each implemented by the embedded [`SqliteStore`] (the
+//! default) and [`QuestDbStore`]:
+//! - [`TickStore`]: price ticks, latest prices, candles, movers, price points;
+//! - [`CatalogStore`]: sets, products, SKUs;
+//! - [`PortfolioStore`] and [`AlertStore`]: the app's own data (portfolios, holdings and their
+//!   events; alert rules and fired alerts), beside [`AccountStore`] and [`DeliveryStore`];
+//! - [`Valuer`]: portfolio valuation as one service over a tick store and a portfolio store.
+//!
+//! [`Store`] is all four of one backend, as `up` and the services hold them today.
 //!
 //! Write semantics shared by both backends:
 //! - ticks are idempotent by [`tcg_schemas::Tick::key`]: a replayed tick changes nothing;
 //! - alerts by their [`tcg_schemas::AlertId`], portfolio events by their id;
 //! - catalog, portfolios, holdings and rules are upserts (last write wins);
-//! - a write that returns `Ok` was accepted; after [`Store::flush`] returns `Ok` everything accepted
+//! - a write that returns `Ok` was accepted; after [`TickStore::flush`] returns `Ok` everything accepted
 //!   before it is durable (SQLite: already at write; QuestDB: rows buffered for batching are sent).
 //!   A consumer commits its offsets only after `flush`.
 
 pub mod accounts;
+mod alert_store;
 pub mod bench;
+mod catalog_store;
 pub mod codes;
 pub mod deliveries;
 pub mod interval;
 pub mod model;
 pub mod movers;
+mod portfolio_store;
 pub mod questdb;
 pub mod sqlite;
+mod tick_store;
 pub mod valuation;
-
-use async_trait::async_trait;
-use tcg_schemas::{
-    AlertEvent, AlertRule, CardSet, Game, Holding, HoldingId, Portfolio, PortfolioEvent,
-    PortfolioId, Product, ProductId, RuleChange, RuleId, Sku, Tick, Timestamp, UserId,
-};
+mod valuer;
 
 pub use accounts::{AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch};
+pub use alert_store::AlertStore;
 pub use bench::{BenchStoreArgs, bench_store};
+pub use catalog_store::CatalogStore;
 pub use deliveries::{
     AttemptRecord, AttemptResolution, DeliveryAttempt, DeliveryStore, DisabledEndpoint,
     DueDelivery, FanOut, RecordReport, WebhookHealth,
 };
 pub use interval::Interval;
 pub use model::*;
+pub use portfolio_store::PortfolioStore;
 pub use questdb::{IlpWriter, QuestDbConfig, QuestDbStore};
 pub use sqlite::{SqliteOptions, SqliteStore};
+pub use tick_store::TickStore;
+pub use valuer::Valuer;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -92,91 +103,13 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The store boundary. Object safe: use it as `Arc<dyn Store>`.
-#[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
-    /// `"sqlite"` or `"questdb"`.
-    fn backend(&self) -> &'static str;
+/// Every store concern of one backend: what the embedded `up` and the current distributed
+/// services hold as one `Arc<dyn Store>`. Implemented for anything that implements the four.
+pub trait Store: TickStore + CatalogStore + PortfolioStore + AlertStore {}
 
-    // ---- writes -------------------------------------------------------------------------------
+impl<T: TickStore + CatalogStore + PortfolioStore + AlertStore + ?Sized> Store for T {}
 
-    /// Stores ticks idempotently (identity: `Tick::key()`). Prices must be in USD.
-    async fn write_ticks(&self, ticks: &[Tick]) -> Result<WriteReport>;
-    /// Makes every accepted write durable; an error means some rows are still pending (kept).
-    async fn flush(&self) -> Result<()>;
-    /// `flush`, then wait until the writes are visible to reads (QuestDB applies WAL asynchronously).
-    async fn sync(&self) -> Result<()>;
-    /// Stores fired alerts, idempotent by id.
-    async fn write_alerts(&self, alerts: &[AlertEvent]) -> Result<WriteReport>;
-    async fn upsert_sets(&self, sets: &[CardSet]) -> Result<()>;
-    async fn upsert_products(&self, products: &[Product]) -> Result<()>;
-    async fn upsert_skus(&self, skus: &[Sku]) -> Result<()>;
-    async fn upsert_portfolio(&self, portfolio: &Portfolio) -> Result<()>;
-    async fn delete_portfolio(&self, portfolio: &Portfolio) -> Result<()>;
-    async fn upsert_holding(&self, holding: &Holding) -> Result<()>;
-    async fn delete_holding(&self, portfolio_id: PortfolioId, holding_id: HoldingId) -> Result<()>;
-    /// Appends portfolio events, idempotent by id.
-    async fn append_portfolio_events(&self, events: &[PortfolioEvent]) -> Result<WriteReport>;
-    async fn upsert_rule(&self, rule: &AlertRule) -> Result<()>;
-    async fn delete_rule(&self, rule_id: RuleId, owner: &UserId) -> Result<()>;
-
-    /// Applies a change from `tcg.alert-rules.v1`.
-    async fn apply_rule_change(&self, change: &RuleChange) -> Result<()> {
-        match change {
-            RuleChange::Upsert { rule } => self.upsert_rule(rule).await,
-            RuleChange::Delete { rule_id, owner } => self.delete_rule(*rule_id, owner).await,
-        }
-    }
-
-    // ---- reads --------------------------------------------------------------------------------
-
-    /// The newest price of each (series, source, kind) of the given series that passes `prices`.
-    async fn latest_prices(
-        &self,
-        series_ids: &[String],
-        prices: &PriceFilter,
-    ) -> Result<Vec<LatestPrice>>;
-    /// OHLC candles; buckets cover `[interval.floor(from), to)`.
-    async fn candles(&self, query: &CandleQuery) -> Result<Vec<SeriesCandles>>;
-    async fn movers(&self, query: &MoversQuery) -> Result<Movers>;
-    async fn portfolio_value(
-        &self,
-        portfolio_id: PortfolioId,
-        at: Timestamp,
-        price: &ValuationPrice,
-    ) -> Result<PortfolioValuation>;
-    async fn portfolio_history(
-        &self,
-        portfolio_id: PortfolioId,
-        from: Timestamp,
-        to: Timestamp,
-        interval: Interval,
-        price: &ValuationPrice,
-    ) -> Result<Vec<ValuationPoint>>;
-    async fn search_catalog(&self, query: &CatalogQuery) -> Result<CatalogPage>;
-    /// The ids of every series of a product that has ticks (raw and graded), sorted.
-    async fn product_series(&self, product_id: ProductId) -> Result<Vec<String>>;
-    async fn product(&self, product_id: ProductId) -> Result<Option<Product>>;
-    async fn sets(&self, game: Option<Game>) -> Result<Vec<CardSet>>;
-    async fn skus(&self, product_id: ProductId) -> Result<Vec<Sku>>;
-    async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>>;
-    async fn holdings(&self, portfolio_id: PortfolioId) -> Result<Vec<Holding>>;
-    async fn portfolio_events(&self, portfolio_id: PortfolioId) -> Result<Vec<PortfolioEvent>>;
-    /// Rules, of one owner or all (the processor loads all at start).
-    async fn rules(&self, owner: Option<&UserId>) -> Result<Vec<AlertRule>>;
-    /// An owner's alerts, newest first.
-    async fn alerts(&self, owner: &UserId, limit: usize) -> Result<Vec<AlertEvent>>;
-}
-
-/// The series ids a valuation needs, and bucket (start, end) pairs of a history.
-pub(crate) fn bucket_pairs(
-    interval: Interval,
-    from: Timestamp,
-    to: Timestamp,
-) -> Vec<(Timestamp, Timestamp)> {
-    interval
-        .buckets(from, to)
-        .into_iter()
-        .map(|s| (s, interval.next(s)))
-        .collect()
+/// The store traits, for `use tcg_store::prelude::*` where methods of several are called.
+pub mod prelude {
+    pub use crate::{AlertStore, CatalogStore, PortfolioStore, Store, TickStore};
 }

@@ -812,8 +812,9 @@ async fn portfolio_valuation(store: &dyn Store, ids: Ids) {
     assert_eq!(store.holdings(pf.id).await.unwrap().len(), 2);
     assert_eq!(store.portfolio_events(pf.id).await.unwrap(), events);
 
-    let v = store
-        .portfolio_value(pf.id, at(4 * DAY), &ValuationPrice::default())
+    let valuer = Valuer::new(store, store);
+    let v = valuer
+        .value(pf.id, at(4 * DAY), &ValuationPrice::default())
         .await
         .unwrap();
     // h: 3 bought at $10, 1 sold at $15 − $1 fee: realized $4; 2 left valued at $13.
@@ -828,8 +829,8 @@ async fn portfolio_valuation(store: &dyn Store, ids: Ids) {
         (2, Some(Money::usd_cents(1300)), Some(at(3 * DAY)))
     );
 
-    let hist = store
-        .portfolio_history(
+    let hist = valuer
+        .history(
             pf.id,
             at(0),
             at(4 * DAY),

@@ -14,13 +14,14 @@ use std::{
     },
     time::{Duration, Instant},
 };
+use tcg_store::prelude::*;
 
 use axum::{Router, http::StatusCode};
 use tcg_schemas::{
     AlertEvent, AlertId, Condition, Language, Money, PriceKind, Printing, ProductId, RuleId,
     SeriesKey, Source, Timestamp, Trigger, UserId,
 };
-use tcg_store::{AccountStore, SqliteStore, Store, Webhook};
+use tcg_store::{AccountStore, SqliteStore, Webhook};
 use tcg_webhooks::{Dispatcher, DispatcherConfig, RunReport};
 
 fn alert(owner: &UserId, n: u64) -> AlertEvent {

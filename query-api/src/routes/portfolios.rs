@@ -738,10 +738,7 @@ pub async fn valuation(
     let mut params = Params::default();
     let price = valuation_price(&mut params, &q.source, &q.kind);
     params.finish()?;
-    let v = state
-        .store()
-        .portfolio_value(p.id, state.now(), &price)
-        .await?;
+    let v = state.valuer().value(p.id, state.now(), &price).await?;
     Ok(Json(valuation_view(p.id, v)))
 }
 
@@ -796,8 +793,8 @@ pub async fn history(
     }
     p.finish()?;
     let points: Vec<ValuationPoint> = state
-        .store()
-        .portfolio_history(portfolio.id, from, to, interval, &price)
+        .valuer()
+        .history(portfolio.id, from, to, interval, &price)
         .await?;
     Ok(Json(ValuationHistory {
         portfolio_id: portfolio.id,

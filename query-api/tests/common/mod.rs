@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::sync::Arc;
+use tcg_store::prelude::*;
 
 use axum::{
     Router,
@@ -17,7 +18,7 @@ use tcg_schemas::{
     CardSet, CategoryId, Condition, Currency, Game, Grade, Grader, GroupId, Language, Money,
     PriceKind, Printing, Product, ProductId, SeriesKey, Sku, SkuId, Source, Tick, Timestamp,
 };
-use tcg_store::{SqliteStore, Store};
+use tcg_store::SqliteStore;
 use tower::ServiceExt;
 
 pub const DAY: i64 = 86_400;

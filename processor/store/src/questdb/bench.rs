@@ -14,7 +14,7 @@ use tokio_postgres::Client;
 
 use super::{config::QuestDbConfig, ilp::ilp_err, store::QuestDbStore};
 use crate::{
-    BenchStoreArgs, Interval, Result, Store, StoreError,
+    BenchStoreArgs, Interval, Result, StoreError, TickStore,
     bench::{BENCH_END, Generator, Rng, ms, round3, stats},
     model::{CandleQuery, FillMode, MoversQuery, PriceFilter, SeriesTarget},
 };

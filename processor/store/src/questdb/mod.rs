@@ -3,16 +3,20 @@
 //!
 //! Everything that builds text (DDL, ILP rows, SQL) is a pure function tested without a server:
 //! [`ddl`] (the schema), [`config`] (the client configuration), [`ilp`] (one row encoder per
-//! table), [`sql`] (the reads), [`writer`] (batching and flushing), [`store`] (the [`Store`](crate::Store)
-//! implementation) and [`bench`] (`tcgtracker bench store --questdb-http …`).
+//! table), [`sql`] (the reads), [`writer`] (batching and flushing), [`store`] (the connection and the
+//! helpers the store traits' modules share) and [`bench`] (`tcgtracker bench store --questdb-http …`).
 
+mod alerts;
 pub mod bench;
+mod catalog;
 pub mod config;
 pub mod ddl;
 pub mod ilp;
 mod pg;
+mod portfolios;
 pub mod sql;
 pub mod store;
+mod ticks;
 pub mod writer;
 
 pub use config::QuestDbConfig;

@@ -10,6 +10,7 @@ use std::{
     },
     time::Duration,
 };
+use tcg_store::prelude::*;
 
 use axum::{
     Router,
@@ -21,7 +22,7 @@ use tcg_schemas::{
     AlertEvent, AlertId, Condition, Language, Money, PriceKind, Printing, ProductId, RuleId,
     SeriesKey, Source, Timestamp, Trigger, UserId,
 };
-use tcg_store::{AccountStore, SqliteStore, Store, Webhook};
+use tcg_store::{AccountStore, SqliteStore, Webhook};
 use tcg_webhooks::{Dispatcher, DispatcherConfig, RunReport};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 

@@ -1,0 +1,195 @@
+//! The catalog tables: sets, products (with name and number search) and SKUs.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
+use tcg_schemas::{CardSet, CategoryId, Game, GroupId, Product, ProductId, Sku, SkuId};
+
+use super::{SqliteStore, to_i64, to_u64};
+use crate::{
+    CatalogStore, Result,
+    model::{CatalogPage, CatalogQuery, decode_cursor, encode_cursor},
+};
+
+fn product_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Product, String)> {
+    let game: String = r.get(3)?;
+    let category = CategoryId(r.get(1)?);
+    Ok((
+        Product {
+            product_id: ProductId(to_u64(r.get(0)?)),
+            category_id: category,
+            group_id: GroupId(r.get(2)?),
+            game: Game::parse(&game).unwrap_or(Game::from_category(category)),
+            name: r.get(4)?,
+            clean_name: r.get(5)?,
+            number: r.get(6)?,
+            rarity: r.get(7)?,
+            image_url: r.get(8)?,
+            url: r.get(9)?,
+        },
+        game,
+    ))
+}
+
+const PRODUCT_COLS: &str =
+    "product_id, category_id, group_id, game, name, clean_name, number, rarity, image_url, url";
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn search_blocking(conn: &Connection, q: &CatalogQuery) -> Result<CatalogPage> {
+    let limit = q.limit.clamp(1, 500);
+    let mut sql = format!("SELECT {PRODUCT_COLS} FROM products WHERE 1 = 1");
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(name) = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        sql.push_str(" AND name LIKE ? ESCAPE '\\'");
+        args.push(Value::Text(format!("%{}%", like_escape(name))));
+    }
+    if let Some(number) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        sql.push_str(" AND (number = ? COLLATE NOCASE OR number LIKE ? ESCAPE '\\')");
+        args.push(Value::Text(number.to_owned()));
+        args.push(Value::Text(format!("{}/%", like_escape(number))));
+    }
+    if let Some(g) = q.group_id {
+        sql.push_str(" AND group_id = ?");
+        args.push(Value::Integer(i64::from(g.0)));
+    }
+    if let Some(g) = q.game {
+        sql.push_str(" AND game = ?");
+        args.push(Value::Text(g.slug()));
+    }
+    if let Some(c) = &q.cursor {
+        let (name, id) = decode_cursor(c)?;
+        sql.push_str(
+            " AND (name > ? COLLATE NOCASE OR (name = ? COLLATE NOCASE AND product_id > ?))",
+        );
+        args.push(Value::Text(name.clone()));
+        args.push(Value::Text(name));
+        args.push(Value::Integer(to_i64(id)));
+    }
+    sql.push_str(" ORDER BY name COLLATE NOCASE, product_id LIMIT ?");
+    args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(501)));
+    let mut items = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(args), product_from_row)?
+        .map(|r| r.map(|p| p.0))
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|p| encode_cursor(&p.name, p.product_id))
+    } else {
+        None
+    };
+    Ok(CatalogPage { items, next_cursor })
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn upsert_sets(&self, sets: &[CardSet]) -> Result<()> {
+        let sets = sets.to_vec();
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO card_sets (group_id, category_id, game, name, abbreviation, published_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (group_id) DO UPDATE SET category_id = excluded.category_id, game = excluded.game, name = excluded.name,
+                       abbreviation = excluded.abbreviation, published_on = excluded.published_on",
+                )?;
+                for s in &sets {
+                    st.execute(params![s.group_id.0, s.category_id.0, s.game.slug(), s.name, s.abbreviation, s.published_on])?;
+                }
+            }
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+
+    async fn upsert_products(&self, products: &[Product]) -> Result<()> {
+        let products = products.to_vec();
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached(&format!(
+                    "INSERT OR REPLACE INTO products ({PRODUCT_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ))?;
+                for p in &products {
+                    st.execute(params![to_i64(p.product_id.0), p.category_id.0, p.group_id.0, p.game.slug(), p.name, p.clean_name, p.number, p.rarity, p.image_url, p.url])?;
+                }
+            }
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+
+    async fn upsert_skus(&self, skus: &[Sku]) -> Result<()> {
+        let skus = skus.to_vec();
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached("INSERT OR REPLACE INTO skus (sku_id, product_id, printing, condition, language) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+                for s in &skus {
+                    st.execute(params![to_i64(s.sku_id.0), to_i64(s.product_id.0), s.printing.as_str(), s.condition.as_str(), s.language.as_str()])?;
+                }
+            }
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+
+    async fn search_catalog(&self, query: &CatalogQuery) -> Result<CatalogPage> {
+        let q = query.clone();
+        self.read(move |c| search_blocking(c, &q)).await
+    }
+
+    async fn product(&self, product_id: ProductId) -> Result<Option<Product>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {PRODUCT_COLS} FROM products WHERE product_id = ?1"
+            ))?
+            .query_row([to_i64(product_id.0)], product_from_row)
+            .optional()?
+            .map(|p| p.0))
+        })
+        .await
+    }
+
+    async fn sets(&self, game: Option<Game>) -> Result<Vec<CardSet>> {
+        self.read(move |c| {
+            let rows = c
+                .prepare_cached("SELECT group_id, category_id, game, name, abbreviation, published_on FROM card_sets WHERE ?1 IS NULL OR game = ?1 ORDER BY name COLLATE NOCASE, group_id")?
+                .query_map([game.map(|g| g.slug())], |r| {
+                    let cat = CategoryId(r.get(1)?);
+                    Ok(CardSet {
+                        group_id: GroupId(r.get(0)?),
+                        category_id: cat,
+                        game: Game::parse(&r.get::<_, String>(2)?).unwrap_or(Game::from_category(cat)),
+                        name: r.get(3)?,
+                        abbreviation: r.get(4)?,
+                        published_on: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn skus(&self, product_id: ProductId) -> Result<Vec<Sku>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT sku_id, product_id, printing, condition, language FROM skus WHERE product_id = ?1 ORDER BY sku_id")?
+                .query_map([to_i64(product_id.0)], |r| {
+                    Ok(Sku {
+                        sku_id: SkuId(to_u64(r.get(0)?)),
+                        product_id: ProductId(to_u64(r.get(1)?)),
+                        printing: tcg_schemas::Printing::parse(&r.get::<_, String>(2)?),
+                        condition: tcg_schemas::Condition::parse(&r.get::<_, String>(3)?),
+                        language: tcg_schemas::Language::parse(&r.get::<_, String>(4)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+}

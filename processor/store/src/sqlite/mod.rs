@@ -1,0 +1,231 @@
+//! The embedded store: one SQLite file in WAL mode. One writer connection and a few reader
+//! connections; every call runs on tokio's blocking pool, never on the async workers.
+//!
+//! One module a job: [`migrations`] (the schema), `tick_rows` (the tick writer), `price_reads`
+//! (latest, candles, movers, price points), and one module per store trait it implements
+//! (`ticks`, `catalog`, `portfolios`, `alerts`).
+
+mod alerts;
+mod catalog;
+mod migrations;
+mod portfolios;
+mod price_reads;
+mod tick_rows;
+mod ticks;
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use rusqlite::Connection;
+use tcg_schemas::{Currency, Money, Tick};
+
+use crate::{Result, StoreError, model::WriteReport};
+
+pub use migrations::{MIGRATIONS, migrate};
+pub use price_reads::{candles_blocking, latest_blocking, movers_blocking};
+pub(crate) use tick_rows::TickRow;
+use tick_rows::write_rows;
+
+/// Tuning of a [`SqliteStore`].
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Reader connections (reads run in parallel with the writer thanks to WAL).
+    pub readers: usize,
+    /// Page cache per connection, MiB.
+    pub cache_mib: i64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            readers: 2,
+            cache_mib: 64,
+        }
+    }
+}
+
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    sids: HashMap<String, i64>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Writer>,
+    readers: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// The embedded SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn configure(conn: &Connection, cache_mib: i64) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{};",
+        cache_mib.max(1) * 1024
+    ))?;
+    Ok(())
+}
+
+/// Switches the file to WAL and returns the journal mode it is in. SQLite answers "busy" at once,
+/// without its busy handler, while another connection is switching the same new file: that is
+/// retried for as long as the busy timeout.
+fn switch_to_wal(conn: &Connection) -> Result<String> {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < give_up =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    v as i64
+}
+
+fn to_u64(v: i64) -> u64 {
+    v as u64
+}
+
+fn usd_cents(m: &Money, what: &str) -> Result<i64> {
+    if m.currency != Currency::USD {
+        return Err(StoreError::InvalidTick(format!(
+            "{what} is in {}, not USD",
+            m.currency
+        )));
+    }
+    Ok(m.minor)
+}
+
+fn ccy(text: &str) -> Result<Currency> {
+    Currency::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and migrates it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, SqliteOptions::default())
+    }
+
+    pub fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(&path)?;
+        // Before anything that takes a lock: another process opening the same new file at the
+        // same moment (switching it to WAL, migrating) is waited for, not an error.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mode = switch_to_wal(&conn)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Migration(format!(
+                "journal_mode is {mode}, WAL is required"
+            )));
+        }
+        configure(&conn, options.cache_mib)?;
+        migrate(&mut conn)?;
+        let mut readers = Vec::new();
+        for _ in 0..options.readers.max(1) {
+            let r = Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&r, options.cache_mib)?;
+            readers.push(Mutex::new(r));
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(Writer {
+                    conn,
+                    sids: HashMap::new(),
+                }),
+                readers,
+                next: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Schema version (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(lock(&self.inner.writer)
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub(crate) async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let i = inner.next.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let conn = lock(&inner.readers[i]);
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    pub(crate) async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Writer) -> Result<R> + Send + 'static,
+    ) -> Result<R> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer)))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// The blocking tick write (what [`Store::write_ticks`] runs on the blocking pool).
+    pub fn write_ticks_blocking(&self, ticks: &[Tick]) -> Result<WriteReport> {
+        let rows = ticks
+            .iter()
+            .map(TickRow::from_tick)
+            .collect::<Result<Vec<_>>>()?;
+        write_rows(&mut lock(&self.inner.writer), &rows)
+    }
+
+    /// Runs `f` on a reader connection on the calling thread (benchmarks, tools).
+    pub fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        let i = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.readers.len();
+        f(&lock(&self.inner.readers[i]))
+    }
+}

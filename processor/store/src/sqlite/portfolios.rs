@@ -1,0 +1,148 @@
+//! Portfolios, holdings and their events.
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId};
+
+use super::SqliteStore;
+use crate::{PortfolioStore, Result, StoreError, model::WriteReport};
+
+fn holdings_blocking(conn: &Connection, id: PortfolioId) -> Result<Vec<Holding>> {
+    let bodies = conn
+        .prepare_cached("SELECT body FROM holdings WHERE portfolio_id = ?1 ORDER BY holding_id")?
+        .query_map([id.to_string()], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    bodies
+        .iter()
+        .map(|b| Ok(serde_json::from_str(b)?))
+        .collect()
+}
+
+fn events_blocking(conn: &Connection, id: PortfolioId) -> Result<Vec<PortfolioEvent>> {
+    let bodies = conn
+        .prepare_cached(
+            "SELECT body FROM portfolio_events WHERE portfolio_id = ?1 ORDER BY at, event_id",
+        )?
+        .query_map([id.to_string()], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    bodies
+        .iter()
+        .map(|b| Ok(serde_json::from_str(b)?))
+        .collect()
+}
+
+#[async_trait]
+impl PortfolioStore for SqliteStore {
+    async fn upsert_portfolio(&self, p: &Portfolio) -> Result<()> {
+        let p = p.clone();
+        self.write(move |w| {
+            w.conn.prepare_cached("INSERT OR REPLACE INTO portfolios (portfolio_id, owner, name, created_at) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![p.id.to_string(), p.owner.0, p.name, p.created_at.as_micros()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_portfolio(&self, p: &Portfolio) -> Result<()> {
+        let id = p.id.to_string();
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            tx.execute("DELETE FROM portfolios WHERE portfolio_id = ?1", [&id])?;
+            tx.execute("DELETE FROM holdings WHERE portfolio_id = ?1", [&id])?;
+            tx.execute(
+                "DELETE FROM portfolio_events WHERE portfolio_id = ?1",
+                [&id],
+            )?;
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+
+    async fn upsert_holding(&self, h: &Holding) -> Result<()> {
+        let (id, pid, body) = (
+            h.id.to_string(),
+            h.portfolio_id.to_string(),
+            serde_json::to_string(h)?,
+        );
+        self.write(move |w| {
+            w.conn.prepare_cached("INSERT OR REPLACE INTO holdings (holding_id, portfolio_id, body) VALUES (?1, ?2, ?3)")?.execute(params![id, pid, body])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_holding(
+        &self,
+        _portfolio_id: PortfolioId,
+        holding_id: HoldingId,
+    ) -> Result<()> {
+        let id = holding_id.to_string();
+        self.write(move |w| {
+            w.conn
+                .execute("DELETE FROM holdings WHERE holding_id = ?1", [&id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn append_portfolio_events(&self, events: &[PortfolioEvent]) -> Result<WriteReport> {
+        let rows = events
+            .iter()
+            .map(|e| {
+                Ok((
+                    e.id.to_string(),
+                    e.portfolio_id.to_string(),
+                    e.holding_id.to_string(),
+                    e.at.as_micros(),
+                    serde_json::to_string(e)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            let mut n = 0;
+            {
+                let mut st = tx.prepare_cached("INSERT OR IGNORE INTO portfolio_events (event_id, portfolio_id, holding_id, at, body) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+                for r in &rows {
+                    n += st.execute(params![r.0, r.1, r.2, r.3, r.4])?;
+                }
+            }
+            tx.commit()?;
+            Ok(WriteReport { rows: rows.len(), new_rows: Some(n) })
+        })
+        .await
+    }
+
+    async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {
+        let owner = owner.clone();
+        self.read(move |c| {
+            let rows = c
+                .prepare_cached("SELECT portfolio_id, owner, name, created_at FROM portfolios WHERE owner = ?1 ORDER BY created_at, portfolio_id")?
+                .query_map([&owner.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(id, o, name, at)| {
+                    Ok(Portfolio {
+                        id: id.parse().map_err(|e: uuid_error::Error| StoreError::Corrupt(e.to_string()))?,
+                        owner: UserId(o),
+                        name,
+                        created_at: Timestamp::from_micros(at),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn holdings(&self, portfolio_id: PortfolioId) -> Result<Vec<Holding>> {
+        self.read(move |c| holdings_blocking(c, portfolio_id)).await
+    }
+
+    async fn portfolio_events(&self, portfolio_id: PortfolioId) -> Result<Vec<PortfolioEvent>> {
+        self.read(move |c| events_blocking(c, portfolio_id)).await
+    }
+}
+
+mod uuid_error {
+    pub type Error = <tcg_schemas::PortfolioId as std::str::FromStr>::Err;
+}
