@@ -74,7 +74,7 @@ pub struct ApiConfig {
     /// Which webhook targets are accepted: loopback, private, link-local, unique-local and
     /// cloud-metadata addresses are refused unless allowed (the dispatcher checks again at
     /// delivery time, against DNS rebinding).
-    pub webhook_guard: tcg_webhooks::AddressGuard,
+    pub webhook_guard: tcg_address_guard::AddressGuard,
 }
 
 impl Default for ApiConfig {
@@ -96,7 +96,7 @@ impl Default for ApiConfig {
             max_holdings: 50_000,
             max_rules: 1_000,
             max_webhooks: 20,
-            webhook_guard: tcg_webhooks::AddressGuard::default(),
+            webhook_guard: tcg_address_guard::AddressGuard::default(),
         }
     }
 }

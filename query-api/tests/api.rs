@@ -1081,7 +1081,8 @@ async fn fired_alerts_are_the_callers_own() {
 #[tokio::test]
 async fn internal_webhook_targets_are_accepted_when_allowed() {
     let allowed = ApiConfig {
-        webhook_guard: tcg_webhooks::AddressGuard::new(false, &["127.0.0.0/8".into()]).unwrap(),
+        webhook_guard: tcg_address_guard::AddressGuard::new(false, &["127.0.0.0/8".into()])
+            .unwrap(),
         ..test_config()
     };
     let c = Ctx::with(allowed, |s| s).await;
@@ -1105,7 +1106,7 @@ async fn internal_webhook_targets_are_accepted_when_allowed() {
         .await;
     assert_eq!(r.status, 422, "only the allowed network: {}", r.text());
     let all = ApiConfig {
-        webhook_guard: tcg_webhooks::AddressGuard::new(true, &[]).unwrap(),
+        webhook_guard: tcg_address_guard::AddressGuard::new(true, &[]).unwrap(),
         ..test_config()
     };
     let c = Ctx::with(all, |s| s).await;

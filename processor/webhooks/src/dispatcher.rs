@@ -28,7 +28,7 @@ use tokio::{
 use crate::{
     WebhookError,
     config::DispatcherConfig,
-    guard::{AddressGuard, GuardedResolver, Lookup, find_refusal},
+    guard::{self, AddressGuard, GuardedResolver, Lookup, find_refusal},
     outbox::{self, Outcome},
     schedule::RetrySchedule,
     sign::signature_header,
@@ -163,7 +163,7 @@ fn build_client(
         .user_agent(config.user_agent.clone())
         .dns_resolver(Arc::new(resolver))
         .build()
-        .map_err(|e| WebhookError::Http(e.to_string()))
+        .map_err(WebhookError::Http)
 }
 
 fn micros(d: Duration) -> i64 {
@@ -481,7 +481,7 @@ async fn send(ctx: &Ctx, d: &DueDelivery, at: Timestamp) -> Outcome {
         Ok(u) => u,
         Err(e) => return Outcome::Invalid(format!("invalid URL: {e}")),
     };
-    if let Err(r) = ctx.guard.check_url(&url) {
+    if let Err(r) = guard::check_url(&ctx.guard, &url) {
         return Outcome::Refused(r.to_string());
     }
     let body = match outbox::body(&d.alert_json) {

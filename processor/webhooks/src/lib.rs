@@ -31,6 +31,8 @@ pub enum WebhookError {
     Store(#[from] tcg_store::StoreError),
     #[error("invalid configuration: {0}")]
     Config(String),
+    #[error("invalid configuration: {0}")]
+    BadCidr(#[from] tcg_address_guard::BadCidr),
     #[error("invalid signing secret: {0}")]
     InvalidSecret(String),
     #[error("missing header {0}")]
@@ -48,7 +50,7 @@ pub enum WebhookError {
     #[error("address refused: {0}")]
     Refused(String),
     #[error("http client: {0}")]
-    Http(String),
+    Http(#[source] reqwest::Error),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
     #[error("io: {path}: {source}")]

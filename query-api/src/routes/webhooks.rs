@@ -218,7 +218,10 @@ pub fn check_url(url: &str) -> Result<String, String> {
 /// Refuses a target that resolves only to internal addresses (loopback, private, link-local,
 /// unique-local, cloud metadata) unless the guard allows them. A name that does not resolve now
 /// is accepted: the dispatcher resolves and checks it again before every delivery.
-pub async fn check_target(guard: &tcg_webhooks::AddressGuard, url: &str) -> Result<(), String> {
+pub async fn check_target(
+    guard: &tcg_address_guard::AddressGuard,
+    url: &str,
+) -> Result<(), String> {
     let Ok(uri) = url.parse::<Uri>() else {
         return Ok(());
     };
