@@ -55,8 +55,12 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("postgres wire: {0}")]
     Postgres(#[from] tokio_postgres::Error),
-    #[error("questdb ingest: {0}")]
-    Ilp(String),
+    /// The QuestDB client refused to build or send rows (its error code and message).
+    #[error("questdb ingest: {:?}: {}", .0.code(), .0.msg())]
+    Ilp(#[source] ::questdb::Error),
+    /// QuestDB suspended a WAL table: its writes are not applied until an operator resumes it.
+    #[error("WAL table {table} is suspended, its writes are not applied: {reason}")]
+    WalSuspended { table: String, reason: String },
     /// A flush to QuestDB failed (network, 5xx after retries); the rows are kept and sent again by
     /// the next flush.
     #[error("flush failed, {pending_rows} rows kept for retry: {source}")]
@@ -98,7 +102,7 @@ pub enum StoreError {
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("background task failed: {0}")]
-    Task(String),
+    Task(#[from] tokio::task::JoinError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

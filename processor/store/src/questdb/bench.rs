@@ -72,7 +72,10 @@ async fn wait_applied(pg: &Client, table: &str) -> Result<()> {
     loop {
         let r = pg.query_one(&sql, &[]).await?;
         if r.try_get::<_, bool>(2)? {
-            return Err(StoreError::Ilp(format!("WAL table {table} is suspended")));
+            return Err(StoreError::WalSuspended {
+                table: table.to_owned(),
+                reason: "seen in wal_tables()".into(),
+            });
         }
         if r.try_get::<_, i64>(0)? >= target {
             return Ok(());
@@ -141,8 +144,7 @@ async fn bench(args: &BenchStoreArgs, http: &str, pg_url: &str) -> Result<serde_
             let res = res.and_then(|()| sender.flush(&mut buf));
             (sender, buf, res)
         })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?;
+        .await?;
         (sender, buf) = (s, b);
         res.map_err(ilp_err)?;
         base_secs += t.elapsed().as_secs_f64();

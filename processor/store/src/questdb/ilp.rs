@@ -9,7 +9,7 @@ use tcg_schemas::{
 use crate::{Result, StoreError};
 
 pub(crate) fn ilp_err(e: questdb::Error) -> StoreError {
-    StoreError::Ilp(format!("{:?}: {}", e.code(), e.msg()))
+    StoreError::Ilp(e)
 }
 
 /// What QuestDB said when it refused a batch (its HTTP 400 answer to `/write`).

@@ -53,10 +53,10 @@ impl TickStore for QuestDbStore {
             let mut behind = Vec::new();
             for w in wal_states(&self.pg.query(&sql, &[]).await?)? {
                 if w.suspended {
-                    return Err(StoreError::Ilp(format!(
-                        "WAL table {} is suspended, its writes are not applied: {}",
-                        w.name, w.error
-                    )));
+                    return Err(StoreError::WalSuspended {
+                        table: w.name,
+                        reason: w.error,
+                    });
                 }
                 if target.get(&w.name).is_some_and(|t| w.writer_txn < *t) {
                     behind.push(w.name);

@@ -12,7 +12,7 @@ use super::{
     config::QuestDbConfig,
     ilp::{flush_error, ilp_err},
 };
-use crate::{Result, StoreError};
+use crate::Result;
 
 struct WriterState {
     sender: Option<Sender>,
@@ -172,16 +172,13 @@ impl IlpWriter {
                 || st.oldest.is_some_and(|o| o.elapsed() >= max_age);
             if due { st.flush() } else { Ok(()) }
         })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        .await?
     }
 
     /// Sends everything pending. On error the rows are kept for the next attempt.
     pub async fn flush(&self) -> Result<()> {
         let state = self.state.clone();
-        tokio::task::spawn_blocking(move || lock(&state).flush())
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || lock(&state).flush()).await?
     }
 
     /// The error of the last background (age-triggered) flush, if it failed and nothing succeeded since.

@@ -200,8 +200,7 @@ impl SqliteStore {
             let conn = lock(&inner.readers[i]);
             f(&conn)
         })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        .await?
     }
 
     pub(crate) async fn write<R: Send + 'static>(
@@ -209,9 +208,7 @@ impl SqliteStore {
         f: impl FnOnce(&mut Writer) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer)))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || f(&mut lock(&inner.writer))).await?
     }
 
     /// The blocking tick write (what [`Store::write_ticks`] runs on the blocking pool).
