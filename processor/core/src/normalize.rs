@@ -67,6 +67,45 @@ pub fn normalize_with<'q>(
     fx: &FxRates,
     classified: Option<Result<TitleMatch, TitleReject>>,
 ) -> Result<Normalized<'q>, Invalid> {
+    check_quote(quote, now, config)?;
+    let game = Game::from_category(quote.subject.category_id());
+    let (series, listing_id, confidence) = identify(quote, game, config, classified)?;
+
+    let no_rate = |e: tcg_schemas::SchemaError| Invalid {
+        reason: RejectReason::NoExchangeRate,
+        detail: e.to_string(),
+        confidence,
+    };
+    let mut price_usd = fx.to_usd(quote.price).map_err(no_rate)?;
+    if quote.kind.includes_shipping()
+        && let Some(shipping) = quote.shipping
+    {
+        let shipping_usd = fx.to_usd(shipping).map_err(no_rate)?;
+        price_usd = price_usd.checked_add(shipping_usd).ok_or_else(|| Invalid {
+            reason: RejectReason::ImplausiblePrice,
+            detail: "price plus shipping overflows".to_owned(),
+            confidence,
+        })?;
+    }
+    if price_usd.minor > config.max_price_usd_cents || price_usd.minor <= 0 {
+        return Err(Invalid {
+            reason: RejectReason::ImplausiblePrice,
+            detail: format!("{price_usd} is outside the plausible range"),
+            confidence,
+        });
+    }
+    Ok(Normalized {
+        series,
+        game,
+        price_usd,
+        listing_id,
+        confidence,
+    })
+}
+
+/// The quote's own sanity: not from the future, a kind its source gives, a positive price and
+/// no negative shipping.
+fn check_quote(quote: &RawQuote, now: Timestamp, config: &CoreConfig) -> Result<(), Invalid> {
     if quote.observed_at > now.plus_secs(config.max_future_skew_secs) {
         return Err(Invalid::new(
             RejectReason::FutureObservation,
@@ -99,9 +138,17 @@ pub fn normalize_with<'q>(
             "negative shipping".to_owned(),
         ));
     }
+    Ok(())
+}
 
-    let game = Game::from_category(quote.subject.category_id());
-    let (series, listing_id, confidence) = match &quote.subject {
+/// The series a quote prices, the eBay item it is (if any) and the match confidence.
+fn identify<'q>(
+    quote: &'q RawQuote,
+    game: Game,
+    config: &CoreConfig,
+    classified: Option<Result<TitleMatch, TitleReject>>,
+) -> Result<(SeriesKey, Option<&'q str>, Option<u8>), Invalid> {
+    Ok(match &quote.subject {
         Subject::TcgProduct {
             product_id,
             sub_type_name,
@@ -144,37 +191,6 @@ pub fn normalize_with<'q>(
                 }
             }
         }
-    };
-
-    let no_rate = |e: tcg_schemas::SchemaError| Invalid {
-        reason: RejectReason::NoExchangeRate,
-        detail: e.to_string(),
-        confidence,
-    };
-    let mut price_usd = fx.to_usd(quote.price).map_err(no_rate)?;
-    if quote.kind.includes_shipping()
-        && let Some(shipping) = quote.shipping
-    {
-        let shipping_usd = fx.to_usd(shipping).map_err(no_rate)?;
-        price_usd = price_usd.checked_add(shipping_usd).ok_or_else(|| Invalid {
-            reason: RejectReason::ImplausiblePrice,
-            detail: "price plus shipping overflows".to_owned(),
-            confidence,
-        })?;
-    }
-    if price_usd.minor > config.max_price_usd_cents || price_usd.minor <= 0 {
-        return Err(Invalid {
-            reason: RejectReason::ImplausiblePrice,
-            detail: format!("{price_usd} is outside the plausible range"),
-            confidence,
-        });
-    }
-    Ok(Normalized {
-        series,
-        game,
-        price_usd,
-        listing_id,
-        confidence,
     })
 }
 

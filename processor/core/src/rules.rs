@@ -290,57 +290,13 @@ fn check(
             window_secs,
             direction,
         } => {
-            let since = at.minus_secs(i64::try_from(*window_secs).unwrap_or(i64::MAX));
-            let Some(&(ref_at, reference)) =
-                stream.window.iter().find(|(t, _)| *t >= since && *t < at)
-            else {
-                return (false, None);
-            };
-            if reference <= 0 {
-                return (false, None);
-            }
-            let p = percent_e4(*percent);
-            let diff = i128::from(price) - i128::from(reference);
-            let lhs = diff * 100 * 10_000;
-            let rhs = p * i128::from(reference);
-            let fired = match direction {
-                Direction::Up => lhs >= rhs,
-                Direction::Down => -lhs >= rhs,
-                Direction::Either => lhs.abs() >= rhs,
-            };
-            if fired {
-                hit(Trigger::PercentChange {
-                    from_usd: cents(reference),
-                    since: ref_at,
-                    change_percent: pct_decimal(diff, i128::from(reference)),
-                })
-            } else {
-                (false, None)
-            }
+            let t = percent_change(price, at, stream, *percent, *window_secs, *direction);
+            (t.is_some(), t)
         }
         RuleCondition::NewLow { days } | RuleCondition::NewHigh { days } => {
-            if stream.observations < 2 {
-                return (false, None);
-            }
-            let first_day = at.day() - i64::from(*days);
-            let in_range = stream.days.iter().filter(|r| r.day >= first_day);
-            if matches!(rule.condition, RuleCondition::NewLow { .. }) {
-                match in_range.map(|r| r.low).min() {
-                    Some(low) if price < low => hit(Trigger::NewLow {
-                        days: *days,
-                        previous_low_usd: cents(low),
-                    }),
-                    _ => (false, None),
-                }
-            } else {
-                match in_range.map(|r| r.high).max() {
-                    Some(high) if price > high => hit(Trigger::NewHigh {
-                        days: *days,
-                        previous_high_usd: cents(high),
-                    }),
-                    _ => (false, None),
-                }
-            }
+            let low = matches!(rule.condition, RuleCondition::NewLow { .. });
+            let t = new_extreme(price, at, stream, *days, low);
+            (t.is_some(), t)
         }
         RuleCondition::Deal { percent } => {
             let Some(market) = ctx.market.filter(|m| *m > 0) else {
@@ -359,6 +315,70 @@ fn check(
             } else {
                 (false, None)
             }
+        }
+    }
+}
+
+/// A `PercentChange` trigger: `price` moved by at least `percent` in `direction` from the oldest
+/// price within the window before `at`.
+fn percent_change(
+    price: i64,
+    at: Timestamp,
+    stream: &StreamState,
+    percent: Decimal,
+    window_secs: u64,
+    direction: Direction,
+) -> Option<Trigger> {
+    let since = at.minus_secs(i64::try_from(window_secs).unwrap_or(i64::MAX));
+    let &(ref_at, reference) = stream.window.iter().find(|(t, _)| *t >= since && *t < at)?;
+    if reference <= 0 {
+        return None;
+    }
+    let p = percent_e4(percent);
+    let diff = i128::from(price) - i128::from(reference);
+    let lhs = diff * 100 * 10_000;
+    let rhs = p * i128::from(reference);
+    let fired = match direction {
+        Direction::Up => lhs >= rhs,
+        Direction::Down => -lhs >= rhs,
+        Direction::Either => lhs.abs() >= rhs,
+    };
+    fired.then(|| Trigger::PercentChange {
+        from_usd: cents(reference),
+        since: ref_at,
+        change_percent: pct_decimal(diff, i128::from(reference)),
+    })
+}
+
+/// A `NewLow` (`low`) or `NewHigh` trigger: `price` beyond every daily low (high) of the last
+/// `days` days.
+fn new_extreme(
+    price: i64,
+    at: Timestamp,
+    stream: &StreamState,
+    days: u16,
+    low: bool,
+) -> Option<Trigger> {
+    if stream.observations < 2 {
+        return None;
+    }
+    let first_day = at.day() - i64::from(days);
+    let in_range = stream.days.iter().filter(|r| r.day >= first_day);
+    if low {
+        match in_range.map(|r| r.low).min() {
+            Some(low) if price < low => Some(Trigger::NewLow {
+                days,
+                previous_low_usd: cents(low),
+            }),
+            _ => None,
+        }
+    } else {
+        match in_range.map(|r| r.high).max() {
+            Some(high) if price > high => Some(Trigger::NewHigh {
+                days,
+                previous_high_usd: cents(high),
+            }),
+            _ => None,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use tcg_schemas::{Grade, GradeLabel, Grader};
 
-use super::kw::{Kw, key, lookup};
+use super::kw::{Kw, lookup};
 use super::text::{Tokens, digits_value};
 
 /// A grader's name and whether it is strong: strong graders are read even without a grade
@@ -30,7 +30,7 @@ fn grader_of(kw: Kw) -> Option<(&'static str, bool)> {
 
 /// True for a grader's name as a whole word (`psa`, `beckett`, `tag` …).
 pub(crate) fn is_grader_word(w: &[u8]) -> bool {
-    grader_of(lookup(key(w))).is_some()
+    lookup(w).and_then(grader_of).is_some()
 }
 
 /// The grader of a name from [`grader_of`].
@@ -347,7 +347,7 @@ pub(crate) fn scan(t: &Tokens<'_>, target_has: &dyn Fn(&[u8]) -> bool) -> GradeS
         let ((name, strong), inline) = match grader_of(kw) {
             Some(g) => (g, &[][..]),
             None if kw == Kw::None && w.len() > 3 && w[3..].iter().all(u8::is_ascii_digit) => {
-                match grader_of(lookup(key(&w[..3]))) {
+                match lookup(&w[..3]).and_then(grader_of) {
                     Some(g) => (g, &w[3..]),
                     None => continue,
                 }

@@ -54,19 +54,26 @@
 
 mod grade;
 mod kw;
+mod language;
 mod name;
 mod number;
+mod printing;
 mod scan;
+mod series;
+mod set;
 mod text;
 
-use tcg_schemas::{
-    Condition, EbayItem, Game, Language, Printing, RejectReason, SeriesKey, TrackedCard, Wanted,
-};
+#[cfg(test)]
+mod tests;
+
+use tcg_schemas::{EbayItem, RejectReason, SeriesKey, TrackedCard};
 
 use self::grade::{GradeScan, Mention};
-use self::name::{Level, NameWords};
-use self::number::CardNo;
-use self::scan::{Lang, Scan, print};
+use self::name::{Level, NameMatch, NameWords};
+use self::number::{CardNo, NumberEvidence};
+use self::printing::PrintingCheck;
+use self::scan::Scan;
+use self::series::Listed;
 use self::text::{MAX_TOKENS, STACK_TEXT, Scripts, TokenBuf, Tokens};
 
 /// A listing that prices the tracked card.
@@ -94,12 +101,18 @@ fn reject(reason: RejectReason, detail: String) -> TitleReject {
     }
 }
 
-/// What eBay's `conditionId` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Listed {
-    Graded,
-    Ungraded,
-    Unknown,
+/// A `LowConfidence` rejection carrying `confidence`.
+fn low(detail: String, confidence: u8) -> TitleReject {
+    TitleReject {
+        reason: RejectReason::LowConfidence,
+        detail,
+        confidence: Some(confidence),
+    }
+}
+
+/// Title token `i` as text, for rejection details.
+fn word(title: &Tokens<'_>, i: usize) -> String {
+    String::from_utf8_lossy(title.word(i)).into_owned()
 }
 
 /// Classifies one eBay item against the card the collector searched for.
@@ -133,21 +146,117 @@ pub fn classify(item: &EbayItem, min_confidence: u8) -> Result<TitleMatch, Title
         text::fold(set_text, &mut set_stack, &mut set_heap, &mut ignored),
         false,
     );
-    let target_has = |w: &[u8]| name.has(w) || set_tokens.contains(w);
-    let word = |i: usize| String::from_utf8_lossy(title.word(i)).into_owned();
 
-    // 1–4: not one genuine card.
-    let scan = scan::scan(&title, &target_has);
+    judge(
+        item,
+        &Texts {
+            title,
+            scripts,
+            name: &name,
+            set: set_tokens,
+        },
+        min_confidence,
+    )
+}
+
+/// The folded and tokenised texts of one item.
+struct Texts<'a> {
+    title: Tokens<'a>,
+    /// Scripts seen in the title.
+    scripts: Scripts,
+    name: &'a NameWords<'a>,
+    set: Tokens<'a>,
+}
+
+/// Checks 1–9 over the item's texts.
+fn judge(
+    item: &EbayItem,
+    texts: &Texts<'_>,
+    min_confidence: u8,
+) -> Result<TitleMatch, TitleReject> {
+    let target = &item.target;
+    let title = &texts.title;
+    let target_has = |w: &[u8]| texts.name.has(w) || texts.set.contains(w);
+
+    // 1–4: one genuine card.
+    let scan = scan::scan(title, &target_has);
+    let grades = grade::scan(title, &target_has);
+    let firm = one_card(title, &scan, &grades)?;
+
+    // 5: language.
+    let language = language::of_target(target);
+    let number = target.number.as_deref().and_then(CardNo::parse);
+    let numbers = number.as_ref().map(|n| number::compare(n, title));
+    let language_confirmed = language::check(
+        title,
+        &language,
+        &scan,
+        texts.scripts,
+        numbers.and_then(|n| n.region),
+    )?;
+
+    // 6, 7: number and name.
+    let fit = check_number(title, target, numbers)?;
+    let names = check_name(texts, target, fit.exact)?;
+
+    let printing = printing::of_target(target.printing.as_deref());
+    let printing_check = printing::check(&printing, scan.print);
+    let listed = Listed::of(item.condition_id.as_deref());
+    let confidence = confidence(&Evidence {
+        names,
+        has_number: number.is_some(),
+        number: fit,
+        set_seen: set::seen(title, &texts.set, target.set_code.as_deref(), texts.name),
+        language_confirmed,
+        lacks_printing: printing_check == PrintingCheck::Lacks,
+        grade_unlisted: listed == Listed::Unknown && firm.is_some(),
+    });
+
+    // 8: graded or raw. An ambiguous listing carries the confidence capped below the threshold.
+    let capped = confidence.min(min_confidence.saturating_sub(1));
+    if let PrintingCheck::Contradicts(said) = printing_check {
+        return Err(low(
+            format!("title says {said}, the tracked printing is {printing}"),
+            capped,
+        ));
+    }
+    let series = series::decide(
+        item,
+        firm,
+        listed,
+        &grades,
+        &scan,
+        series::Raw { printing, language },
+        capped,
+    )?;
+
+    // 9: threshold.
+    if confidence < min_confidence {
+        return Err(low(
+            format!("confidence {confidence} is below {min_confidence}"),
+            confidence,
+        ));
+    }
+    Ok(TitleMatch { series, confidence })
+}
+
+/// Checks 1–4: a genuine card, not an empty slab, not sealed product, one copy, not the buyer's
+/// choice among several. Gives the title's firm grade, if any.
+fn one_card<'g>(
+    title: &Tokens<'_>,
+    scan: &Scan,
+    grades: &'g GradeScan,
+) -> Result<Option<&'g Mention>, TitleReject> {
     if let Some(i) = scan.not_genuine {
         return Err(reject(
             RejectReason::NotGenuine,
-            format!("not a genuine card: \"{}\"", word(i)),
+            format!("not a genuine card: \"{}\"", word(title, i)),
         ));
     }
     if let Some(i) = scan.empty_slab {
         return Err(reject(
             RejectReason::Sealed,
-            format!("a slab or label without the card: \"{}\"", word(i)),
+            format!("a slab or label without the card: \"{}\"", word(title, i)),
         ));
     }
     if let Some(i) = scan
@@ -156,21 +265,18 @@ pub fn classify(item: &EbayItem, min_confidence: u8) -> Result<TitleMatch, Title
     {
         return Err(reject(
             RejectReason::Sealed,
-            format!("sealed product: \"{}\"", word(i)),
+            format!("sealed product: \"{}\"", word(title, i)),
         ));
     }
     if let Some(i) = scan.lot {
         return Err(reject(
             RejectReason::Lot,
-            format!("more than one card: \"{}\"", word(i)),
+            format!("more than one card: \"{}\"", word(title, i)),
         ));
     }
-    let grades = grade::scan(&title, &target_has);
-    let firm: [Option<&Mention>; 2] = {
-        let mut it = grades.firm();
-        [it.next(), it.next()]
-    };
-    if let [Some(a), Some(b)] = firm {
+    let mut firm = grades.firm();
+    let first = firm.next();
+    if let (Some(a), Some(b)) = (first, firm.next()) {
         return Err(reject(
             RejectReason::Lot,
             format!(
@@ -183,102 +289,62 @@ pub fn classify(item: &EbayItem, min_confidence: u8) -> Result<TitleMatch, Title
     if let Some(i) = scan.choice {
         return Err(reject(
             RejectReason::MultipleChoice,
-            format!("buyer chooses the card: \"{}\"", word(i)),
+            format!("buyer chooses the card: \"{}\"", word(title, i)),
         ));
     }
+    Ok(first)
+}
 
-    // 5: language.
-    let language = target_language(target);
-    let number = target.number.as_deref().and_then(CardNo::parse);
-    let numbers = number.as_ref().map(|n| number::compare(n, &title));
-    let family = Lang::of(&language);
-    let mut language_confirmed = true;
-    if let Some(family) = family {
-        if let Some(other) = Lang::ALL
-            .into_iter()
-            .find(|l| *l != family && scan.langs & l.bit() != 0)
-        {
-            let at = scan.lang_at[other as usize].map_or(String::new(), |i| word(i as usize));
-            return Err(reject(
-                RejectReason::WrongLanguage,
-                format!(
-                    "title says {} (\"{at}\"), the card is {}",
-                    other.name(),
-                    language
-                ),
-            ));
-        }
-        let script = if scripts.kana {
-            Some(Lang::Ja)
-        } else if scripts.hangul {
-            Some(Lang::Ko)
-        } else if scripts.han {
-            Some(if family == Lang::Ja {
-                Lang::Ja
-            } else {
-                Lang::Zh
-            })
-        } else {
-            None
-        };
-        if let Some(script) = script
-            && script != family
-        {
-            return Err(reject(
-                RejectReason::WrongLanguage,
-                format!(
-                    "title is written in {} script, the card is {language}",
-                    script.name()
-                ),
-            ));
-        }
-        let region = numbers.and_then(|n| n.region);
-        if let Some(region_lang) = region.and_then(|r| Lang::of_region(r.as_bytes()))
-            && region_lang != family
-        {
-            return Err(reject(
-                RejectReason::WrongLanguage,
-                format!(
-                    "set code region \"{}\" is {}, the card is {language}",
-                    region.map_or(String::new(), |r| String::from_utf8_lossy(r.as_bytes())
-                        .to_uppercase()),
-                    region_lang.name()
-                ),
-            ));
-        }
-        language_confirmed = family == Lang::En
-            || scan.langs & family.bit() != 0
-            || script == Some(family)
-            || region.is_some();
-    }
+/// How the title's numbers fit the target's.
+#[derive(Debug, Clone, Copy, Default)]
+struct NumberFit {
+    exact: bool,
+    partial: bool,
+    /// The title also holds a number that is not the target's.
+    mixed: bool,
+}
 
-    // 6: number.
-    let (number_exact, number_partial, number_mixed) = match numbers {
-        Some(n) => {
-            if let Some((first, last)) = n.conflict
-                && !n.exact
-                && !n.partial
-            {
-                let span_text =
-                    &title.text()[title.span(first).start as usize..title.span(last).end as usize];
-                return Err(reject(
-                    RejectReason::WrongNumber,
-                    format!(
-                        "title has number \"{}\", the card is {}",
-                        String::from_utf8_lossy(span_text),
-                        target.number.as_deref().unwrap_or("")
-                    ),
-                ));
-            }
-            (n.exact, n.partial, n.conflict.is_some())
-        }
-        None => (false, false, false),
+/// Check 6: a number in the title that is not the target's, and none that is, rejects.
+fn check_number(
+    title: &Tokens<'_>,
+    target: &TrackedCard,
+    numbers: Option<NumberEvidence>,
+) -> Result<NumberFit, TitleReject> {
+    let Some(n) = numbers else {
+        return Ok(NumberFit::default());
     };
+    if let Some((first, last)) = n.conflict
+        && !n.exact
+        && !n.partial
+    {
+        let span_text =
+            &title.text()[title.span(first).start as usize..title.span(last).end as usize];
+        return Err(reject(
+            RejectReason::WrongNumber,
+            format!(
+                "title has number \"{}\", the card is {}",
+                String::from_utf8_lossy(span_text),
+                target.number.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    Ok(NumberFit {
+        exact: n.exact,
+        partial: n.partial,
+        mixed: n.conflict.is_some(),
+    })
+}
 
-    // 7: name.
-    let names = name::match_name(&name, &title, set_name_run(&title, &set_tokens));
-    let level = names.level();
-    if level == Level::None {
+/// Check 7: the title names the card, without another mechanic or variant unless the exact
+/// number pins the card.
+fn check_name(
+    texts: &Texts<'_>,
+    target: &TrackedCard,
+    number_exact: bool,
+) -> Result<NameMatch, TitleReject> {
+    let title = &texts.title;
+    let names = name::match_name(texts.name, title, set::name_run(title, &texts.set));
+    if names.level() == Level::None {
         return Err(reject(
             RejectReason::NameMismatch,
             format!("title does not name \"{}\"", target.name),
@@ -296,473 +362,64 @@ pub fn classify(item: &EbayItem, min_confidence: u8) -> Result<TitleMatch, Title
                 RejectReason::NameMismatch,
                 format!(
                     "title names another card: \"{}\" is not in \"{}\"",
-                    word(j),
+                    word(title, j),
                     target.name
                 ),
             ));
         }
     }
+    Ok(names)
+}
 
-    // Confidence.
-    let mut confidence: i32 = match level {
+/// What the confidence is made of.
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    names: NameMatch,
+    /// The target has a card number.
+    has_number: bool,
+    number: NumberFit,
+    set_seen: bool,
+    language_confirmed: bool,
+    /// A distinguishing printing word is missing.
+    lacks_printing: bool,
+    /// A graded listing without a `conditionId`.
+    grade_unlisted: bool,
+}
+
+/// The confidence (0–100), as the module documentation tells.
+fn confidence(e: &Evidence) -> u8 {
+    let mut confidence: i32 = match e.names.level() {
         Level::Full => 55,
         Level::Partial => 45,
         _ => 25,
     };
-    confidence -= 10 * i32::from(names.typos);
-    if names.missing_suffix.is_some() || names.foreign.is_some() {
+    confidence -= 10 * i32::from(e.names.typos);
+    if e.names.missing_suffix.is_some() || e.names.foreign.is_some() {
         confidence -= 15;
     }
-    confidence += if number.is_none() {
+    confidence += if !e.has_number {
         15
-    } else if number_exact {
+    } else if e.number.exact {
         35
-    } else if number_partial {
+    } else if e.number.partial {
         20
     } else {
         0
     };
-    if number_mixed {
+    if e.number.mixed {
         confidence -= 15;
     }
-    if set_seen(&title, &set_tokens, target.set_code.as_deref(), &name) {
+    if e.set_seen {
         confidence += 10;
     }
-    if !language_confirmed {
+    if !e.language_confirmed {
         confidence -= 10;
     }
-    let printing = target_printing(target.printing.as_deref());
-    let printing_check = check_printing(&printing, scan.print);
-    if printing_check == PrintingCheck::Lacks {
+    if e.lacks_printing {
         confidence -= 10;
     }
-
-    // 8: graded or raw.
-    let listed = match item.condition_id.as_deref() {
-        Some("2750") => Listed::Graded,
-        Some("4000") => Listed::Ungraded,
-        _ => Listed::Unknown,
-    };
-    if listed == Listed::Unknown && firm[0].is_some() {
+    if e.grade_unlisted {
         confidence -= 5;
     }
-    let confidence = confidence.clamp(0, 100) as u8;
-    let low = |detail: String| TitleReject {
-        reason: RejectReason::LowConfidence,
-        detail,
-        confidence: Some(confidence.min(min_confidence.saturating_sub(1))),
-    };
-    if let PrintingCheck::Contradicts(said) = printing_check {
-        return Err(low(format!(
-            "title says {said}, the tracked printing is {printing}"
-        )));
-    }
-    let wants_raw = target.want == Wanted::Raw;
-    let series = match (firm[0], listed) {
-        (Some(m), Listed::Ungraded) => {
-            return Err(low(format!(
-                "title says {} but eBay lists the item as ungraded",
-                m.describe()
-            )));
-        }
-        (Some(m), _) if m.grade().is_none() => {
-            return Err(low(format!(
-                "{} has no grade in the vocabulary",
-                m.describe()
-            )));
-        }
-        (Some(m), _) => graded_series(target, m)?,
-        (None, Listed::Graded) => {
-            if wants_raw {
-                return Err(reject(
-                    RejectReason::GradedForRaw,
-                    "eBay lists the item as graded".to_owned(),
-                ));
-            }
-            return Err(low(unreadable_grade(&grades)));
-        }
-        (None, Listed::Unknown) if grades.grader_only.is_some() && !grades.raw_words => {
-            if wants_raw {
-                return Err(reject(
-                    RejectReason::GradedForRaw,
-                    format!("title names grader {}", grades.grader_only.unwrap_or("?")),
-                ));
-            }
-            return Err(low(unreadable_grade(&grades)));
-        }
-        (None, _) => {
-            if matches!(target.want, Wanted::Graded { .. }) {
-                return Err(reject(
-                    RejectReason::RawForGraded,
-                    "an ungraded copy, graded ones were wanted".to_owned(),
-                ));
-            }
-            SeriesKey::Sku {
-                product_id: target.product_id,
-                printing,
-                condition: raw_condition(&scan, item.condition.as_deref()),
-                language,
-            }
-        }
-    };
-
-    // 9: threshold.
-    if confidence < min_confidence {
-        return Err(TitleReject {
-            reason: RejectReason::LowConfidence,
-            detail: format!("confidence {confidence} is below {min_confidence}"),
-            confidence: Some(confidence),
-        });
-    }
-    Ok(TitleMatch { series, confidence })
-}
-
-fn unreadable_grade(grades: &GradeScan) -> String {
-    if let Some(m) = grades.mentions().find(|m| m.perfect) {
-        return format!("{} has no grade in the vocabulary", m.describe());
-    }
-    match grades.grader_only {
-        Some(g) => format!("graded by {g} but no readable grade"),
-        None => "graded listing without a readable grader and grade".to_owned(),
-    }
-}
-
-fn graded_series(target: &TrackedCard, m: &Mention) -> Result<SeriesKey, TitleReject> {
-    let Some(grade) = m.grade() else {
-        return Err(TitleReject {
-            reason: RejectReason::LowConfidence,
-            detail: format!("{} has no grade in the vocabulary", m.describe()),
-            confidence: None,
-        });
-    };
-    let grader = grade::grader(m.grader);
-    match &target.want {
-        Wanted::Raw => {
-            return Err(reject(
-                RejectReason::GradedForRaw,
-                format!("graded {}, raw copies were wanted", m.describe()),
-            ));
-        }
-        Wanted::Graded {
-            grader: want_grader,
-            grade: want_grade,
-        } => {
-            let grader_ok = want_grader.as_ref().is_none_or(|g| *g == grader);
-            let grade_ok = want_grade.is_none_or(|g| {
-                grade::canonical(want_grader.as_ref().unwrap_or(&grader), g) == grade
-            });
-            if !grader_ok || !grade_ok {
-                let wanted = format!(
-                    "{} {}",
-                    want_grader.as_ref().map_or("any grader", |g| g.as_str()),
-                    want_grade.map_or("any grade".to_owned(), |g| g.to_string())
-                );
-                return Err(reject(
-                    RejectReason::WrongGrade,
-                    format!("graded {}, {wanted} was wanted", m.describe()),
-                ));
-            }
-        }
-        Wanted::Any => {}
-    }
-    Ok(SeriesKey::Graded {
-        product_id: target.product_id,
-        grader,
-        grade,
-    })
-}
-
-/// Words of set names too common to say which set a listing is from.
-const GENERIC_SET_WORDS: &[&[u8]] = &[
-    b"scarlet",
-    b"violet",
-    b"sword",
-    b"shield",
-    b"sun",
-    b"moon",
-    b"black",
-    b"white",
-    b"promo",
-    b"promos",
-    b"star",
-    b"cards",
-    b"card",
-    b"set",
-    b"series",
-    b"edition",
-    b"collection",
-    b"the",
-    b"and",
-    b"pokemon",
-    b"magic",
-    b"gathering",
-    b"yugioh",
-    b"one",
-    b"piece",
-    b"disney",
-    b"lorcana",
-    b"expansion",
-    b"core",
-    b"trainer",
-    b"gallery",
-    b"special",
-    b"deck",
-    b"starter",
-];
-
-fn set_seen(
-    title: &Tokens<'_>,
-    set: &Tokens<'_>,
-    code: Option<&str>,
-    name: &NameWords<'_>,
-) -> bool {
-    let by_name = (0..set.len()).any(|i| {
-        let w = set.word(i);
-        w.len() >= 3 && !GENERIC_SET_WORDS.contains(&w) && !name.has(w) && title.contains(w)
-    });
-    by_name
-        || code.is_some_and(|code| {
-            let mut stack = [0u8; 32];
-            let mut heap = Vec::new();
-            let mut ignored = Scripts::default();
-            let folded = text::fold(code, &mut stack, &mut heap, &mut ignored);
-            let mut code_buf = TokenBuf::<4>::new();
-            let code = code_buf.tokenize(folded, false);
-            code.len() == 1 && title.contains(code.word(0))
-        })
-}
-
-/// Title tokens (a bit each) where the set's full name is written, when it has two or more words.
-fn set_name_run(title: &Tokens<'_>, set: &Tokens<'_>) -> u64 {
-    let n = set.len();
-    if n < 2 || n > title.len() {
-        return 0;
-    }
-    let mut mask = 0u64;
-    for start in 0..=title.len() - n {
-        if (0..n).all(|k| title.word(start + k) == set.word(k)) {
-            mask |= ((1u64 << n) - 1) << start;
-        }
-    }
-    mask
-}
-
-fn target_language(target: &TrackedCard) -> Language {
-    match target.language.as_deref() {
-        None if Game::from_category(target.category_id) == Game::PokemonJapan => Language::Japanese,
-        None | Some("English") => Language::English,
-        Some("Japanese") => Language::Japanese,
-        Some(other) => Language::parse(other),
-    }
-}
-
-fn target_printing(printing: Option<&str>) -> Printing {
-    match printing {
-        None | Some("Normal") => Printing::Normal,
-        Some("Holofoil") => Printing::Holofoil,
-        Some("Reverse Holofoil") => Printing::ReverseHolofoil,
-        Some("Foil") => Printing::Foil,
-        Some("1st Edition") => Printing::FirstEdition,
-        Some("Unlimited") => Printing::Unlimited,
-        Some(other) => Printing::parse(other),
-    }
-}
-
-/// What the title's printing words say about the tracked printing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PrintingCheck {
-    Agrees,
-    /// A distinguishing word is missing ("1st Edition" not said for a 1st Edition card).
-    Lacks,
-    /// The title names another printing ("Reverse Holo" for a Holofoil): never priced.
-    Contradicts(&'static str),
-}
-
-fn check_printing(printing: &Printing, seen: u8) -> PrintingCheck {
-    let has = |bit: u8| seen & bit != 0;
-    let said = |bits: &[(u8, &'static str)]| {
-        bits.iter()
-            .find(|(bit, _)| has(*bit))
-            .map_or(PrintingCheck::Agrees, |(_, what)| {
-                PrintingCheck::Contradicts(what)
-            })
-    };
-    const REVERSE: (u8, &str) = (print::REVERSE, "Reverse Holo");
-    const FOIL: (u8, &str) = (print::FOIL, "Foil");
-    const ETCHED: (u8, &str) = (print::ETCHED, "Etched");
-    const NON_FOIL: (u8, &str) = (print::NON_FOIL, "Non-Holo/Non-Foil");
-    const FIRST: (u8, &str) = (print::FIRST, "1st Edition");
-    const UNLIMITED: (u8, &str) = (print::UNLIMITED, "Unlimited");
-    const HOLO: (u8, &str) = (print::HOLO, "Holo");
-    let (contradiction, lacks) = match printing {
-        Printing::Normal => (said(&[REVERSE, FOIL, ETCHED]), false),
-        Printing::Holofoil => (said(&[REVERSE, NON_FOIL]), false),
-        Printing::ReverseHolofoil => {
-            let holo_only = if has(print::REVERSE) {
-                said(&[NON_FOIL])
-            } else {
-                said(&[NON_FOIL, HOLO])
-            };
-            (holo_only, !has(print::REVERSE))
-        }
-        Printing::FirstEditionHolofoil | Printing::FirstEditionNormal | Printing::FirstEdition => {
-            (said(&[UNLIMITED]), !has(print::FIRST))
-        }
-        Printing::UnlimitedHolofoil | Printing::UnlimitedNormal | Printing::Unlimited => {
-            (said(&[FIRST]), false)
-        }
-        Printing::Foil => (said(&[NON_FOIL]), !has(print::FOIL) && !has(print::HOLO)),
-        Printing::EtchedFoil => (said(&[NON_FOIL]), !has(print::ETCHED)),
-        Printing::Limited | Printing::Other(_) => (PrintingCheck::Agrees, false),
-    };
-    match contradiction {
-        PrintingCheck::Agrees if lacks => PrintingCheck::Lacks,
-        other => other,
-    }
-}
-
-fn raw_condition(scan: &Scan, listed: Option<&str>) -> Condition {
-    if let Some(c) = scan.condition {
-        return c.condition();
-    }
-    match listed.map(Condition::parse) {
-        Some(c) if !c.is_other() => c,
-        _ => Condition::Other("Ungraded".to_owned()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tcg_schemas::{CategoryId, Grade, Grader, ProductId};
-
-    fn card(name: &str, number: &str) -> TrackedCard {
-        TrackedCard {
-            product_id: ProductId(1),
-            category_id: CategoryId(3),
-            name: name.to_owned(),
-            number: Some(number.to_owned()),
-            set_name: Some("SV: Scarlet & Violet 151".to_owned()),
-            set_code: Some("MEW".to_owned()),
-            printing: Some("Holofoil".to_owned()),
-            language: None,
-            want: Wanted::Any,
-        }
-    }
-
-    fn item(target: TrackedCard, title: &str, condition_id: Option<&str>) -> EbayItem {
-        EbayItem {
-            item_id: "v1|1|0".to_owned(),
-            title: title.to_owned(),
-            condition_id: condition_id.map(str::to_owned),
-            condition: None,
-            buying_options: Vec::new(),
-            seller: None,
-            url: None,
-            item_country: None,
-            quantity_sold: None,
-            target,
-        }
-    }
-
-    #[test]
-    fn graded_and_raw_series() {
-        let t = card("Charizard ex", "199/165");
-        let m = classify(
-            &item(t.clone(), "Charizard ex 199/165 151 PSA 10", Some("2750")),
-            60,
-        )
-        .unwrap();
-        assert_eq!(m.series.id(), "1/psa/10");
-        assert_eq!(m.confidence, 100);
-        let m = classify(
-            &item(t.clone(), "Charizard ex 199/165 151 NM", Some("4000")),
-            60,
-        )
-        .unwrap();
-        assert_eq!(m.series.id(), "1/holofoil/nm/en");
-        let m = classify(&item(t, "Charizard ex 199/165 151", Some("4000")), 60).unwrap();
-        assert_eq!(m.series.id(), "1/holofoil/~Ungraded/en");
-    }
-
-    #[test]
-    fn wanted_grades_are_enforced() {
-        let mut t = card("Charizard ex", "199/165");
-        t.want = Wanted::Graded {
-            grader: Some(Grader::Bgs),
-            grade: Some(Grade::whole(10).unwrap()),
-        };
-        let m = classify(
-            &item(
-                t.clone(),
-                "Charizard ex 199/165 BGS 10 Pristine",
-                Some("2750"),
-            ),
-            60,
-        )
-        .unwrap();
-        assert_eq!(m.series.id(), "1/bgs/10-pristine");
-        let r = classify(
-            &item(
-                t.clone(),
-                "Charizard ex 199/165 BGS 10 Black Label",
-                Some("2750"),
-            ),
-            60,
-        )
-        .unwrap_err();
-        assert_eq!(r.reason, RejectReason::WrongGrade);
-        let r = classify(&item(t, "Charizard ex 199/165 NM", Some("4000")), 60).unwrap_err();
-        assert_eq!(r.reason, RejectReason::RawForGraded);
-    }
-
-    #[test]
-    fn low_confidence_carries_the_confidence() {
-        let t = card("Charizard ex", "199/165");
-        let r = classify(&item(t, "Charizard ex holo", Some("4000")), 60).unwrap_err();
-        assert_eq!(r.reason, RejectReason::LowConfidence);
-        assert_eq!(r.confidence, Some(55));
-    }
-
-    #[test]
-    #[ignore = "timing; run with --ignored --nocapture in release"]
-    fn timing() {
-        let t = card("Charizard ex", "199/165");
-        let titles = [
-            "Pokemon Charizard ex 199/165 Special Illustration Rare SIR 151 PSA 10 GEM MINT",
-            "Charizard ex 199/165 Scarlet & Violet 151 SIR Near Mint NM Pack Fresh English",
-            "Pokemon TCG 151 Charizard ex 199/165 PSA 10 candidate raw ready for grading!!",
-            "Japanese Charizard ex 201/165 SV2a Pokemon Card 151 SAR Near Mint From Booster",
-            "Charizard ex 183/165 Double Rare 151 Pokemon TCG Card Holo Excellent Condition",
-            "Pokemon Card Lot 50 Cards Bulk Commons Uncommons Rares Holo Charizard Guaranteed",
-        ];
-        let items: Vec<EbayItem> = titles
-            .iter()
-            .map(|title| item(t.clone(), title, Some("4000")))
-            .collect();
-        // CPU time of this thread (Linux), so a busy machine does not inflate the figure.
-        let cpu_ns = || -> Option<u128> {
-            let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-            stat.split_whitespace().next()?.parse().ok()
-        };
-        let rounds = 50_000;
-        let mut accepted = 0usize;
-        let mut best = f64::MAX;
-        for _ in 0..7 {
-            let wall = std::time::Instant::now();
-            let cpu = cpu_ns();
-            for _ in 0..rounds {
-                for it in &items {
-                    accepted += usize::from(classify(std::hint::black_box(it), 60).is_ok());
-                }
-            }
-            let spent = match (cpu, cpu_ns()) {
-                (Some(a), Some(b)) => b - a,
-                _ => wall.elapsed().as_nanos(),
-            };
-            best = best.min(spent as f64 / (rounds * items.len()) as f64);
-        }
-        let per = best;
-        println!("classify: {per:.0} ns/title (thread CPU time, best of 7; {accepted} accepted)");
-    }
+    confidence.clamp(0, 100) as u8
 }

@@ -6,7 +6,7 @@
 //! subtitle holding digits ("Charizard ex - 199/165", TCGplayer's way to tell variants apart) is
 //! ignored: the number is checked on its own.
 
-use super::kw::{Kw, key};
+use super::kw::Kw;
 use super::text::{Tokens, is_digits, within_one_edit};
 
 const MAX_WORDS: usize = 16;
@@ -91,7 +91,7 @@ impl<'a> NameWords<'a> {
 
     /// True when title token `j` is any word of the name.
     fn has_token(&self, t: &Tokens<'_>, j: usize) -> bool {
-        self.iter().any(|(x, _)| t.is(j, x, key(x)))
+        self.iter().any(|(x, _)| t.is(j, x))
     }
 }
 
@@ -175,9 +175,8 @@ pub(crate) fn match_name(name: &NameWords<'_>, t: &Tokens<'_>, excluded: u64) ->
         }
         let mut hit = false;
         // The same word.
-        let k_w = key(w);
         for j in 0..t.len() {
-            if free(j) && t.is(j, w, k_w) {
+            if free(j) && t.is(j, w) {
                 matched |= 1 << j;
                 hit = true;
             }
@@ -240,20 +239,22 @@ pub(crate) fn match_name(name: &NameWords<'_>, t: &Tokens<'_>, excluded: u64) ->
             _ => {}
         }
     }
-    // Suffixes right after, or prefixes right before, a matched name word.
-    for j in 0..t.len() {
+    out.foreign = foreign(name, t, matched);
+    out
+}
+
+/// The first title token that is a suffix right after, or a prefix right before, a matched name
+/// word (a bit each in `matched`) and is no word of the name ("V" in "Charizard V").
+fn foreign(name: &NameWords<'_>, t: &Tokens<'_>, matched: u64) -> Option<usize> {
+    (0..t.len()).find(|&j| {
         let kw = t.kw(j);
         if kw == Kw::None || !(kw.is_suffix() || kw.is_prefix()) || name.has_token(t, j) {
-            continue;
+            return false;
         }
         let after_name = j > 0 && matched & (1 << (j - 1)) != 0;
         let before_name = j + 1 < t.len() && matched & (1 << (j + 1)) != 0;
-        if (kw.is_suffix() && after_name) || (kw.is_prefix() && before_name) {
-            out.foreign = Some(j);
-            break;
-        }
-    }
-    out
+        (kw.is_suffix() && after_name) || (kw.is_prefix() && before_name)
+    })
 }
 
 #[cfg(test)]

@@ -178,135 +178,159 @@ impl NumberEvidence {
 /// Looks for card numbers in the title and compares them with the target's.
 pub(crate) fn compare(target: &CardNo, t: &Tokens<'_>) -> NumberEvidence {
     let mut ev = NumberEvidence::default();
-    let main = *target.main();
     let mut i = 0;
     while i < t.len() {
-        let w = t.word(i);
-        // a/b
-        if t.joined(i + 1, b'/')
-            && let (Some(a), Some(b)) = (parse_part(w), parse_part(t.word(i + 1)))
-        {
-            let grade_like =
-                a.prefix.is_empty() && b.prefix.is_empty() && b.value == 10 && a.value <= 10;
-            let target_den_10 = matches!(target, CardNo::Fraction { den, .. } if den.value == 10);
-            if !grade_like || target_den_10 {
-                match target {
-                    CardNo::Fraction { num, den } => {
-                        if a.same(num) && b.same(den) {
-                            ev.hit(true);
-                        } else {
-                            ev.miss(i, i + 1);
-                        }
-                    }
-                    CardNo::Single(p) if a.prefix == p.prefix => {
-                        if a.same(p) {
-                            ev.hit(true);
-                        } else {
-                            ev.miss(i, i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            i += 2;
+        let next = fraction(target, t, i, &mut ev)
+            .or_else(|| set_code(target, t, i, &mut ev))
+            .or_else(|| prefixed(target, t, i, &mut ev));
+        if let Some(next) = next {
+            i = next;
             continue;
         }
-        if let CardNo::Code { set, num } = target {
-            // SET-REGIONNUM
-            if t.joined(i + 1, b'-')
-                && set_like(w)
-                && !is_grader_word(w)
-                && let Some(p) =
-                    parse_part(t.word(i + 1)).filter(|p| p.prefix.len <= 2 && p.digits >= 2)
-            {
-                if w == set.as_bytes() && p.value == num.value && p.suffix == num.suffix {
-                    ev.hit(true);
-                    if !p.prefix.is_empty() && p.prefix != num.prefix {
-                        ev.region = Some(p.prefix);
-                    }
-                } else {
-                    ev.miss(i, i + 1);
-                }
-                i += 2;
-                continue;
-            }
-            // "OP05 119"
-            if w == set.as_bytes() {
-                if let Some(v) = digits_value(t.word(i + 1))
-                    && !t.joined(i + 2, b'/')
-                    && v == num.value
-                {
-                    ev.hit(true);
-                    i += 2;
-                    continue;
-                }
-            } else if w.len() > set.len as usize
-                && w.starts_with(set.as_bytes())
-                && let Some(p) = parse_part(&w[set.len as usize..]).filter(|p| p.prefix.len <= 2)
-            {
-                // "FL1EN003"
-                if p.value == num.value {
-                    ev.hit(true);
-                    if !p.prefix.is_empty() && p.prefix != num.prefix {
-                        ev.region = Some(p.prefix);
-                    }
-                } else {
-                    ev.miss(i, i);
-                }
-            }
-        }
-        // Prefixed numbers on their own: SWSH050, TG12, SVP 085.
-        if !main.prefix.is_empty() && !t.joined(i, b'/') && !t.joined(i + 1, b'/') {
-            let single = matches!(target, CardNo::Single(_));
-            if let Some(q) = parse_part(w).filter(|q| q.prefix == main.prefix) {
-                if q.same(&main) {
-                    ev.hit(single);
-                } else {
-                    ev.miss(i, i);
-                }
-            } else if single && is_letters(w) && main.prefix.as_bytes().starts_with(w) {
-                // The prefix split over tokens: "SV-P 085", "SWSH 050".
-                let mut acc = Small::new(w);
-                let mut j = i + 1;
-                while acc != main.prefix && j < t.len() && j < i + 3 && is_letters(t.word(j)) {
-                    acc.push(t.word(j));
-                    j += 1;
-                }
-                if acc == main.prefix
-                    && let Some(v) = digits_value(t.word(j))
-                {
-                    if v == main.value {
-                        ev.hit(true);
-                    } else {
-                        ev.miss(i, j);
-                    }
-                    i = j + 1;
-                    continue;
-                }
-            }
-        }
-        // #4, #199
-        if t.char_before(i) == b'#'
-            && !t.joined(i + 1, b'/')
-            && let Some(q) = parse_part(w)
-        {
-            if q.same(&main) {
-                ev.hit(matches!(target, CardNo::Single(_)));
-            } else if q.prefix == main.prefix {
-                ev.miss(i, i);
-            }
-        } else if is_digits(w)
-            && main.prefix.is_empty()
-            && main.suffix.is_empty()
-            && !matches!(t.char_before(i), b'/' | b'-' | b'.' | b'#')
-            && !matches!(t.char_after(i), b'/' | b'-' | b'.')
-            && digits_value(w) == Some(main.value)
-        {
-            ev.hit(false);
-        }
+        plain(target, t, i, &mut ev);
         i += 1;
     }
     ev
+}
+
+/// `a/b` at token `i`; gives the token after it.
+fn fraction(target: &CardNo, t: &Tokens<'_>, i: usize, ev: &mut NumberEvidence) -> Option<usize> {
+    if !t.joined(i + 1, b'/') {
+        return None;
+    }
+    let (a, b) = (parse_part(t.word(i))?, parse_part(t.word(i + 1))?);
+    let grade_like = a.prefix.is_empty() && b.prefix.is_empty() && b.value == 10 && a.value <= 10;
+    let target_den_10 = matches!(target, CardNo::Fraction { den, .. } if den.value == 10);
+    if !grade_like || target_den_10 {
+        match target {
+            CardNo::Fraction { num, den } => {
+                if a.same(num) && b.same(den) {
+                    ev.hit(true);
+                } else {
+                    ev.miss(i, i + 1);
+                }
+            }
+            CardNo::Single(p) if a.prefix == p.prefix => {
+                if a.same(p) {
+                    ev.hit(true);
+                } else {
+                    ev.miss(i, i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(i + 2)
+}
+
+/// A Yu-Gi-Oh!-style set code at token `i` (`FL1-EN003`, `OP05 119`, `FL1EN003`) for a target
+/// with one; gives the token after it when it took more than token `i`.
+fn set_code(target: &CardNo, t: &Tokens<'_>, i: usize, ev: &mut NumberEvidence) -> Option<usize> {
+    let CardNo::Code { set, num } = target else {
+        return None;
+    };
+    let w = t.word(i);
+    // SET-REGIONNUM
+    if t.joined(i + 1, b'-')
+        && set_like(w)
+        && !is_grader_word(w)
+        && let Some(p) = parse_part(t.word(i + 1)).filter(|p| p.prefix.len <= 2 && p.digits >= 2)
+    {
+        if w == set.as_bytes() && p.value == num.value && p.suffix == num.suffix {
+            ev.hit(true);
+            if !p.prefix.is_empty() && p.prefix != num.prefix {
+                ev.region = Some(p.prefix);
+            }
+        } else {
+            ev.miss(i, i + 1);
+        }
+        return Some(i + 2);
+    }
+    // "OP05 119"
+    if w == set.as_bytes() {
+        if let Some(v) = digits_value(t.word(i + 1))
+            && !t.joined(i + 2, b'/')
+            && v == num.value
+        {
+            ev.hit(true);
+            return Some(i + 2);
+        }
+    } else if w.len() > set.len as usize
+        && w.starts_with(set.as_bytes())
+        && let Some(p) = parse_part(&w[set.len as usize..]).filter(|p| p.prefix.len <= 2)
+    {
+        // "FL1EN003"
+        if p.value == num.value {
+            ev.hit(true);
+            if !p.prefix.is_empty() && p.prefix != num.prefix {
+                ev.region = Some(p.prefix);
+            }
+        } else {
+            ev.miss(i, i);
+        }
+    }
+    None
+}
+
+/// Prefixed numbers on their own at token `i`: SWSH050, TG12, SVP 085; gives the token after
+/// the number when its prefix was split over tokens ("SV-P 085", "SWSH 050").
+fn prefixed(target: &CardNo, t: &Tokens<'_>, i: usize, ev: &mut NumberEvidence) -> Option<usize> {
+    let main = target.main();
+    if main.prefix.is_empty() || t.joined(i, b'/') || t.joined(i + 1, b'/') {
+        return None;
+    }
+    let w = t.word(i);
+    let single = matches!(target, CardNo::Single(_));
+    if let Some(q) = parse_part(w).filter(|q| q.prefix == main.prefix) {
+        if q.same(main) {
+            ev.hit(single);
+        } else {
+            ev.miss(i, i);
+        }
+    } else if single && is_letters(w) && main.prefix.as_bytes().starts_with(w) {
+        // The prefix split over tokens.
+        let mut acc = Small::new(w);
+        let mut j = i + 1;
+        while acc != main.prefix && j < t.len() && j < i + 3 && is_letters(t.word(j)) {
+            acc.push(t.word(j));
+            j += 1;
+        }
+        if acc == main.prefix
+            && let Some(v) = digits_value(t.word(j))
+        {
+            if v == main.value {
+                ev.hit(true);
+            } else {
+                ev.miss(i, j);
+            }
+            return Some(j + 1);
+        }
+    }
+    None
+}
+
+/// `#4`, `#199`, or a bare number that is the target's, at token `i`.
+fn plain(target: &CardNo, t: &Tokens<'_>, i: usize, ev: &mut NumberEvidence) {
+    let main = target.main();
+    let w = t.word(i);
+    if t.char_before(i) == b'#'
+        && !t.joined(i + 1, b'/')
+        && let Some(q) = parse_part(w)
+    {
+        if q.same(main) {
+            ev.hit(matches!(target, CardNo::Single(_)));
+        } else if q.prefix == main.prefix {
+            ev.miss(i, i);
+        }
+    } else if is_digits(w)
+        && main.prefix.is_empty()
+        && main.suffix.is_empty()
+        && !matches!(t.char_before(i), b'/' | b'-' | b'.' | b'#')
+        && !matches!(t.char_after(i), b'/' | b'-' | b'.')
+        && digits_value(w) == Some(main.value)
+    {
+        ev.hit(false);
+    }
 }
 
 #[cfg(test)]

@@ -208,19 +208,46 @@ fn lang_of(kw: Kw) -> Option<Lang> {
     })
 }
 
+/// A keyword token with the keywords of its neighbours.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    kw: Kw,
+    prev: Kw,
+    next: Kw,
+    /// The previous word negates this one ("not Japanese").
+    negated: bool,
+}
+
 fn hit(t: &Tokens<'_>, i: usize) -> Option<Hit> {
     let kw = t.kw(i);
+    if kw == Kw::None {
+        return quantity(t.word(i)).then_some(Hit::Lot);
+    }
     let prev = if i > 0 { t.kw(i - 1) } else { Kw::None };
-    let next = t.kw(i + 1);
-    let negated = prev.is_negation();
-    let h = match kw {
-        Kw::None => {
-            if quantity(t.word(i)) {
-                Hit::Lot
-            } else {
-                return None;
-            }
-        }
+    let at = At {
+        kw,
+        prev,
+        next: t.kw(i + 1),
+        negated: prev.is_negation(),
+    };
+    // The keyword groups are disjoint: at most one of them says something.
+    not_genuine(at)
+        .or_else(|| packaging(at))
+        .or_else(|| several(t, i, at))
+        .or_else(|| condition(t, i, at))
+        .or_else(|| printing(at))
+        .or_else(|| lang_of(kw).filter(|_| !at.negated).map(Hit::Lang))
+}
+
+/// Proxies, customs, fakes, reprints, digital and code cards, fan art, metal cards.
+fn not_genuine(at: At) -> Option<Hit> {
+    let At {
+        kw,
+        prev,
+        next,
+        negated,
+    } = at;
+    let yes = match kw {
         Kw::Proxy
         | Kw::Proxies
         | Kw::Custom
@@ -245,14 +272,10 @@ fn hit(t: &Tokens<'_>, i: usize) -> Option<Hit> {
         | Kw::Handmade
         | Kw::Plated
         | Kw::Codes
-        | Kw::Altered
-            if !negated =>
-        {
-            Hit::NotGenuine
-        }
-        Kw::Fan if matches!(next, Kw::Art | Kw::Made) => Hit::NotGenuine,
-        Kw::Code
-            if next.is_card()
+        | Kw::Altered => !negated,
+        Kw::Fan => matches!(next, Kw::Art | Kw::Made),
+        Kw::Code => {
+            next.is_card()
                 || matches!(
                     prev,
                     Kw::Live
@@ -262,12 +285,24 @@ fn hit(t: &Tokens<'_>, i: usize) -> Option<Hit> {
                         | Kw::Digital
                         | Kw::Unused
                         | Kw::Tcg
-                ) =>
-        {
-            Hit::NotGenuine
+                )
         }
-        Kw::Art if (next.is_card() || next == Kw::Series) && !is_art_kind(prev) => Hit::NotGenuine,
-        Kw::Metal if next.is_card() || prev == Kw::Gold => Hit::NotGenuine,
+        Kw::Art => (next.is_card() || next == Kw::Series) && !is_art_kind(prev),
+        Kw::Metal => next.is_card() || prev == Kw::Gold,
+        _ => false,
+    };
+    yes.then_some(Hit::NotGenuine)
+}
+
+/// Packaging: empty slabs, sealed product, promos (which may come from it).
+fn packaging(at: At) -> Option<Hit> {
+    let At {
+        kw,
+        prev,
+        next,
+        negated,
+    } = at;
+    Some(match kw {
         Kw::Empty if !negated => Hit::EmptySlab,
         Kw::Slab | Kw::Case | Kw::Label | Kw::Holder | Kw::Flip if next == Kw::Only => {
             Hit::EmptySlab
@@ -289,6 +324,14 @@ fn hit(t: &Tokens<'_>, i: usize) -> Option<Hit> {
         }
         Kw::Elite if next == Kw::Trainer => Hit::SealedUnlessPromo,
         Kw::Promo | Kw::Promos => Hit::Promo,
+        _ => return None,
+    })
+}
+
+/// More than one card: lots, sets, counts, and the buyer's choice among several.
+fn several(t: &Tokens<'_>, i: usize, at: At) -> Option<Hit> {
+    let At { kw, prev, next, .. } = at;
+    Some(match kw {
         Kw::Lot | Kw::Lots | Kw::Bundle | Kw::Bundles | Kw::Bulk | Kw::Playset | Kw::Playsets => {
             Hit::Lot
         }
@@ -310,40 +353,50 @@ fn hit(t: &Tokens<'_>, i: usize) -> Option<Hit> {
             Hit::Choice
         }
         Kw::Select if matches!(next, Kw::Your | Kw::From | Kw::Any) => Hit::Choice,
-        Kw::Nm | Kw::Nmm => Hit::Cond(Cond::NearMint),
-        Kw::Near if next == Kw::Mint => Hit::Cond(Cond::NearMint),
-        Kw::Excellent if !negated => Hit::Cond(Cond::Excellent),
-        Kw::Lp => Hit::Cond(Cond::LightlyPlayed),
-        Kw::Light | Kw::Lightly | Kw::Slightly if next.is_played() => {
-            Hit::Cond(Cond::LightlyPlayed)
-        }
-        Kw::Mp => Hit::Cond(Cond::ModeratelyPlayed),
-        Kw::Moderately | Kw::Moderate if next.is_played() => Hit::Cond(Cond::ModeratelyPlayed),
-        Kw::Hp if i == 0 || !is_digits(t.word(i - 1)) => Hit::Cond(Cond::HeavilyPlayed),
-        Kw::Heavily | Kw::Heavy if next.is_played() => Hit::Cond(Cond::HeavilyPlayed),
-        Kw::Dmg | Kw::Damaged if !negated => Hit::Cond(Cond::Damaged),
-        Kw::Reverse | Kw::Rev if is_holo(next) => Hit::Print(print::REVERSE),
-        Kw::Reverseholo | Kw::Revholo => Hit::Print(print::REVERSE),
-        Kw::OneSt | Kw::First if matches!(next, Kw::Edition | Kw::Ed | Kw::Edt) => {
-            Hit::Print(print::FIRST)
-        }
-        Kw::OneStEd | Kw::OneStEdition => Hit::Print(print::FIRST),
-        Kw::Unlimited | Kw::Unl => Hit::Print(print::UNLIMITED),
-        Kw::Non if is_holo(next) => Hit::Print(print::NON_FOIL),
-        Kw::Nonholo | Kw::Nonfoil => Hit::Print(print::NON_FOIL),
-        Kw::Holo | Kw::Holofoil if !matches!(prev, Kw::Reverse | Kw::Rev | Kw::Non) => {
-            Hit::Print(print::HOLO)
-        }
-        Kw::Foil | Kw::Foils if !matches!(prev, Kw::Reverse | Kw::Rev | Kw::Non | Kw::Etched) => {
-            Hit::Print(print::FOIL)
-        }
-        Kw::Etched => Hit::Print(print::ETCHED),
-        other => match lang_of(other) {
-            Some(lang) if !negated => Hit::Lang(lang),
-            _ => return None,
-        },
+        _ => return None,
+    })
+}
+
+/// Raw conditions: NM, LP, "lightly played", MP, HP (not "120 HP"), DMG.
+fn condition(t: &Tokens<'_>, i: usize, at: At) -> Option<Hit> {
+    let At {
+        kw, next, negated, ..
+    } = at;
+    let c = match kw {
+        Kw::Nm | Kw::Nmm => Cond::NearMint,
+        Kw::Near if next == Kw::Mint => Cond::NearMint,
+        Kw::Excellent if !negated => Cond::Excellent,
+        Kw::Lp => Cond::LightlyPlayed,
+        Kw::Light | Kw::Lightly | Kw::Slightly if next.is_played() => Cond::LightlyPlayed,
+        Kw::Mp => Cond::ModeratelyPlayed,
+        Kw::Moderately | Kw::Moderate if next.is_played() => Cond::ModeratelyPlayed,
+        Kw::Hp if i == 0 || !is_digits(t.word(i - 1)) => Cond::HeavilyPlayed,
+        Kw::Heavily | Kw::Heavy if next.is_played() => Cond::HeavilyPlayed,
+        Kw::Dmg | Kw::Damaged if !negated => Cond::Damaged,
+        _ => return None,
     };
-    Some(h)
+    Some(Hit::Cond(c))
+}
+
+/// Printings: reverse holo, 1st Edition, Unlimited, non-foil, holo, foil, etched.
+fn printing(at: At) -> Option<Hit> {
+    let At { kw, prev, next, .. } = at;
+    let bit = match kw {
+        Kw::Reverse | Kw::Rev if is_holo(next) => print::REVERSE,
+        Kw::Reverseholo | Kw::Revholo => print::REVERSE,
+        Kw::OneSt | Kw::First if matches!(next, Kw::Edition | Kw::Ed | Kw::Edt) => print::FIRST,
+        Kw::OneStEd | Kw::OneStEdition => print::FIRST,
+        Kw::Unlimited | Kw::Unl => print::UNLIMITED,
+        Kw::Non if is_holo(next) => print::NON_FOIL,
+        Kw::Nonholo | Kw::Nonfoil => print::NON_FOIL,
+        Kw::Holo | Kw::Holofoil if !matches!(prev, Kw::Reverse | Kw::Rev | Kw::Non) => print::HOLO,
+        Kw::Foil | Kw::Foils if !matches!(prev, Kw::Reverse | Kw::Rev | Kw::Non | Kw::Etched) => {
+            print::FOIL
+        }
+        Kw::Etched => print::ETCHED,
+        _ => return None,
+    };
+    Some(Hit::Print(bit))
 }
 
 /// Scans the title. `target_has` says whether a word belongs to the tracked card's name or set

@@ -1,7 +1,7 @@
 //! Folding and tokenising: one pass over a text into a small caller-owned buffer, then token
 //! spans over that buffer. No allocation for texts up to [`STACK_TEXT`] bytes.
 
-use super::kw::{Kw, key, lookup};
+use super::kw::{Kw, lookup};
 
 /// Folded texts up to this many bytes live on the stack; longer ones use a heap buffer.
 pub(crate) const STACK_TEXT: usize = 512;
@@ -179,7 +179,6 @@ pub(crate) struct Span {
 #[derive(Debug)]
 pub(crate) struct TokenBuf<const N: usize> {
     spans: [Span; N],
-    keys: [u64; N],
     kws: [Kw; N],
 }
 
@@ -187,39 +186,27 @@ impl<const N: usize> TokenBuf<N> {
     pub(crate) fn new() -> TokenBuf<N> {
         TokenBuf {
             spans: [Span::default(); N],
-            keys: [0; N],
             kws: [Kw::None; N],
         }
     }
 
-    /// Tokenises `text` (folded); with `keywords`, each token is also looked up in the keyword
-    /// table (titles and names need that, set names and numbers do not).
+    /// Tokenises `text` (folded); with `keywords`, each whole token is also looked up in the
+    /// keyword table (titles and names need that, set names and numbers do not).
     pub(crate) fn tokenize<'a>(&'a mut self, text: &'a [u8], keywords: bool) -> Tokens<'a> {
         let mut len = 0;
         let mut i = 0;
         while i < text.len() && len < N {
             if text[i].is_ascii_alphanumeric() {
-                // The key (see `kw::key`) is built while scanning.
                 let start = i;
-                let mut k = 0u64;
                 while i < text.len() && text[i].is_ascii_alphanumeric() {
-                    let n = i - start;
-                    if n < 8 {
-                        k |= u64::from(text[i]) << (8 * n);
-                    }
                     i += 1;
-                }
-                let n = i - start;
-                if n > 8 {
-                    k = (k & 0x00ff_ffff_ffff_ffff) | (((0x80 | (n & 0x7f)) as u64) << 56);
                 }
                 self.spans[len] = Span {
                     start: start as u16,
                     end: i as u16,
                 };
-                self.keys[len] = k;
                 if keywords {
-                    self.kws[len] = lookup(self.keys[len]);
+                    self.kws[len] = lookup(&text[start..i]).unwrap_or(Kw::None);
                 }
                 len += 1;
             } else {
@@ -229,7 +216,6 @@ impl<const N: usize> TokenBuf<N> {
         Tokens {
             text,
             spans: &self.spans[..len],
-            keys: &self.keys[..len],
             kws: if keywords { &self.kws[..len] } else { &[] },
             len,
         }
@@ -237,13 +223,12 @@ impl<const N: usize> TokenBuf<N> {
 }
 
 /// The tokens of one folded text. Punctuation stays in `text`, so callers can ask how two
-/// neighbouring tokens are joined (`199/165`, `FL1-EN003`, `9.5`). Each token carries its
-/// [`key`] and (when asked for) its keyword.
+/// neighbouring tokens are joined (`199/165`, `FL1-EN003`, `9.5`). Each token carries (when
+/// asked for) its keyword.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tokens<'a> {
     text: &'a [u8],
     spans: &'a [Span],
-    keys: &'a [u64],
     kws: &'a [Kw],
     len: usize,
 }
@@ -254,9 +239,9 @@ impl<'a> Tokens<'a> {
         self.kws.get(i).copied().unwrap_or(Kw::None)
     }
 
-    /// True when token `i` is `word` (whose key is `k`).
-    pub(crate) fn is(&self, i: usize, word: &[u8], k: u64) -> bool {
-        i < self.len && self.keys[i] == k && (word.len() <= 8 || self.word(i) == word)
+    /// True when token `i` is exactly `word`.
+    pub(crate) fn is(&self, i: usize, word: &[u8]) -> bool {
+        i < self.len && self.word(i) == word
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -327,8 +312,7 @@ impl<'a> Tokens<'a> {
 
     /// True when any token equals `word`.
     pub(crate) fn contains(&self, word: &[u8]) -> bool {
-        let k = key(word);
-        (0..self.len).any(|i| self.is(i, word, k))
+        (0..self.len).any(|i| self.is(i, word))
     }
 }
 
@@ -468,18 +452,25 @@ mod tests {
     }
 
     #[test]
-    fn token_keys_match_the_keyword_keys() {
-        let text = b"a psa candidates reproduction 1stedition abcdefgh abcdefghi 199";
+    fn tokens_carry_the_keyword_of_the_whole_word() {
+        let text = b"a psa candidates reproduction 1stedition abcdefgh abcdefghi 199 \
+            counterpart counterfeit reproductive candidacy";
         let mut buf = TokenBuf::<MAX_TOKENS>::new();
         let t = buf.tokenize(text, true);
         for i in 0..t.len() {
-            assert!(t.is(i, t.word(i), key(t.word(i))));
+            assert!(t.is(i, t.word(i)));
         }
+        assert!(!t.is(8, b"counterfeit"), "counterpart is not counterfeit");
+        assert!(t.contains(b"counterfeit") && !t.contains(b"counterf"));
         assert_eq!(t.kw(1), Kw::Psa);
         assert_eq!(t.kw(2), Kw::Candidates);
         assert_eq!(t.kw(3), Kw::Reproduction);
         assert_eq!(t.kw(4), Kw::OneStEdition);
         assert_eq!(t.kw(5), Kw::None);
+        assert_eq!(t.kw(8), Kw::None, "counterpart");
+        assert_eq!(t.kw(9), Kw::Counterfeit);
+        assert_eq!(t.kw(10), Kw::None, "reproductive");
+        assert_eq!(t.kw(11), Kw::None, "candidacy");
     }
 
     #[test]
