@@ -3,12 +3,14 @@
 mod bench;
 mod catalog;
 mod config;
+mod kafka_flags;
 mod ops_server;
 mod pipeline_cmd;
 mod questdb_init;
 mod serve_cmd;
 mod tracked;
 mod up;
+mod verify_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -69,7 +71,7 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum WebhookCommand {
     /// Checks the signature of a saved webhook request.
-    Verify(tcg_webhooks::VerifyArgs),
+    Verify(verify_cmd::VerifyFlags),
     /// Delivers stored alerts to webhook endpoints (the distributed mode's dispatcher).
     Dispatch(pipeline_cmd::DispatchArgs),
 }
@@ -85,7 +87,7 @@ enum BenchCommand {
     /// The processor core on a synthetic market, against plain JSON decoding of the same quotes.
     Core(bench::core::CoreBenchArgs),
     /// The SQLite tick store: ingest, then history, latest and movers latencies on a large set.
-    Store(tcg_store::BenchStoreArgs),
+    Store(bench::store::BenchStoreFlags),
     /// The distributed processor through Kafka (null sink, SQLite) against a bare consume.
     Pipeline(bench::pipeline::PipelineBenchArgs),
 }
@@ -103,7 +105,7 @@ fn main() -> Result<()> {
         Command::Up(args) => runtime()?.block_on(up::up(args)),
         Command::Webhook { which } => match which {
             WebhookCommand::Verify(args) => {
-                println!("{}", tcg_webhooks::run_verify(&args)?);
+                println!("{}", tcg_webhooks::run_verify(&args.request())?);
                 Ok(())
             }
             WebhookCommand::Dispatch(args) => runtime()?.block_on(pipeline_cmd::dispatch(args)),
@@ -111,15 +113,7 @@ fn main() -> Result<()> {
         Command::Bench { which } => match which {
             BenchCommand::Core(args) => bench::core::run(&args),
             BenchCommand::Pipeline(args) => runtime()?.block_on(bench::pipeline::run(args)),
-            BenchCommand::Store(args) => {
-                let report = tcg_store::bench_store(&args)?;
-                if args.json {
-                    println!("{report}");
-                } else {
-                    println!("{}", serde_json::to_string_pretty(&report)?);
-                }
-                Ok(())
-            }
+            BenchCommand::Store(args) => bench::store::run(&args),
         },
         Command::Topics { which } => match which {
             TopicsCommand::Create(args) => runtime()?.block_on(pipeline_cmd::topics_create(args)),

@@ -4,8 +4,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use anyhow::{Context, Result};
 use tcg_pipeline::{
-    ConsumeArgs, FanOut, KafkaArgs, KafkaOutputs, OutputSink, PartitionedCore, StoreSink,
-    TopicArgs,
+    FanOut, KafkaOutputs, OutputSink, PartitionedCore, StoreSink,
     kafka::{admin::TopicOutcome, consumer::KafkaProcessor, producer::EnvelopeProducer},
 };
 use tcg_processor_core::CoreConfig;
@@ -13,16 +12,17 @@ use tcg_processor_core::CoreConfig;
 #[derive(Debug, clap::Args)]
 pub struct TopicsCreateArgs {
     #[command(flatten)]
-    kafka: KafkaArgs,
+    kafka: crate::kafka_flags::KafkaFlags,
     #[command(flatten)]
-    topics: TopicArgs,
+    topics: crate::kafka_flags::TopicFlags,
 }
 
 /// Creates the topics (safe to run again: existing topics are left as they are).
 pub async fn topics_create(args: TopicsCreateArgs) -> Result<()> {
-    let outcomes = tcg_pipeline::kafka::admin::ensure_topics(&args.kafka, &args.topics)
-        .await
-        .with_context(|| format!("creating topics on {}", args.kafka.brokers))?;
+    let outcomes =
+        tcg_pipeline::kafka::admin::ensure_topics(&args.kafka.config(), &args.topics.config())
+            .await
+            .with_context(|| format!("creating topics on {}", args.kafka.brokers))?;
     for o in outcomes {
         match o {
             TopicOutcome::Created(t) => println!("created  {t}"),
@@ -35,9 +35,9 @@ pub async fn topics_create(args: TopicsCreateArgs) -> Result<()> {
 #[derive(Debug, clap::Args)]
 pub struct ProcessArgs {
     #[command(flatten)]
-    kafka: KafkaArgs,
+    kafka: crate::kafka_flags::KafkaFlags,
     #[command(flatten)]
-    consume: ConsumeArgs,
+    consume: crate::kafka_flags::ConsumeFlags,
     #[command(flatten)]
     store: crate::serve_cmd::StoreArgs,
     /// Also publish ticks to tcg.ticks.v1 and alerts to tcg.alerts.v1.
@@ -58,11 +58,13 @@ pub async fn process(args: ProcessArgs) -> Result<()> {
         sinks.push(Arc::new(tcg_pipeline::AlertOutboxSink(Arc::new(sqlite))));
     }
     if args.publish {
-        sinks.push(Arc::new(KafkaOutputs(EnvelopeProducer::new(&args.kafka)?)));
+        sinks.push(Arc::new(KafkaOutputs(EnvelopeProducer::new(
+            &args.kafka.config(),
+        )?)));
     }
     let runtime = KafkaProcessor::start(
-        args.kafka.clone(),
-        args.consume.clone(),
+        args.kafka.config(),
+        args.consume.config(),
         Arc::new(FanOut(sinks)),
         PartitionedCore::new(CoreConfig::default()),
     )
@@ -100,7 +102,7 @@ pub struct CollectCmdArgs {
     #[command(flatten)]
     collect: tcg_collectors::CollectArgs,
     #[command(flatten)]
-    kafka: KafkaArgs,
+    kafka: crate::kafka_flags::KafkaFlags,
     /// Print the quotes as JSON lines instead of producing them to Kafka.
     #[arg(long)]
     stdout: bool,
@@ -131,7 +133,7 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
         Arc::new(tcg_collectors::JsonLinesSink)
     } else {
         Arc::new(tcg_pipeline::KafkaQuoteSink(EnvelopeProducer::new(
-            &args.kafka,
+            &args.kafka.config(),
         )?))
     };
     let watch_list = match &args.collect.tracked {
@@ -252,7 +254,7 @@ pub async fn backfill(args: BackfillCmdArgs) -> Result<()> {
     }
     let store = tcg_store::SqliteStore::open(&args.sqlite)
         .with_context(|| format!("opening the store {}", args.sqlite.display()))?;
-    let (tx, rx) = tcg_collectors::channel(10_000);
+    let (tx, rx) = tcg_pipeline::inproc::channel(10_000);
     let sink: Arc<dyn OutputSink> = Arc::new(StoreSink(Arc::new(store)));
     let processing = tokio::spawn(async move {
         // History is old by design: no heartbeats are needed between daily archive prices.

@@ -8,7 +8,7 @@ use rdkafka::{
     Message,
     consumer::{Consumer, StreamConsumer},
 };
-use tcg_pipeline::{KafkaArgs, kafka::producer::EnvelopeProducer};
+use tcg_pipeline::{KafkaConfig, kafka::producer::EnvelopeProducer};
 use tcg_query_api::{ApiConfig, AppState, PublishError, RulePublisher};
 use tcg_schemas::{AlertEvent, Envelope, RuleChange, Tick, topics};
 use tcg_store::{SqliteStore, Store};
@@ -84,7 +84,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TCG_SERVE_KAFKA")]
     kafka: bool,
     #[command(flatten)]
-    brokers: KafkaArgs,
+    brokers: crate::kafka_flags::KafkaFlags,
     /// Accept webhook endpoints on loopback and private addresses (as the dispatcher's flag of
     /// the same name; never in production).
     #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
@@ -108,10 +108,10 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let mut state = AppState::new(ticks, Arc::new(sqlite), config);
     if args.kafka {
         state = state.with_rule_publisher(Arc::new(KafkaRulePublisher(EnvelopeProducer::new(
-            &args.brokers,
+            &args.brokers.config(),
         )?)));
         tokio::spawn(follow_outputs(
-            args.brokers.clone(),
+            args.brokers.config(),
             state.tick_sender(),
             state.alert_sender(),
         ));
@@ -131,7 +131,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
 
 /// Feeds the SSE streams from tcg.ticks.v1 and tcg.alerts.v1 (from their end: live only).
 async fn follow_outputs(
-    kafka: KafkaArgs,
+    kafka: KafkaConfig,
     ticks: tokio::sync::broadcast::Sender<Tick>,
     alerts: tokio::sync::broadcast::Sender<AlertEvent>,
 ) {

@@ -249,7 +249,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let webhooks = tokio::spawn(dispatcher.run(stopped()));
 
     // 7. The collectors, into a bounded channel (a full channel slows them down; nothing drops).
-    let (quote_sink, quote_rx) = tcg_collectors::channel(20_000);
+    let (quote_sink, quote_rx) = tcg_pipeline::inproc::channel(20_000);
     let (tracked_tx, tracked_rx) = watch::channel(Vec::<TrackedCard>::new());
     let (fx_tx, mut fx_rx) = watch::channel(FxRates::default());
     let collect = cfg.collect_config(&creds, sim_url.as_deref());

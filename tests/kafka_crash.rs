@@ -27,7 +27,7 @@ use rdkafka::{
 };
 use tcg_engines::Kafka;
 use tcg_pipeline::{
-    KafkaArgs, TopicArgs,
+    KafkaConfig, TopicConfig,
     kafka::{admin::ensure_topics, producer::EnvelopeProducer},
 };
 use tcg_processor_core::{CoreConfig, Processor};
@@ -282,15 +282,15 @@ fn kill_and_restart_broker(broker: &mut Kafka) -> Duration {
 async fn processor_killed_three_times_and_broker_once_loses_and_duplicates_nothing() {
     let mut broker = Kafka::start().expect("kafka broker");
     let brokers = broker.brokers();
-    let kafka = KafkaArgs {
+    let kafka = KafkaConfig {
         brokers: brokers.clone(),
         client_id: "crash-test".into(),
     };
     ensure_topics(
         &kafka,
-        &TopicArgs {
+        &TopicConfig {
             partitions: PARTITIONS,
-            ..TopicArgs::default()
+            ..TopicConfig::default()
         },
     )
     .await

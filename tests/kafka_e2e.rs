@@ -25,7 +25,7 @@ use rdkafka::{
     consumer::{BaseConsumer, Consumer},
 };
 use tcg_engines::Kafka;
-use tcg_pipeline::{KafkaArgs, kafka::producer::EnvelopeProducer};
+use tcg_pipeline::{KafkaConfig, kafka::producer::EnvelopeProducer};
 use tcg_processor_core::{CoreConfig, Processor, Stats};
 use tcg_schemas::*;
 use tcg_store::codes::{kind_code, source_code};
@@ -334,7 +334,7 @@ async fn simulator_to_store_through_kafka_counts_every_unique_observation() {
     assert_eq!(second.matches("exists").count(), 5, "{second}");
 
     // The rules are on their topic before the processor starts (it reads them all at start).
-    let producer = EnvelopeProducer::new(&KafkaArgs {
+    let producer = EnvelopeProducer::new(&KafkaConfig {
         brokers: brokers.clone(),
         client_id: "e2e-test".into(),
     })

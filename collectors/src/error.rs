@@ -50,12 +50,10 @@ pub enum CollectorError {
         limit: u32,
         retry_in_secs: u64,
     },
-    /// The quote sink is closed (its receiver was dropped).
-    #[error("quote sink closed")]
-    SinkClosed,
-    /// The sink could not take the quotes (e.g. the brokers did not acknowledge them).
-    #[error("quote sink failed: {0}")]
-    Sink(String),
+    /// The quote sink is closed (its receiver was dropped) or could not take the quotes (e.g.
+    /// the brokers did not acknowledge them).
+    #[error(transparent)]
+    Sink(#[from] tcg_ports::SinkError),
     /// A 7z price archive could not be read or written.
     #[error("archive {name}: {message}")]
     Archive { name: String, message: String },
@@ -69,6 +67,11 @@ pub enum CollectorError {
 }
 
 impl CollectorError {
+    /// Whether the quote sink is gone (a collector stops instead of retrying).
+    pub fn is_sink_closed(&self) -> bool {
+        matches!(self, CollectorError::Sink(tcg_ports::SinkError::Closed))
+    }
+
     /// A short, stable label for metrics (`errors_total{kind=…}`).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -82,7 +85,7 @@ impl CollectorError {
             CollectorError::Upstream { .. } => "upstream",
             CollectorError::Auth { .. } => "auth",
             CollectorError::BudgetExhausted { .. } => "budget",
-            CollectorError::SinkClosed => "sink_closed",
+            CollectorError::Sink(tcg_ports::SinkError::Closed) => "sink_closed",
             CollectorError::Sink(_) => "sink",
             CollectorError::Archive { .. } => "archive",
             CollectorError::Config(_) => "config",

@@ -24,7 +24,7 @@ pub use cli::{
     run_collect_cli, run_collectors, run_sim_cli,
 };
 pub use error::CollectorError;
-pub use sink::{ChannelSink, CountingSink, JsonLinesSink, QuoteSink, VecSink, channel};
+pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};
 pub use source::{PassReport, RunReport, Source, run_source};
 
 /// The User-Agent every client sends unless configured otherwise.

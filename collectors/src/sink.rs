@@ -1,54 +1,13 @@
-//! Where collectors publish quotes. In-process: a bounded tokio channel; a full channel makes the
-//! collector wait (backpressure), it never drops a quote.
+//! Quote sinks a collector run may use on its own: in memory (tests, one-off runs), counting
+//! (load measurements) and JSON lines on standard output (`tcgtracker collect --stdout`). The
+//! trait is the port in `tcg-ports`; the Kafka sink and the in-process channel live with the
+//! pipeline.
 
-use std::{future::Future, pin::Pin, sync::Mutex};
+use std::sync::Mutex;
 
 use tcg_schemas::RawQuote;
-use tokio::sync::mpsc;
 
-use crate::CollectorError;
-
-/// A boxed, sendable future (the shape of the object-safe async methods here).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Receives the quotes of one fetch, in order.
-pub trait QuoteSink: Send + Sync {
-    /// Publishes `quotes`; waits while the sink is full. Fails only when the sink is gone.
-    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), CollectorError>>;
-}
-
-/// The sending half of a bounded in-process channel of quotes.
-#[derive(Debug, Clone)]
-pub struct ChannelSink {
-    tx: mpsc::Sender<RawQuote>,
-}
-
-/// A bounded channel of `capacity` quotes: the sink for collectors and the receiver for the
-/// processor (which may take batches with `recv_many`).
-pub fn channel(capacity: usize) -> (ChannelSink, mpsc::Receiver<RawQuote>) {
-    let (tx, rx) = mpsc::channel(capacity.max(1));
-    (ChannelSink { tx }, rx)
-}
-
-impl ChannelSink {
-    pub fn new(tx: mpsc::Sender<RawQuote>) -> Self {
-        ChannelSink { tx }
-    }
-}
-
-impl QuoteSink for ChannelSink {
-    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), CollectorError>> {
-        Box::pin(async move {
-            for q in quotes {
-                self.tx
-                    .send(q)
-                    .await
-                    .map_err(|_| CollectorError::SinkClosed)?;
-            }
-            Ok(())
-        })
-    }
-}
+pub use tcg_ports::{BoxFuture, QuoteSink, SinkError};
 
 /// Keeps every quote in memory (tests, one-off runs).
 #[derive(Debug, Default)]
@@ -79,11 +38,11 @@ impl VecSink {
 }
 
 impl QuoteSink for VecSink {
-    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), CollectorError>> {
+    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             self.quotes
                 .lock()
-                .map_err(|_| CollectorError::SinkClosed)?
+                .map_err(|_| SinkError::Closed)?
                 .extend(quotes);
             Ok(())
         })
@@ -103,7 +62,7 @@ impl CountingSink {
 }
 
 impl QuoteSink for CountingSink {
-    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), CollectorError>> {
+    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), SinkError>> {
         self.count
             .fetch_add(quotes.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Box::pin(async { Ok(()) })
@@ -115,17 +74,19 @@ impl QuoteSink for CountingSink {
 pub struct JsonLinesSink;
 
 impl QuoteSink for JsonLinesSink {
-    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), CollectorError>> {
+    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), SinkError>> {
         Box::pin(async move {
             use std::io::Write;
             let mut out = String::new();
             for q in &quotes {
-                let line = serde_json::to_string(q)
-                    .map_err(|e| CollectorError::Config(format!("cannot encode quote: {e}")))?;
+                let line = serde_json::to_string(q).map_err(SinkError::failed)?;
                 out.push_str(&line);
                 out.push('\n');
             }
-            std::io::stdout().lock().write_all(out.as_bytes())?;
+            std::io::stdout()
+                .lock()
+                .write_all(out.as_bytes())
+                .map_err(SinkError::failed)?;
             Ok(())
         })
     }
@@ -136,7 +97,7 @@ mod tests {
     use super::*;
     use tcg_schemas::{CategoryId, Money, PriceKind, ProductId, Source, Subject, Timestamp};
 
-    pub(crate) fn quote(n: u64) -> RawQuote {
+    fn quote(n: u64) -> RawQuote {
         RawQuote {
             source: Source::Tcgcsv,
             observed_at: Timestamp::from_secs(1_700_000_000),
@@ -153,29 +114,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn full_channel_applies_backpressure_and_drops_nothing() {
-        let (sink, mut rx) = channel(2);
-        let producer =
-            tokio::spawn(async move { sink.publish((0..10).map(quote).collect()).await });
-        tokio::task::yield_now().await;
-        // Only two fit: the producer waits.
-        assert!(!producer.is_finished());
-        let mut got = Vec::new();
-        while got.len() < 10 {
-            let Some(q) = rx.recv().await else { break };
-            got.push(q.subject.product_id().0);
-        }
-        producer.await.unwrap().unwrap();
-        assert_eq!(got, (0..10).collect::<Vec<_>>());
+    async fn vec_sink_keeps_every_quote_in_order() {
+        let sink = VecSink::new();
+        sink.publish((0..3).map(quote).collect()).await.unwrap();
+        sink.publish((3..5).map(quote).collect()).await.unwrap();
+        assert_eq!(sink.len(), 5);
+        let ids: Vec<u64> = sink
+            .take()
+            .iter()
+            .map(|q| q.subject.product_id().0)
+            .collect();
+        assert_eq!(ids, vec![0, 1, 2, 3, 4]);
+        assert!(sink.is_empty());
     }
 
     #[tokio::test]
-    async fn closed_channel_is_an_error() {
-        let (sink, rx) = channel(1);
-        drop(rx);
-        assert!(matches!(
-            sink.publish(vec![quote(1)]).await,
-            Err(CollectorError::SinkClosed)
-        ));
+    async fn counting_sink_counts() {
+        let sink = CountingSink::default();
+        sink.publish((0..7).map(quote).collect()).await.unwrap();
+        assert_eq!(sink.count(), 7);
     }
 }

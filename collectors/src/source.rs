@@ -108,7 +108,7 @@ pub async fn run_source(
                     "pass done"
                 );
             }
-            Err(CollectorError::SinkClosed) => {
+            Err(e) if e.is_sink_closed() => {
                 tracing::warn!(source = name, "sink closed; stopping");
                 report.failed_passes += 1;
                 break;

@@ -156,10 +156,13 @@ struct FailingSink {
 }
 
 impl QuoteSink for FailingSink {
-    fn publish<'a>(&'a self, quotes: Vec<RawQuote>) -> BoxFuture<'a, Result<(), CollectorError>> {
+    fn publish<'a>(
+        &'a self,
+        quotes: Vec<RawQuote>,
+    ) -> BoxFuture<'a, Result<(), tcg_ports::SinkError>> {
         Box::pin(async move {
             if self.seen.fetch_add(1, Ordering::SeqCst) >= self.ok_batches {
-                return Err(CollectorError::SinkClosed);
+                return Err(tcg_ports::SinkError::Closed);
             }
             self.inner.publish(quotes).await
         })
@@ -193,7 +196,7 @@ async fn backfill_resumes_after_interruption() {
     let err = backfill(&client, &plan, &failing, &bar, std::future::pending())
         .await
         .unwrap_err();
-    assert!(matches!(err, CollectorError::SinkClosed));
+    assert!(err.is_sink_closed(), "{err}");
     let state = BackfillState::load(&state_path).unwrap();
     assert_eq!(
         state.done.iter().copied().collect::<Vec<_>>(),

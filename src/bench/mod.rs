@@ -3,4 +3,5 @@
 
 pub mod core;
 pub mod pipeline;
+pub mod store;
 pub mod synth;

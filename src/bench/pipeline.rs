@@ -15,7 +15,7 @@ use rdkafka::{
 };
 use serde_json::json;
 use tcg_pipeline::{
-    ConsumeArgs, KafkaArgs, NullSink, OutputSink, PartitionedCore, StoreSink, TopicArgs,
+    ConsumeConfig, KafkaConfig, NullSink, OutputSink, PartitionedCore, StoreSink, TopicConfig,
     kafka::{admin::ensure_topics, consumer::KafkaProcessor, producer::EnvelopeProducer},
 };
 use tcg_processor_core::CoreConfig;
@@ -198,7 +198,7 @@ impl Measured {
     }
 }
 
-async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
+async fn bare_consume(kafka: &KafkaConfig, expected: i64) -> Result<Measured> {
     let consumer: StreamConsumer = tcg_pipeline::kafka::base_config(kafka)
         .set("group.id", format!("bench-bare-{}", std::process::id()))
         .set("auto.offset.reset", "earliest")
@@ -237,17 +237,17 @@ async fn bare_consume(kafka: &KafkaArgs, expected: i64) -> Result<Measured> {
 }
 
 async fn through_processor(
-    kafka: &KafkaArgs,
+    kafka: &KafkaConfig,
     args: &PipelineBenchArgs,
     expected: i64,
     sink: Arc<dyn OutputSink>,
     label: &str,
 ) -> Result<Measured> {
-    let consume = ConsumeArgs {
+    let consume = ConsumeConfig {
         group: format!("bench-{label}-{}", std::process::id()),
         batch_max: args.batch_max,
         batch_linger_ms: 20,
-        ..ConsumeArgs::default()
+        ..ConsumeConfig::default()
     };
     let runtime = KafkaProcessor::start(
         kafka.clone(),
@@ -329,7 +329,7 @@ async fn through_processor(
 }
 
 async fn sqlite_run(
-    kafka: &KafkaArgs,
+    kafka: &KafkaConfig,
     args: &PipelineBenchArgs,
     expected: i64,
 ) -> Result<Measured> {
@@ -354,15 +354,15 @@ async fn sqlite_run(
 }
 
 pub async fn run(args: PipelineBenchArgs) -> Result<()> {
-    let kafka = KafkaArgs {
+    let kafka = KafkaConfig {
         brokers: args.brokers.clone(),
         client_id: "tcg-bench".into(),
     };
     ensure_topics(
         &kafka,
-        &TopicArgs {
+        &TopicConfig {
             partitions: args.partitions,
-            ..TopicArgs::default()
+            ..TopicConfig::default()
         },
     )
     .await

@@ -1,4 +1,5 @@
-//! Configuration of the Kafka transport and the processor runtime (flags and environment).
+//! Configuration of the Kafka transport and the processor runtime (serde structs; the binary
+//! maps its flags and environment variables onto them).
 
 use std::time::Duration;
 
@@ -6,36 +7,30 @@ use serde::Deserialize;
 use tcg_schemas::topics;
 
 /// Where the brokers are and how this client calls itself.
-#[derive(Debug, Clone, clap::Args, Deserialize)]
-pub struct KafkaArgs {
+#[derive(Debug, Clone, Deserialize)]
+pub struct KafkaConfig {
     /// Comma-separated bootstrap brokers, e.g. `127.0.0.1:9092`.
-    #[arg(long, env = "TCG_KAFKA_BROKERS", default_value = "127.0.0.1:9092")]
     pub brokers: String,
     /// Client id reported to the brokers.
-    #[arg(long, env = "TCG_KAFKA_CLIENT_ID", default_value = "tcgtracker")]
     pub client_id: String,
 }
 
 /// Partitions, replication and retention of the topics, for `tcgtracker topics create`.
-#[derive(Debug, Clone, clap::Args, Deserialize)]
-pub struct TopicArgs {
+#[derive(Debug, Clone, Deserialize)]
+pub struct TopicConfig {
     /// Partitions of the quote, tick and alert topics (the unit of processor parallelism).
-    #[arg(long, env = "TCG_TOPIC_PARTITIONS", default_value_t = 6)]
     pub partitions: i32,
     /// Replication factor of every topic.
-    #[arg(long, env = "TCG_TOPIC_REPLICATION", default_value_t = 1)]
     pub replication: i32,
     /// Retention of tcg.quotes.raw.v1 in hours (also bounds processor state rebuilds).
-    #[arg(long, env = "TCG_QUOTES_RETENTION_HOURS", default_value_t = 24 * 7)]
     pub quotes_retention_hours: i64,
     /// Retention of tcg.ticks.v1, tcg.alerts.v1 and tcg.quotes.dlq.v1 in hours.
-    #[arg(long, env = "TCG_OUTPUT_RETENTION_HOURS", default_value_t = 24 * 14)]
     pub output_retention_hours: i64,
 }
 
-impl Default for TopicArgs {
+impl Default for TopicConfig {
     fn default() -> Self {
-        TopicArgs {
+        TopicConfig {
             partitions: 6,
             replication: 1,
             quotes_retention_hours: 24 * 7,
@@ -54,7 +49,7 @@ pub struct TopicSpec {
     pub configs: Vec<(&'static str, String)>,
 }
 
-impl TopicArgs {
+impl TopicConfig {
     /// The five topics with their settings. The rules topic is compacted and single-partition
     /// (every processor reads all of it, in order).
     pub fn specs(&self) -> Vec<TopicSpec> {
@@ -101,38 +96,32 @@ impl TopicArgs {
 }
 
 /// How the processor consumes.
-#[derive(Debug, Clone, clap::Args, Deserialize)]
-pub struct ConsumeArgs {
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsumeConfig {
     /// Consumer group of the processors.
-    #[arg(long, env = "TCG_PROCESSOR_GROUP", default_value = "tcg-processor")]
     pub group: String,
     /// Most quotes in one batch.
-    #[arg(long, env = "TCG_BATCH_MAX", default_value_t = 2000)]
     pub batch_max: usize,
     /// Longest wait to fill a batch, in milliseconds.
-    #[arg(long, env = "TCG_BATCH_LINGER_MS", default_value_t = 200)]
     pub batch_linger_ms: u64,
     /// How far back a processor replays a newly assigned partition to rebuild its state (hours).
-    #[arg(long, env = "TCG_STATE_LOOKBACK_HOURS", default_value_t = 24 * 7)]
     pub state_lookback_hours: i64,
     /// Consumer group session timeout: how soon a dead processor's partitions move (ms).
-    #[arg(long, env = "TCG_SESSION_TIMEOUT_MS", default_value_t = 10_000)]
     pub session_timeout_ms: u64,
     /// Static group membership (`group.instance.id`, e.g. a StatefulSet pod name): a restarted
     /// processor takes its old place at once instead of waiting for the group to notice.
-    #[arg(long, env = "TCG_PROCESSOR_INSTANCE_ID")]
     pub instance_id: Option<String>,
 }
 
-impl ConsumeArgs {
+impl ConsumeConfig {
     pub fn linger(&self) -> Duration {
         Duration::from_millis(self.batch_linger_ms)
     }
 }
 
-impl Default for ConsumeArgs {
+impl Default for ConsumeConfig {
     fn default() -> Self {
-        ConsumeArgs {
+        ConsumeConfig {
             group: "tcg-processor".into(),
             batch_max: 2000,
             batch_linger_ms: 200,

@@ -5,10 +5,21 @@ use tcg_schemas::SchemaError;
 pub enum PipelineError {
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
-    #[error("kafka delivery to {topic} failed: {message}")]
-    Delivery { topic: String, message: String },
-    #[error("creating topic {topic}: {message}")]
-    TopicCreation { topic: String, message: String },
+    #[error("kafka delivery to {topic} failed: {source}")]
+    Delivery {
+        topic: String,
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    #[error("creating topic {topic}: {code}")]
+    TopicCreation {
+        topic: String,
+        code: rdkafka::types::RDKafkaErrorCode,
+    },
+    #[error("starting the producer's poll thread: {0}")]
+    PollThread(#[source] std::io::Error),
+    #[error("background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
     #[error("store: {0}")]
     Store(#[from] tcg_store::StoreError),
     #[error("encoding: {0}")]

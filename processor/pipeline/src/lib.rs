@@ -10,13 +10,15 @@
 pub mod config;
 pub mod error;
 pub mod inproc;
+pub mod internal_events;
 pub mod kafka;
 pub mod partitioned;
 pub mod quote_sink;
 pub mod sink;
-pub mod testkit;
+#[cfg(test)]
+pub(crate) mod testkit;
 
-pub use config::{ConsumeArgs, KafkaArgs, TopicArgs};
+pub use config::{ConsumeConfig, KafkaConfig, TopicConfig};
 pub use error::{PipelineError, Result};
 pub use partitioned::PartitionedCore;
 pub use quote_sink::KafkaQuoteSink;

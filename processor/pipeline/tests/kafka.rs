@@ -19,17 +19,21 @@ use rdkafka::{
 };
 use tcg_engines::Kafka;
 use tcg_pipeline::{
-    ConsumeArgs, FanOut, KafkaArgs, OutputSink, PartitionedCore, StoreSink, TopicArgs,
+    ConsumeConfig, FanOut, KafkaConfig, OutputSink, PartitionedCore, StoreSink, TopicConfig,
     kafka::{
         admin::{TopicOutcome, ensure_topics},
         consumer::{KafkaProcessor, header},
         producer::EnvelopeProducer,
     },
-    testkit::market_quote,
 };
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::*;
 use tcg_store::{SqliteStore, StoreError};
+
+// The quote fixture the crate's unit tests use too (test code, not library API).
+#[path = "../src/testkit.rs"]
+mod testkit;
+use testkit::market_quote;
 
 /// Records what was delivered, counting repeats.
 #[derive(Debug, Default)]
@@ -78,22 +82,22 @@ fn quote(product: u64, poll: i64, cents: i64) -> RawQuote {
     )
 }
 
-fn kafka(broker: &Kafka) -> KafkaArgs {
-    KafkaArgs {
+fn kafka(broker: &Kafka) -> KafkaConfig {
+    KafkaConfig {
         brokers: broker.brokers(),
         client_id: "tcg-test".into(),
     }
 }
 
-fn topics() -> TopicArgs {
-    TopicArgs {
+fn topics() -> TopicConfig {
+    TopicConfig {
         partitions: 4,
-        ..TopicArgs::default()
+        ..TopicConfig::default()
     }
 }
 
-fn consume(group: &str) -> ConsumeArgs {
-    ConsumeArgs {
+fn consume(group: &str) -> ConsumeConfig {
+    ConsumeConfig {
         group: group.into(),
         batch_max: 200,
         batch_linger_ms: 50,
@@ -122,7 +126,7 @@ async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 async fn start_processor(
-    kafka: &KafkaArgs,
+    kafka: &KafkaConfig,
     group: &str,
     sink: Arc<Collecting>,
 ) -> (
@@ -133,8 +137,8 @@ async fn start_processor(
 }
 
 async fn start_with(
-    kafka: &KafkaArgs,
-    args: ConsumeArgs,
+    kafka: &KafkaConfig,
+    args: ConsumeConfig,
     sink: Arc<Collecting>,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
@@ -307,7 +311,7 @@ async fn revoked_partitions_are_flushed_and_committed_before_the_hand_over() {
         Arc::new(Collecting::default()),
         Arc::new(Collecting::default()),
     );
-    let holding = ConsumeArgs {
+    let holding = ConsumeConfig {
         batch_max: 10_000,
         batch_linger_ms: 600_000,
         ..consume("g-flush")
@@ -484,7 +488,7 @@ async fn child_processor() {
     let [brokers, group, db, tally] = parts[..] else {
         panic!("{CHILD_ENV}={spec}");
     };
-    let kafka = KafkaArgs {
+    let kafka = KafkaConfig {
         brokers: brokers.to_owned(),
         client_id: "tcg-test-child".into(),
     };
@@ -525,7 +529,7 @@ impl Drop for Scratch {
 }
 
 /// The committed offset of each quotes partition for `group` (-1 when none).
-fn committed(kafka: &KafkaArgs, group: &str) -> Vec<i64> {
+fn committed(kafka: &KafkaConfig, group: &str) -> Vec<i64> {
     let consumer: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &kafka.brokers)
         .set("group.id", group)

@@ -18,44 +18,34 @@ use crate::{
     },
 };
 
-/// Flags of `tcgtracker bench store`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct BenchStoreArgs {
+/// What `tcgtracker bench store` measures, and where (the binary maps its flags onto this).
+#[derive(Debug, Clone)]
+pub struct BenchStoreConfig {
     /// Print one JSON object (the default output is the same object, pretty-printed).
-    #[arg(long)]
     pub json: bool,
     /// Ticks to ingest.
-    #[arg(long, default_value_t = 10_000_000)]
     pub ticks: u64,
     /// Distinct series.
-    #[arg(long, default_value_t = 50_000)]
     pub series: u64,
     /// Days the ticks span (ending now).
-    #[arg(long, default_value_t = 365)]
     pub days: u64,
     /// Ticks per write batch (one transaction).
-    #[arg(long, default_value_t = 50_000)]
     pub batch: usize,
     /// Where the databases go (default: a fresh folder in the system temp dir, removed after).
-    #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Runs of each read (p50 and max are reported).
-    #[arg(long, default_value_t = 30)]
     pub runs: usize,
     /// Page cache per connection, MiB.
-    #[arg(long, default_value_t = 1024)]
     pub cache_mib: i64,
     /// Bench QuestDB instead of SQLite: its HTTP endpoint (ILP), e.g. http://127.0.0.1:9000.
     /// Writes the generated ticks into its `ticks` table (and a scratch table
     /// `bench_bare_ticks`, dropped after).
-    #[arg(long, requires = "questdb_pg")]
     pub questdb_http: Option<String>,
     /// QuestDB's PGWire URL, e.g. postgres://admin:quest@127.0.0.1:8812/qdb.
-    #[arg(long, requires = "questdb_http")]
     pub questdb_pg: Option<String>,
 }
 
-impl Default for BenchStoreArgs {
+impl Default for BenchStoreConfig {
     fn default() -> Self {
         Self {
             json: true,
@@ -99,7 +89,7 @@ pub(crate) struct Generator {
 }
 
 impl Generator {
-    pub(crate) fn new(args: &BenchStoreArgs, end: i64) -> Self {
+    pub(crate) fn new(args: &BenchStoreConfig, end: i64) -> Self {
         let games = [
             Game::Pokemon,
             Game::Magic,
@@ -186,7 +176,7 @@ pub(crate) fn round3(v: f64) -> f64 {
 }
 
 /// Runs the benchmark and returns its figures as one JSON object.
-pub fn bench_store(args: &BenchStoreArgs) -> Result<serde_json::Value> {
+pub fn bench_store(args: &BenchStoreConfig) -> Result<serde_json::Value> {
     if args.series == 0 || args.ticks == 0 || args.batch == 0 || args.days == 0 {
         return Err(StoreError::InvalidQuery(
             "ticks, series, days and batch must be > 0".into(),
@@ -452,7 +442,7 @@ mod tests {
     #[test]
     fn small_bench_runs() {
         let dir = tempfile::tempdir().unwrap();
-        let args = BenchStoreArgs {
+        let args = BenchStoreConfig {
             json: true,
             ticks: 20_000,
             series: 500,

@@ -18,6 +18,7 @@
 
 pub mod accounts;
 mod alert_store;
+#[cfg(feature = "bench")]
 pub mod bench;
 mod catalog_store;
 pub mod codes;
@@ -34,7 +35,8 @@ mod valuer;
 
 pub use accounts::{AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch};
 pub use alert_store::AlertStore;
-pub use bench::{BenchStoreArgs, bench_store};
+#[cfg(feature = "bench")]
+pub use bench::{BenchStoreConfig, bench_store};
 pub use catalog_store::CatalogStore;
 pub use deliveries::{
     AttemptRecord, AttemptResolution, DeliveryAttempt, DeliveryStore, DisabledEndpoint,

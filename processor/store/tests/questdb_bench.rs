@@ -7,7 +7,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use tcg_store::{BenchStoreArgs, bench_store};
+use tcg_store::{BenchStoreConfig, bench_store};
 
 /// Every key path of a JSON object ("ingest.rows_per_s", …).
 fn paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
@@ -23,7 +23,7 @@ fn paths(v: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn questdb_bench_has_every_figure_of_the_sqlite_bench() {
     let db = support::TestQuestDb::start().await;
-    let small = BenchStoreArgs {
+    let small = BenchStoreConfig {
         json: true,
         ticks: 6_000,
         series: 300,
@@ -36,11 +36,11 @@ async fn questdb_bench_has_every_figure_of_the_sqlite_bench() {
         questdb_pg: None,
     };
     let dir = tempfile::tempdir().unwrap();
-    let sqlite_args = BenchStoreArgs {
+    let sqlite_args = BenchStoreConfig {
         data_dir: Some(dir.path().to_path_buf()),
         ..small.clone()
     };
-    let questdb_args = BenchStoreArgs {
+    let questdb_args = BenchStoreConfig {
         questdb_http: Some(db.http.clone()),
         questdb_pg: Some(db.pg.clone()),
         ..small

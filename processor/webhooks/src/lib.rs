@@ -7,7 +7,7 @@
 //!   `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`.
 //! - [`guard`]: refuses loopback, private, link-local, unique-local, CGNAT, multicast and cloud
 //!   metadata targets, checked against the addresses actually connected to.
-//! - [`VerifyArgs`]/[`run_verify`]: the `webhook verify` CLI helper.
+//! - [`VerifyRequest`]/[`run_verify`]: the `webhook verify` CLI helper.
 
 pub mod config;
 pub mod dispatcher;
@@ -22,7 +22,7 @@ pub use dispatcher::{Dispatcher, Notifier, RunReport};
 pub use guard::AddressGuard;
 pub use schedule::RetrySchedule;
 pub use sign::{SigningKey, signature_header};
-pub use verify::{VerifyArgs, WebhookHeaders, run_verify, verify};
+pub use verify::{VerifyRequest, WebhookHeaders, run_verify, verify};
 
 /// Everything that can go wrong in webhook delivery and verification.
 #[derive(Debug, thiserror::Error)]

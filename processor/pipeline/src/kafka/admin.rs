@@ -12,7 +12,7 @@ use rdkafka::{
 };
 
 use crate::{
-    config::{KafkaArgs, TopicArgs},
+    config::{KafkaConfig, TopicConfig},
     error::{PipelineError, Result},
 };
 
@@ -28,7 +28,7 @@ const LEADERS_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Creates every topic of `topics` that does not exist yet, and waits until all of them can be
 /// read.
-pub async fn ensure_topics(kafka: &KafkaArgs, topics: &TopicArgs) -> Result<Vec<TopicOutcome>> {
+pub async fn ensure_topics(kafka: &KafkaConfig, topics: &TopicConfig) -> Result<Vec<TopicOutcome>> {
     let admin: AdminClient<DefaultClientContext> = super::base_config(kafka).create()?;
     let specs = topics.specs();
     let new_topics: Vec<NewTopic<'_>> = specs
@@ -47,8 +47,7 @@ pub async fn ensure_topics(kafka: &KafkaArgs, topics: &TopicArgs) -> Result<Vec<
     let kafka = kafka.clone();
     let names: Vec<&'static str> = specs.iter().map(|s| s.name).collect();
     tokio::task::spawn_blocking(move || wait_for_leaders(&kafka, &names, LEADERS_TIMEOUT))
-        .await
-        .map_err(|e| PipelineError::Config(format!("waiting for the topics' leaders: {e}")))??;
+        .await??;
     Ok(outcomes)
 }
 
@@ -62,10 +61,7 @@ fn outcomes(results: Vec<TopicResult>) -> Result<Vec<TopicOutcome>> {
                 outcomes.push(TopicOutcome::AlreadyExists(name))
             }
             Err((name, code)) => {
-                return Err(PipelineError::TopicCreation {
-                    topic: name,
-                    message: code.to_string(),
-                });
+                return Err(PipelineError::TopicCreation { topic: name, code });
             }
         }
     }
@@ -76,7 +72,7 @@ fn outcomes(results: Vec<TopicResult>) -> Result<Vec<TopicOutcome>> {
 /// Kafka answers CreateTopics before it has elected the new partitions' leaders, and a leader
 /// named in the metadata may still answer NOT_LEADER_OR_FOLLOWER for a moment: reading at once
 /// fails. Blocking.
-fn wait_for_leaders(kafka: &KafkaArgs, topics: &[&str], timeout: Duration) -> Result<()> {
+fn wait_for_leaders(kafka: &KafkaConfig, topics: &[&str], timeout: Duration) -> Result<()> {
     let client: BaseConsumer = super::base_config(kafka).create()?;
     let deadline = Instant::now() + timeout;
     for topic in topics {

@@ -25,6 +25,7 @@
 //! if the session times out meanwhile. The runtime commits only after storing a batch, so an
 //! outage holds at most one such commit.
 
+use crate::internal_events;
 use std::{
     future::Future,
     sync::{Arc, Mutex},
@@ -50,7 +51,7 @@ use super::{
     producer::{EnvelopeProducer, Outgoing, now},
 };
 use crate::{
-    config::{ConsumeArgs, KafkaArgs},
+    config::{ConsumeConfig, KafkaConfig},
     error::{PipelineError, Result},
     partitioned::PartitionedCore,
     sink::OutputSink,
@@ -83,7 +84,7 @@ impl ClientContext for GroupContext {
         for (name, topic) in &statistics.topics {
             for (partition, p) in &topic.partitions {
                 if *partition >= 0 && p.consumer_lag >= 0 {
-                    metrics::gauge!("tcg_consumer_lag", "topic" => name.clone(), "partition" => partition.to_string())
+                    metrics::gauge!(internal_events::CONSUMER_LAG, "topic" => name.clone(), "partition" => partition.to_string())
                         .set(p.consumer_lag as f64);
                 }
             }
@@ -192,8 +193,8 @@ pub struct RunReport {
 
 /// The processor runtime.
 pub struct KafkaProcessor {
-    kafka: KafkaArgs,
-    args: ConsumeArgs,
+    kafka: KafkaConfig,
+    args: ConsumeConfig,
     consumer: StreamConsumer<GroupContext>,
     rules: StreamConsumer,
     producer: EnvelopeProducer,
@@ -238,8 +239,8 @@ impl std::fmt::Debug for KafkaProcessor {
 impl KafkaProcessor {
     /// Connects, subscribes, and reads the whole rules topic before returning.
     pub async fn start(
-        kafka: KafkaArgs,
-        args: ConsumeArgs,
+        kafka: KafkaConfig,
+        args: ConsumeConfig,
         sink: Arc<dyn OutputSink>,
         core: PartitionedCore,
     ) -> Result<Self> {
@@ -426,7 +427,7 @@ impl KafkaProcessor {
         for p in &parts {
             self.core.remove(*p);
         }
-        metrics::counter!("tcg_processor_revocations_total").increment(1);
+        metrics::counter!(internal_events::PROCESSOR_REVOCATIONS).increment(1);
         tracing::info!(
             ?parts,
             "revoked partitions flushed, committed and handed over"
@@ -513,7 +514,7 @@ impl KafkaProcessor {
             self.report.messages += part.messages as u64;
         }
         for (reason, n) in ignored {
-            metrics::counter!("tcg_processor_rejected_total", "reason" => reason.as_str())
+            metrics::counter!(internal_events::PROCESSOR_REJECTED, "reason" => reason.as_str())
                 .increment(n);
         }
 
@@ -538,12 +539,13 @@ impl KafkaProcessor {
         self.report.batches += 1;
         self.report.dead_letters += dead.len() as u64;
         self.report.core.add(&output.stats);
-        metrics::counter!("tcg_processor_quotes_total").increment(output.stats.quotes);
-        metrics::counter!("tcg_processor_ticks_total")
+        metrics::counter!(internal_events::PROCESSOR_QUOTES).increment(output.stats.quotes);
+        metrics::counter!(internal_events::PROCESSOR_TICKS)
             .increment(output.stats.ticks + output.stats.heartbeats);
-        metrics::counter!("tcg_processor_alerts_total").increment(output.stats.alerts);
-        metrics::counter!("tcg_processor_dlq_total").increment(dead.len() as u64);
-        metrics::histogram!("tcg_processor_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::counter!(internal_events::PROCESSOR_ALERTS).increment(output.stats.alerts);
+        metrics::counter!(internal_events::PROCESSOR_DLQ).increment(dead.len() as u64);
+        metrics::histogram!(internal_events::PROCESSOR_BATCH_SECONDS)
+            .record(started.elapsed().as_secs_f64());
         Ok(())
     }
 
@@ -573,7 +575,7 @@ impl KafkaProcessor {
                 ],
             })
             .await?;
-        metrics::counter!("tcg_processor_dead_letters_total", "reason" => letter.reason.as_str())
+        metrics::counter!(internal_events::PROCESSOR_DEAD_LETTERS, "reason" => letter.reason.as_str())
             .increment(1);
         Ok(())
     }
@@ -581,8 +583,8 @@ impl KafkaProcessor {
     /// A fresh core for `partition`, fed silently with the partition's log from the lookback
     /// horizon up to `upto` (exclusive): the state its previous owner had at `upto`.
     async fn rebuild(
-        kafka: &KafkaArgs,
-        args: &ConsumeArgs,
+        kafka: &KafkaConfig,
+        args: &ConsumeConfig,
         report: &mut RunReport,
         mut core: Processor,
         partition: i32,
@@ -594,8 +596,7 @@ impl KafkaProcessor {
         let (core_back, replayed) = tokio::task::spawn_blocking(move || {
             replay_partition(&kafka, partition, upto, lookback_ms, &mut core).map(|n| (core, n))
         })
-        .await
-        .map_err(|e| PipelineError::Config(format!("replay task: {e}")))??;
+        .await??;
         report.replayed += replayed;
         tracing::info!(
             partition,
@@ -621,7 +622,8 @@ fn usable<'a>(
         Err(KafkaError::MessageConsumption(code)) => {
             // librdkafka logs the broker's failures itself; here they come once per poll.
             tracing::debug!(consumer, error = %code, "consumer error (librdkafka retries)");
-            metrics::counter!("tcg_consumer_errors_total", "consumer" => consumer).increment(1);
+            metrics::counter!(internal_events::CONSUMER_ERRORS, "consumer" => consumer)
+                .increment(1);
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -637,7 +639,7 @@ fn take(batch: &mut Batch, m: &BorrowedMessage<'_>, fetched: &std::sync::atomic:
 /// Reads `partition` of the quotes topic from the lookback horizon to `upto` and feeds the quotes
 /// to `core`, discarding the output. Blocking.
 fn replay_partition(
-    kafka: &KafkaArgs,
+    kafka: &KafkaConfig,
     partition: i32,
     upto: i64,
     lookback_ms: i64,

@@ -7,10 +7,10 @@ pub mod producer;
 
 use rdkafka::ClientConfig;
 
-use crate::config::KafkaArgs;
+use crate::config::KafkaConfig;
 
 /// The settings every client of ours shares.
-pub fn base_config(kafka: &KafkaArgs) -> ClientConfig {
+pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", &kafka.brokers)
         .set("client.id", &kafka.client_id)

@@ -7,6 +7,7 @@
 //! flight. (rdkafka's `FutureProducer` polls every 100 ms whatever happens, and its poll spins
 //! through the last millisecond of every wait: about 1 % of a core per producer, idle or not.)
 
+use crate::internal_events;
 use std::{
     sync::{Arc, Condvar, Mutex},
     time::Duration,
@@ -23,7 +24,7 @@ use tcg_schemas::{Envelope, Timestamp, TopicPayload};
 use tokio::sync::oneshot;
 
 use crate::{
-    config::KafkaArgs,
+    config::KafkaConfig,
     error::{PipelineError, Result},
 };
 
@@ -153,7 +154,7 @@ const DELIVERY_TIMEOUT_MS: &str = "120000";
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl EnvelopeProducer {
-    pub fn new(kafka: &KafkaArgs) -> Result<Self> {
+    pub fn new(kafka: &KafkaConfig) -> Result<Self> {
         let producer: BaseProducer<DeliveryContext> = super::base_config(kafka)
             .set("enable.idempotence", "true")
             .set("acks", "all")
@@ -165,7 +166,8 @@ impl EnvelopeProducer {
         // Delivery failures read 0, not "no data", on the dashboards and in the alert rules
         // until one happens (one series per topic this project writes).
         for topic in tcg_schemas::topics::ALL {
-            metrics::counter!("tcg_kafka_delivery_failures_total", "topic" => topic).increment(0);
+            metrics::counter!(internal_events::KAFKA_DELIVERY_FAILURES, "topic" => topic)
+                .increment(0);
         }
         let producer = Arc::new(producer);
         let signal = Arc::new(PollSignal::default());
@@ -173,9 +175,7 @@ impl EnvelopeProducer {
         std::thread::Builder::new()
             .name("tcg-kafka-poll".into())
             .spawn(move || poll_loop(&p, &s))
-            .map_err(|e| {
-                PipelineError::Config(format!("starting the producer's poll thread: {e}"))
-            })?;
+            .map_err(PipelineError::PollThread)?;
         Ok(EnvelopeProducer {
             shared: Arc::new(Shared { producer, signal }),
         })
@@ -216,16 +216,16 @@ impl EnvelopeProducer {
     pub async fn send_raw(&self, msg: Outgoing<'_>) -> Result<(i32, i64)> {
         match self.deliver(&msg).await {
             Ok(delivery) => {
-                metrics::counter!("tcg_kafka_produced_total", "topic" => msg.topic.to_owned())
+                metrics::counter!(internal_events::KAFKA_PRODUCED, "topic" => msg.topic.to_owned())
                     .increment(1);
                 Ok(delivery)
             }
             Err(e) => {
-                metrics::counter!("tcg_kafka_delivery_failures_total", "topic" => msg.topic.to_owned())
+                metrics::counter!(internal_events::KAFKA_DELIVERY_FAILURES, "topic" => msg.topic.to_owned())
                     .increment(1);
                 Err(PipelineError::Delivery {
                     topic: msg.topic.to_owned(),
-                    message: e.to_string(),
+                    source: e,
                 })
             }
         }
@@ -315,7 +315,7 @@ mod tests {
     async fn deliveries_are_reported_and_an_idle_producer_sleeps_and_stops_when_dropped() {
         let cluster = MockCluster::new(1).unwrap();
         cluster.create_topic("t", 1, 1).unwrap();
-        let kafka = KafkaArgs {
+        let kafka = KafkaConfig {
             brokers: cluster.bootstrap_servers(),
             client_id: "producer-test".into(),
         };

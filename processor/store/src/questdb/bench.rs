@@ -14,7 +14,7 @@ use tokio_postgres::Client;
 
 use super::{config::QuestDbConfig, ilp::ilp_err, store::QuestDbStore};
 use crate::{
-    BenchStoreArgs, Interval, Result, StoreError, TickStore,
+    BenchStoreConfig, Interval, Result, StoreError, TickStore,
     bench::{BENCH_END, Generator, Rng, ms, round3, stats},
     model::{CandleQuery, FillMode, MoversQuery, PriceFilter, SeriesTarget},
 };
@@ -31,7 +31,7 @@ orig_minor LONG, ship_minor LONG, confidence LONG, heartbeat BOOLEAN) TIMESTAMP(
 }
 
 /// Runs the QuestDB bench on a runtime of its own.
-pub fn run(args: &BenchStoreArgs, http: &str, pg: &str) -> Result<serde_json::Value> {
+pub fn run(args: &BenchStoreConfig, http: &str, pg: &str) -> Result<serde_json::Value> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -87,7 +87,7 @@ async fn wait_applied(pg: &Client, table: &str) -> Result<()> {
     }
 }
 
-async fn bench(args: &BenchStoreArgs, http: &str, pg_url: &str) -> Result<serde_json::Value> {
+async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serde_json::Value> {
     let end = BENCH_END;
     let mut config = QuestDbConfig::from_urls(http, pg_url)?;
     // Flushes by rows alone, every --batch rows (one write_ticks call of --batch rows).

@@ -7,6 +7,7 @@
 //! helpers the store traits' modules share) and [`bench`] (`tcgtracker bench store --questdb-http …`).
 
 mod alerts;
+#[cfg(feature = "bench")]
 pub mod bench;
 mod catalog;
 pub mod config;

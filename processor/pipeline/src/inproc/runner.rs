@@ -1,6 +1,6 @@
-//! The embedded bus: collectors publish into a bounded channel (backpressure, never a drop) and
-//! one core takes the quotes in batches, hands the output to the sinks and goes on.
+//! The core's loop on the embedded bus: batches of quotes in, output to the sinks.
 
+use crate::internal_events;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use tcg_processor_core::{Processor, Stats};
@@ -63,11 +63,11 @@ async fn deliver(
 ) -> Result<()> {
     let out = core.process(now(), batch);
     for r in &out.rejected {
-        metrics::counter!("tcg_processor_rejected_total", "reason" => r.reason.as_str())
+        metrics::counter!(internal_events::PROCESSOR_REJECTED, "reason" => r.reason.as_str())
             .increment(1);
     }
     sink.deliver(&out.ticks, &out.alerts).await?;
-    metrics::counter!("tcg_processor_quotes_total").increment(out.stats.quotes);
+    metrics::counter!(internal_events::PROCESSOR_QUOTES).increment(out.stats.quotes);
     totals.add(&out.stats);
     Ok(())
 }
