@@ -23,6 +23,7 @@ pub mod error;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod query;
 pub mod routes;
 pub mod state;
 

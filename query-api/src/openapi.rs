@@ -5,35 +5,74 @@
 //! derive the shared `tcg-schemas` types already carry, so `Money`, `Product`, `AlertRule`, … are
 //! described once, by their own crate. utoipa refers to them by name (see [`api_schema!`]).
 
-use std::sync::OnceLock;
+use std::{marker::PhantomData, sync::OnceLock};
 
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 use utoipa::OpenApi;
 
-/// Lets utoipa refer to a schemars-described type by name: `#/components/schemas/<Name>`.
+/// utoipa's view of a type that schemars describes: a reference to
+/// `#/components/schemas/<Name>`. The one bridge between the two: local body types get it through
+/// [`api_schema!`], the shared types of other crates through the aliases of [`doc`].
+#[derive(Debug)]
+pub struct Shared<T>(PhantomData<T>);
+
+impl<T: JsonSchema> utoipa::PartialSchema for Shared<T> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::Ref::from_schema_name(T::schema_name()).into()
+    }
+}
+
+impl<T: JsonSchema> utoipa::ToSchema for Shared<T> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+}
+
+/// Lets utoipa refer to a local schemars-described type by name (as [`Shared`]).
 macro_rules! api_schema {
     ($($t:ty),* $(,)?) => {$(
         impl utoipa::PartialSchema for $t {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::Ref::from_schema_name(
-                    <$t as schemars::JsonSchema>::schema_name(),
-                )
-                .into()
+                <$crate::openapi::Shared<$t> as utoipa::PartialSchema>::schema()
             }
         }
         impl utoipa::ToSchema for $t {
             fn name() -> std::borrow::Cow<'static, str> {
-                <$t as schemars::JsonSchema>::schema_name()
+                <$crate::openapi::Shared<$t> as utoipa::ToSchema>::name()
             }
         }
     )*};
 }
 pub(crate) use api_schema;
 
+/// Types of other crates, as utoipa sees them: `body = doc::Portfolio`,
+/// `#[param(value_type = Option<doc::Source>)]`.
+pub mod doc {
+    use super::Shared;
+
+    pub type AlertRule = Shared<tcg_schemas::AlertRule>;
+    pub type CsvFormat = Shared<crate::csv_import::CsvFormat>;
+    pub type Grade = Shared<tcg_schemas::Grade>;
+    pub type Holding = Shared<tcg_schemas::Holding>;
+    pub type Condition = Shared<tcg_schemas::Condition>;
+    pub type GroupId = Shared<tcg_schemas::GroupId>;
+    pub type Grader = Shared<tcg_schemas::Grader>;
+    pub type Language = Shared<tcg_schemas::Language>;
+    pub type Portfolio = Shared<tcg_schemas::Portfolio>;
+    pub type PortfolioEvent = Shared<tcg_schemas::PortfolioEvent>;
+    pub type PriceKind = Shared<tcg_schemas::PriceKind>;
+    pub type Printing = Shared<tcg_schemas::Printing>;
+    pub type ProductId = Shared<tcg_schemas::ProductId>;
+    pub type RuleId = Shared<tcg_schemas::RuleId>;
+    pub type Source = Shared<tcg_schemas::Source>;
+    pub type Timestamp = Shared<tcg_schemas::Timestamp>;
+    pub type UserId = Shared<tcg_schemas::UserId>;
+}
+
 use crate::{
     problem::Problem,
-    routes::{admin, cards, ops, portfolios, rules, streams, web, webhooks},
+    routes::{self, admin, cards, ops, params, portfolios, rules, streams, webhooks},
 };
 
 #[derive(OpenApi)]
@@ -45,22 +84,6 @@ Every /v1 endpoint needs `Authorization: Bearer <key>` (create one with \
 `tcgtracker keys create --user NAME`). Errors are RFC 9457 problem details \
 (`application/problem+json`); validation problems list the invalid fields in `errors`.",
         license(name = "Apache-2.0")
-    ),
-    paths(
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi_json, ops::docs, web::index, web::asset,
-        cards::search, cards::sets, cards::card, cards::history, cards::latest, cards::movers,
-        portfolios::list, portfolios::create, portfolios::get_one, portfolios::rename,
-        portfolios::delete,
-        portfolios::holdings, portfolios::add_holding, portfolios::get_holding,
-        portfolios::update_holding, portfolios::delete_holding, portfolios::record_sale,
-        portfolios::events, portfolios::valuation, portfolios::history,
-        portfolios::import, portfolios::export,
-        rules::list, rules::create, rules::get_one, rules::replace, rules::patch, rules::pause,
-        rules::resume, rules::delete, rules::alerts,
-        webhooks::list, webhooks::create, webhooks::get_one, webhooks::update, webhooks::delete,
-        webhooks::deliveries, webhooks::rotate_secret,
-        streams::ticks, streams::alerts,
-        admin::users, admin::keys, admin::revoke,
     ),
     tags(
         (name = "cards", description = "Catalog, prices, history and movers"),
@@ -87,6 +110,7 @@ fn component_schemas() -> Map<String, Value> {
     let mut g = SchemaGenerator::new(settings);
     add::<Problem>(&mut g);
     ops::schemas(&mut g);
+    params::schemas(&mut g);
     cards::schemas(&mut g);
     portfolios::schemas(&mut g);
     rules::schemas(&mut g);
@@ -113,7 +137,9 @@ fn problem_response(description: &str) -> Value {
 }
 
 fn build() -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    let mut api = ApiDoc::openapi();
+    api.merge(routes::openapi_paths());
+    let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     doc["openapi"] = json!("3.1.0");
     doc["components"]["schemas"] = Value::Object(component_schemas());
     doc["components"]["securitySchemes"] = json!({

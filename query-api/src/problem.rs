@@ -2,8 +2,8 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request},
-    http::{HeaderValue, StatusCode, header, request::Parts},
+    extract::{FromRequest, Request},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use schemars::JsonSchema;
@@ -159,45 +159,4 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             }
         }
     }
-}
-
-/// Query parameters; unknown or repeated parameters answer 400 naming them.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApiQuery<T>(pub T);
-
-impl<T, S> FromRequestParts<S> for ApiQuery<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded_deserializer(q);
-        de.map(ApiQuery)
-    }
-}
-
-fn serde_urlencoded_deserializer<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| ApiError::BadRequest("the query string is not valid".into()))?,
-    )
-    .map(|axum::extract::Query(v)| v)
-    .map_err(|rej| {
-        let text = rej.body_text();
-        let message = text
-            .strip_prefix("Failed to deserialize query string: ")
-            .unwrap_or(&text)
-            .to_owned();
-        let field = message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.contains("field"))
-            .unwrap_or("query")
-            .to_owned();
-        ApiError::InvalidParams(vec![FieldError::new(field, message)])
-    })
 }

@@ -14,6 +14,7 @@ use axum::{
     http::{Method, Request, header},
 };
 use common::*;
+use http_body_util::BodyExt;
 use serde_json::json;
 use tcg_query_api::{
     ApiConfig, ChannelRulePublisher, PublishError, RulePublisher, openapi, revoke_key, route_table,
@@ -22,6 +23,7 @@ use tcg_schemas::{
     AlertEvent, AlertId, Money, PriceKind, ProductId, RuleChange, RuleId, Source, Timestamp,
     Trigger, UserId,
 };
+use tower::ServiceExt;
 
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
@@ -50,6 +52,43 @@ async fn every_route_is_in_the_spec_and_every_spec_operation_is_routed() {
         extra.is_empty(),
         "spec operations without a route: {extra:?}"
     );
+    // The app serves every documented operation (not with its fallbacks), and no other method
+    // on a documented path.
+    let c = Ctx::new().await;
+    let nil = "00000000-0000-0000-0000-000000000000";
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let uri = path
+            .replace("{product_id}", "1001")
+            .replace("{file}", "app.js")
+            .replace("{id}", nil)
+            .replace("{holding_id}", nil);
+        for method in ["get", "put", "post", "patch", "delete"] {
+            let req = Request::builder()
+                .method(method.to_ascii_uppercase().as_str())
+                .uri(&uri)
+                .header(header::AUTHORIZATION, format!("Bearer {}", c.alice))
+                .body(Body::empty())
+                .unwrap();
+            let resp = c.app.clone().oneshot(req).await.unwrap();
+            let status = resp.status().as_u16();
+            if item.get(method).is_none() {
+                assert_eq!(status, 405, "{method} {path} is served but not documented");
+                continue;
+            }
+            assert_ne!(status, 405, "{method} {path} is documented but not served");
+            if status == 404 {
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                let detail = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                assert!(
+                    !detail.starts_with("no such endpoint"),
+                    "{method} {path} is documented but not served"
+                );
+            }
+        }
+    }
     // Every schema reference resolves: compile a validator for every component.
     for name in spec["components"]["schemas"].as_object().unwrap().keys() {
         compile(&json!({"$ref": format!("#/components/schemas/{name}")}));

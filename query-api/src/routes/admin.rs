@@ -14,7 +14,9 @@ use crate::{
     auth::{Caller, revoke_key},
     error::ApiResult,
     openapi::api_schema,
-    problem::{ApiQuery, Problem},
+    openapi::doc,
+    problem::Problem,
+    query::{ApiQuery, QueryParams},
     state::AppState,
 };
 
@@ -96,8 +98,11 @@ pub async fn users(State(state): State<AppState>, caller: Caller) -> ApiResult<J
 #[into_params(parameter_in = Query)]
 pub struct KeyParams {
     /// Only this user's keys.
-    user: Option<String>,
+    #[param(value_type = Option<doc::UserId>)]
+    user: Option<UserId>,
 }
+
+impl QueryParams for KeyParams {}
 
 /// API keys, newest first (admin keys only).
 #[utoipa::path(get, path = "/v1/admin/keys", tag = "admin", params(KeyParams),
@@ -109,8 +114,7 @@ pub async fn keys(
     ApiQuery(q): ApiQuery<KeyParams>,
 ) -> ApiResult<Json<KeyList>> {
     caller.require_admin()?;
-    let user = q.user.map(UserId);
-    let keys = state.accounts().api_keys(user.as_ref()).await?;
+    let keys = state.accounts().api_keys(q.user.as_ref()).await?;
     Ok(Json(KeyList {
         items: keys.into_iter().map(key_view).collect(),
     }))

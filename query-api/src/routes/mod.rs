@@ -1,8 +1,11 @@
-//! The router: one table of routes (also used by the test that checks them against the spec).
+//! The router and the OpenAPI paths, from one list: every route is registered with
+//! `utoipa_axum::routes!`, which takes its method and path from the handler's
+//! `#[utoipa::path]`, so a route cannot be served undocumented, nor documented unserved.
 
 pub mod admin;
 pub mod cards;
 pub mod ops;
+pub mod params;
 pub mod portfolios;
 pub mod rules;
 pub mod streams;
@@ -19,83 +22,112 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 
 use crate::{
     auth,
     error::{ApiError, ApiResult},
     metrics,
-    problem::FieldError,
     state::AppState,
 };
 
-/// Builds a router from `path => method(handler).method(handler);` lines and lists
-/// (method, path) of every route.
-macro_rules! table {
-    ($( $path:literal => $first:ident($fh:path) $(. $m:ident($h:path))* ;)*) => {{
-        let mut router: Router<AppState> = Router::new();
-        let mut list: Vec<(&'static str, &'static str)> = Vec::new();
-        $(
-            router = router.route($path, axum::routing::$first($fh) $(.$m($h))*);
-            list.push((stringify!($first), $path));
-            $( list.push((stringify!($m), $path)); )*
-        )*
-        (router, list)
-    }};
+use self::{
+    cards::{candles, prices},
+    portfolios::{csv, holdings, valuation},
+};
+
+/// The `/v1` routes (they need a key). `import_body_limit` bounds the CSV import's body.
+fn v1_routes(import_body_limit: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(cards::search))
+        .routes(routes!(cards::sets))
+        .routes(routes!(cards::card))
+        .routes(routes!(candles::history))
+        .routes(routes!(prices::latest))
+        .routes(routes!(prices::movers))
+        .routes(routes!(portfolios::list, portfolios::create))
+        .routes(routes!(
+            portfolios::get_one,
+            portfolios::rename,
+            portfolios::delete
+        ))
+        .routes(routes!(holdings::holdings, holdings::add_holding))
+        .routes(routes!(
+            holdings::get_holding,
+            holdings::update_holding,
+            holdings::delete_holding
+        ))
+        .routes(routes!(holdings::record_sale))
+        .routes(routes!(holdings::events))
+        .routes(routes!(valuation::valuation))
+        .routes(routes!(valuation::history))
+        .routes(routes!(csv::export))
+        .routes(routes!(csv::import).layer(DefaultBodyLimit::max(import_body_limit)))
+        .routes(routes!(rules::list, rules::create))
+        .routes(routes!(
+            rules::get_one,
+            rules::replace,
+            rules::patch,
+            rules::delete
+        ))
+        .routes(routes!(rules::pause))
+        .routes(routes!(rules::resume))
+        .routes(routes!(rules::alerts))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(
+            webhooks::get_one,
+            webhooks::update,
+            webhooks::delete
+        ))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(streams::ticks))
+        .routes(routes!(streams::alerts))
+        .routes(routes!(admin::users))
+        .routes(routes!(admin::keys))
+        .routes(routes!(admin::revoke))
 }
 
-fn v1_routes() -> (Router<AppState>, Vec<(&'static str, &'static str)>) {
-    table! {
-        "/v1/cards" => get(cards::search);
-        "/v1/sets" => get(cards::sets);
-        "/v1/cards/{product_id}" => get(cards::card);
-        "/v1/cards/{product_id}/history" => get(cards::history);
-        "/v1/prices/latest" => get(cards::latest);
-        "/v1/movers" => get(cards::movers);
-        "/v1/portfolios" => get(portfolios::list).post(portfolios::create);
-        "/v1/portfolios/{id}" => get(portfolios::get_one).patch(portfolios::rename).delete(portfolios::delete);
-        "/v1/portfolios/{id}/holdings" => get(portfolios::holdings).post(portfolios::add_holding);
-        "/v1/portfolios/{id}/holdings/{holding_id}" => get(portfolios::get_holding).patch(portfolios::update_holding).delete(portfolios::delete_holding);
-        "/v1/portfolios/{id}/holdings/{holding_id}/sales" => post(portfolios::record_sale);
-        "/v1/portfolios/{id}/events" => get(portfolios::events);
-        "/v1/portfolios/{id}/valuation" => get(portfolios::valuation);
-        "/v1/portfolios/{id}/history" => get(portfolios::history);
-        "/v1/portfolios/{id}/export" => get(portfolios::export);
-        "/v1/alert-rules" => get(rules::list).post(rules::create);
-        "/v1/alert-rules/{id}" => get(rules::get_one).put(rules::replace).patch(rules::patch).delete(rules::delete);
-        "/v1/alert-rules/{id}/pause" => post(rules::pause);
-        "/v1/alert-rules/{id}/resume" => post(rules::resume);
-        "/v1/alerts" => get(rules::alerts);
-        "/v1/webhooks" => get(webhooks::list).post(webhooks::create);
-        "/v1/webhooks/{id}" => get(webhooks::get_one).patch(webhooks::update).delete(webhooks::delete);
-        "/v1/webhooks/{id}/deliveries" => get(webhooks::deliveries);
-        "/v1/webhooks/{id}/rotate-secret" => post(webhooks::rotate_secret);
-        "/v1/stream/ticks" => get(streams::ticks);
-        "/v1/stream/alerts" => get(streams::alerts);
-        "/v1/admin/users" => get(admin::users);
-        "/v1/admin/keys" => get(admin::keys);
-        "/v1/admin/keys/{id}" => delete(admin::revoke);
+/// The routes that need no key.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi_json))
+        .routes(routes!(ops::docs))
+        .routes(routes!(web::index))
+        .routes(routes!(web::asset))
+}
+
+/// The OpenAPI paths of every route (what [`crate::openapi`] completes into the document).
+pub(crate) fn openapi_paths() -> utoipa::openapi::OpenApi {
+    v1_routes(0).merge(public_routes()).into_openapi()
+}
+
+/// Every (method, path template) the router serves, as registered.
+pub fn route_table() -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for (path, item) in openapi_paths().paths.paths {
+        let methods = [
+            ("get", &item.get),
+            ("put", &item.put),
+            ("post", &item.post),
+            ("delete", &item.delete),
+            ("options", &item.options),
+            ("head", &item.head),
+            ("patch", &item.patch),
+            ("trace", &item.trace),
+        ];
+        for (method, op) in methods {
+            if op.is_some() {
+                all.push((method.to_owned(), path.clone()));
+            }
+        }
     }
-}
-
-fn public_routes() -> (Router<AppState>, Vec<(&'static str, &'static str)>) {
-    table! {
-        "/healthz" => get(ops::healthz);
-        "/readyz" => get(ops::readyz);
-        "/metrics" => get(ops::metrics);
-        "/openapi.json" => get(ops::openapi_json);
-        "/docs" => get(ops::docs);
-        "/" => get(web::index);
-        "/assets/{file}" => get(web::asset);
-    }
-}
-
-const IMPORT_PATH: &str = "/v1/portfolios/{id}/import";
-
-/// Every (method, path template) the router serves.
-pub fn route_table() -> Vec<(&'static str, &'static str)> {
-    let mut all = v1_routes().1;
-    all.push(("post", IMPORT_PATH));
-    all.extend(public_routes().1);
     all
 }
 
@@ -103,16 +135,10 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
 /// operational endpoints, with request metrics and problem+json for unknown paths and methods.
 pub fn app(state: AppState) -> Router {
     let config = state.config().clone();
-    let (v1, _) = v1_routes();
-    let import = Router::new().route(
-        IMPORT_PATH,
-        axum::routing::post(portfolios::import)
-            .layer(DefaultBodyLimit::max(config.import_body_limit)),
-    );
-    let v1 = v1
-        .merge(import)
-        .route_layer(from_fn_with_state(state.clone(), auth::require_key));
-    let (public, _) = public_routes();
+    let (v1, _) = v1_routes(config.import_body_limit)
+        .route_layer(from_fn_with_state(state.clone(), auth::require_key))
+        .split_for_parts();
+    let (public, _) = public_routes().split_for_parts();
     v1.merge(public)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -166,54 +192,23 @@ pub(crate) fn path_id<T: FromStr>(raw: &str, what: &str) -> ApiResult<T> {
         .map_err(|_| ApiError::NotFound(format!("no {what} {raw:?}")))
 }
 
-/// Collects every bad query parameter before answering, so one 400 names them all.
-#[derive(Debug, Default)]
-pub(crate) struct Params {
-    errors: Vec<FieldError>,
-}
+/// Distinguishes a missing field (`None`) from `null` (`Some(None)`).
+pub(crate) mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-impl Params {
-    /// Parses an optional parameter; records an error when present but invalid.
-    pub(crate) fn opt<T>(
-        &mut self,
-        name: &str,
-        raw: &Option<String>,
-        expected: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Option<T> {
-        let raw = raw.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
-        match parse(raw) {
-            Some(v) => Some(v),
-            None => {
-                self.errors
-                    .push(FieldError::new(name, format!("{raw:?} is not {expected}")));
-                None
-            }
+    pub fn serialize<S: Serializer, T: Serialize>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
         }
     }
 
-    pub(crate) fn fail(&mut self, name: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(name, message));
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
-
-    pub(crate) fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::InvalidParams(self.errors))
-        }
-    }
-}
-
-/// A `limit` parameter within `1..=max`.
-pub(crate) fn limit_param(
-    p: &mut Params,
-    raw: &Option<String>,
-    default: usize,
-    max: usize,
-) -> usize {
-    p.opt("limit", raw, &format!("an integer from 1 to {max}"), |s| {
-        s.parse::<usize>().ok().filter(|n| (1..=max).contains(n))
-    })
-    .unwrap_or(default)
 }

@@ -17,15 +17,12 @@ use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
     openapi::api_schema,
-    problem::{ApiJson, ApiQuery, FieldError, Problem},
-    routes::{Params, created, limit_param, path_id, portfolios::doc_ref},
+    openapi::doc,
+    problem::{ApiJson, FieldError, Problem},
+    query::{ApiQuery, QueryParams, check_limit, limit_or, opt},
+    routes::{created, path_id},
     state::AppState,
 };
-
-/// An alert rule (schema: `AlertRule`).
-#[derive(Debug)]
-pub struct RuleDoc;
-doc_ref!(RuleDoc => AlertRule);
 
 /// A rule as the client writes it (`id`, `owner` and times are the server's).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -144,7 +141,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 
 /// Create a rule. Every field is validated; problems name the field (`condition.percent`, …).
 #[utoipa::path(post, path = "/v1/alert-rules", tag = "alerts", request_body = RuleInput,
-    responses((status = 201, description = "Created", body = RuleDoc),
+    responses((status = 201, description = "Created", body = doc::AlertRule),
               (status = 422, description = "Invalid fields", body = Problem),
               (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
 pub async fn create(
@@ -180,7 +177,7 @@ pub async fn create(
 /// One rule.
 #[utoipa::path(get, path = "/v1/alert-rules/{id}", tag = "alerts",
     params(("id" = String, Path, description = "Rule id (UUID)")),
-    responses((status = 200, description = "The rule", body = RuleDoc),
+    responses((status = 200, description = "The rule", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem)))]
 pub async fn get_one(
     State(state): State<AppState>,
@@ -209,7 +206,7 @@ fn bump(state: &AppState, old: &AlertRule) -> tcg_schemas::Timestamp {
 /// Replace a rule.
 #[utoipa::path(put, path = "/v1/alert-rules/{id}", tag = "alerts",
     params(("id" = String, Path, description = "Rule id (UUID)")), request_body = RuleInput,
-    responses((status = 200, description = "Replaced", body = RuleDoc),
+    responses((status = 200, description = "Replaced", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem),
               (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
@@ -236,7 +233,7 @@ pub async fn replace(
 /// Change some fields of a rule (e.g. `{"paused": true}`).
 #[utoipa::path(patch, path = "/v1/alert-rules/{id}", tag = "alerts",
     params(("id" = String, Path, description = "Rule id (UUID)")), request_body = RulePatch,
-    responses((status = 200, description = "Updated", body = RuleDoc),
+    responses((status = 200, description = "Updated", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem),
               (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
@@ -285,7 +282,7 @@ async fn set_paused(
 /// Pause a rule (it stops firing; nothing else changes).
 #[utoipa::path(post, path = "/v1/alert-rules/{id}/pause", tag = "alerts",
     params(("id" = String, Path, description = "Rule id (UUID)")),
-    responses((status = 200, description = "Paused", body = RuleDoc),
+    responses((status = 200, description = "Paused", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem)))]
 pub async fn pause(
     State(state): State<AppState>,
@@ -298,7 +295,7 @@ pub async fn pause(
 /// Resume a paused rule.
 #[utoipa::path(post, path = "/v1/alert-rules/{id}/resume", tag = "alerts",
     params(("id" = String, Path, description = "Rule id (UUID)")),
-    responses((status = 200, description = "Resumed", body = RuleDoc),
+    responses((status = 200, description = "Resumed", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem)))]
 pub async fn resume(
     State(state): State<AppState>,
@@ -338,9 +335,19 @@ pub async fn delete(
 #[into_params(parameter_in = Query)]
 pub struct AlertParams {
     /// 1–200 (default 50).
-    limit: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
     /// Only alerts of this rule.
-    rule_id: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::RuleId>)]
+    rule_id: Option<RuleId>,
+}
+
+impl QueryParams for AlertParams {
+    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
+        check_limit(errors, "limit", self.limit, state.config().max_page);
+    }
 }
 
 /// The caller's fired alerts, newest first.
@@ -352,12 +359,8 @@ pub async fn alerts(
     caller: Caller,
     ApiQuery(q): ApiQuery<AlertParams>,
 ) -> ApiResult<Json<AlertList>> {
-    let mut p = Params::default();
-    let limit = limit_param(&mut p, &q.limit, 50, state.config().max_page);
-    let rule = p.opt("rule_id", &q.rule_id, "a rule id (UUID)", |s| {
-        s.parse::<RuleId>().ok()
-    });
-    p.finish()?;
+    let limit = limit_or(q.limit, 50);
+    let rule = q.rule_id;
     // Filtering by rule reads more, then keeps that rule's.
     let fetch = if rule.is_some() {
         limit.saturating_mul(20).min(5000)

@@ -13,11 +13,18 @@ use axum::{
 use futures_util::{Stream, StreamExt};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use tcg_schemas::{AlertEvent, ProductId, SeriesKey, Tick};
+use tcg_schemas::{AlertEvent, ProductId, Tick};
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 use utoipa::IntoParams;
 
-use crate::{auth::Caller, error::ApiResult, problem::ApiQuery, routes::Params, state::AppState};
+use crate::{
+    auth::Caller,
+    openapi::doc,
+    problem::FieldError,
+    query::{ApiQuery, QueryParams, opt},
+    routes::params::SeriesIds,
+    state::AppState,
+};
 
 /// Sent when the client missed messages.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -37,13 +44,25 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 #[into_params(parameter_in = Query)]
 pub struct TickParams {
     /// Only ticks of this product.
-    product_id: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::ProductId>)]
+    product_id: Option<ProductId>,
     /// Only ticks of these series (comma-separated ids).
-    series: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<String>)]
+    series: Option<SeriesIds>,
     /// The API key, for clients that cannot send `Authorization` (browsers' `EventSource`);
     /// accepted on the stream routes only, used when no `Authorization` header is sent.
     #[allow(dead_code)]
     access_token: Option<String>,
+}
+
+impl QueryParams for TickParams {
+    fn check(&mut self, _state: &AppState, errors: &mut Vec<FieldError>) {
+        if self.series.as_ref().is_some_and(|s| s.0.len() > 200) {
+            errors.push(FieldError::new("series", "at most 200 series ids"));
+        }
+    }
 }
 
 /// Stream authentication for clients that cannot send headers.
@@ -56,6 +75,8 @@ pub struct StreamAuthParams {
     #[allow(dead_code)]
     access_token: Option<String>,
 }
+
+impl QueryParams for StreamAuthParams {}
 
 fn event<T: Serialize>(name: &str, value: &T) -> Event {
     Event::default()
@@ -78,25 +99,9 @@ pub async fn ticks(
     State(state): State<AppState>,
     _caller: Caller,
     ApiQuery(q): ApiQuery<TickParams>,
-) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let mut p = Params::default();
-    let product = p.opt("product_id", &q.product_id, "a product id", |s| {
-        s.parse::<u64>().ok().map(ProductId)
-    });
-    let series: Option<Vec<String>> =
-        p.opt("series", &q.series, "comma-separated series ids", |s| {
-            let ids: Vec<String> = s
-                .split(',')
-                .map(str::trim)
-                .filter(|x| !x.is_empty())
-                .map(str::to_owned)
-                .collect();
-            (!ids.is_empty()
-                && ids.len() <= 200
-                && ids.iter().all(|i| i.parse::<SeriesKey>().is_ok()))
-            .then_some(ids)
-        });
-    p.finish()?;
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let product = q.product_id;
+    let series = q.series.map(|s| s.0);
     let rx = state.tick_sender().subscribe();
     let stream = BroadcastStream::new(rx).filter_map(move |msg| {
         let out = match msg {
@@ -109,7 +114,7 @@ pub async fn ticks(
         };
         std::future::ready(out)
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.config().sse_keep_alive)))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(state.config().sse_keep_alive))
 }
 
 /// A live stream of the caller's alerts (`text/event-stream`; events `alert` with an

@@ -18,8 +18,9 @@ use crate::{
     auth::{Caller, random_hex},
     error::{ApiError, ApiResult},
     openapi::api_schema,
-    problem::{ApiJson, ApiQuery, FieldError, Problem},
-    routes::{Params, created, limit_param, portfolios::double_option},
+    problem::{ApiJson, FieldError, Problem},
+    query::{ApiQuery, QueryParams, check_limit, check_range, limit_or, opt},
+    routes::{created, double_option},
     state::AppState,
 };
 
@@ -430,9 +431,25 @@ pub async fn delete(
 #[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// 1–200 (default 50).
-    limit: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
     /// Only attempts older than this `attempt_id` (from `next_before`).
-    before: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(minimum = 1)]
+    before: Option<i64>,
+}
+
+impl QueryParams for DeliveryParams {
+    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
+        check_limit(errors, "limit", self.limit, state.config().max_page);
+        if let Some(n) = self.before.filter(|n| *n <= 0) {
+            errors.push(FieldError::new(
+                "before",
+                format!("\"{n}\" is not an attempt id"),
+            ));
+        }
+    }
 }
 
 fn attempt_view(a: DeliveryAttempt) -> DeliveryAttemptView {
@@ -459,15 +476,12 @@ pub async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<DeliveryParams>,
+    query: Result<ApiQuery<DeliveryParams>, ApiError>,
 ) -> ApiResult<Json<DeliveryAttemptList>> {
     let id = parse_id(&id)?;
-    let mut p = Params::default();
-    let limit = limit_param(&mut p, &q.limit, 50, state.config().max_page);
-    let before = p.opt("before", &q.before, "an attempt id", |s| {
-        s.parse::<i64>().ok().filter(|n| *n > 0)
-    });
-    p.finish()?;
+    let ApiQuery(q) = query?;
+    let limit = limit_or(q.limit, 50);
+    let before = q.before;
     let items = state
         .accounts()
         .webhook_attempts(&caller.user, &id, limit, before)
@@ -487,11 +501,19 @@ pub async fn deliveries(
 #[into_params(parameter_in = Query)]
 pub struct RotateParams {
     /// How long the previous secret keeps signing, seconds: 0 to 604800 (default 86400).
-    grace_secs: Option<String>,
+    #[serde(default, deserialize_with = "opt")]
+    #[param(maximum = 604_800)]
+    grace_secs: Option<u32>,
+}
+
+impl QueryParams for RotateParams {
+    fn check(&mut self, _state: &AppState, errors: &mut Vec<FieldError>) {
+        check_range(errors, "grace_secs", self.grace_secs, 0, MAX_GRACE_SECS);
+    }
 }
 
 /// Longest grace period of a rotated secret (7 days).
-const MAX_GRACE_SECS: i64 = 7 * 86_400;
+const MAX_GRACE_SECS: usize = 7 * 86_400;
 
 /// Replace the signing secret. The answer carries the new secret, shown only this once; the
 /// previous secret keeps signing deliveries (a second `v1,` signature) during the grace period.
@@ -504,23 +526,11 @@ pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<RotateParams>,
+    query: Result<ApiQuery<RotateParams>, ApiError>,
 ) -> ApiResult<Json<WebhookSecretRotated>> {
     let id = parse_id(&id)?;
-    let mut p = Params::default();
-    let grace = p
-        .opt(
-            "grace_secs",
-            &q.grace_secs,
-            &format!("an integer from 0 to {MAX_GRACE_SECS}"),
-            |s| {
-                s.parse::<i64>()
-                    .ok()
-                    .filter(|n| (0..=MAX_GRACE_SECS).contains(n))
-            },
-        )
-        .unwrap_or(86_400);
-    p.finish()?;
+    let ApiQuery(q) = query?;
+    let grace = q.grace_secs.map_or(86_400, i64::from);
     let now = state.now();
     let until = now.plus_secs(grace);
     let secret = new_secret();

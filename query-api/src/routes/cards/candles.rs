@@ -1,0 +1,276 @@
+//! OHLC history of a card's series.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use tcg_schemas::{
+    Condition, Grade, Grader, Language, Money, PriceKind, Printing, ProductId, SeriesKey, Source,
+    Timestamp,
+};
+use tcg_store::{CandleQuery, PriceFilter, SeriesCandles, SeriesSelection, SeriesTarget};
+use utoipa::IntoParams;
+
+use crate::{
+    auth::Caller,
+    error::{ApiError, ApiResult},
+    openapi::{api_schema, doc},
+    problem::FieldError,
+    query::{ApiQuery, QueryParams, opt},
+    routes::{
+        cards::product_or_404,
+        params::{Fill, Interval},
+        path_id,
+    },
+    state::AppState,
+};
+
+/// One OHLC bucket (prices in USD).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CandleView {
+    /// Bucket start (inclusive).
+    pub start: Timestamp,
+    pub open: Option<Money>,
+    pub high: Option<Money>,
+    pub low: Option<Money>,
+    pub close: Option<Money>,
+    /// Ticks in the bucket.
+    pub count: u64,
+    /// True when the prices were carried from the previous close (`fill=previous`).
+    pub filled: bool,
+}
+
+/// Candles of one (series, source, kind).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct CandleSeries {
+    pub series_id: String,
+    pub source: Source,
+    pub kind: PriceKind,
+    pub candles: Vec<CandleView>,
+}
+
+/// OHLC history of a card.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct History {
+    pub product_id: ProductId,
+    pub interval: Interval,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub series: Vec<CandleSeries>,
+}
+
+api_schema!(History);
+
+pub(crate) fn schemas(g: &mut SchemaGenerator) {
+    g.subschema_for::<History>();
+}
+
+/// History parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// Bucket width: `1h`, `1d` (default), `1w` (Monday-aligned) or `1M`.
+    #[serde(default, deserialize_with = "opt")]
+    interval: Option<Interval>,
+    /// Start (RFC 3339); default: 90 buckets before `to`.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::Timestamp>)]
+    from: Option<Timestamp>,
+    /// End, exclusive (RFC 3339); default: now.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::Timestamp>)]
+    to: Option<Timestamp>,
+    /// One series id of this card (otherwise every series passing the filters below).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<String>)]
+    series: Option<SeriesKey>,
+    /// `tcgplayer`, `tcgcsv`, `ebay_browse` or `ebay_sold`.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::Source>)]
+    source: Option<Source>,
+    /// Price kind (`market`, `low`, `mid`, `high`, `direct_low`, `lowest_listing`, `listing`, `sold`).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::PriceKind>)]
+    kind: Option<PriceKind>,
+    /// Printing, e.g. `Holofoil`, `Reverse Holofoil`, `Normal`.
+    #[param(value_type = Option<doc::Printing>)]
+    printing: Option<Printing>,
+    /// Condition, e.g. `Near Mint`, `NM`, `LP`.
+    #[param(value_type = Option<doc::Condition>)]
+    condition: Option<Condition>,
+    /// Language, e.g. `English`, `Japanese`.
+    #[param(value_type = Option<doc::Language>)]
+    language: Option<Language>,
+    /// `true`: graded series only; `false`: raw only.
+    #[serde(default, deserialize_with = "opt")]
+    graded: Option<bool>,
+    /// Grader: `PSA`, `BGS`, `CGC`, `SGC`, `TAG`, `ACE`.
+    #[param(value_type = Option<doc::Grader>)]
+    grader: Option<Grader>,
+    /// Grade: `10`, `9.5`, `10 Pristine`, …
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::Grade>)]
+    grade: Option<Grade>,
+    /// Empty buckets: `previous` (carry the previous close, default) or `empty`.
+    #[serde(default, deserialize_with = "opt")]
+    fill: Option<Fill>,
+}
+
+impl QueryParams for HistoryParams {
+    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
+        let interval = self.interval.unwrap_or_default();
+        let (from, to) = check_range(interval, self.from, self.to, state, errors, |max| {
+            format!(
+                "the range holds more than {max} buckets of {}; narrow it or use a wider interval",
+                interval.as_str()
+            )
+        });
+        self.from = Some(from);
+        self.to = Some(to);
+    }
+}
+
+/// `from` and `to`, or their defaults (`to`: now; `from`: 90 buckets before `to`); names `from`
+/// when it is not before `to` or the range holds more than `max_buckets` (`too_many(max)` says
+/// so). Unless `from` or `to` is already named.
+pub(crate) fn check_range(
+    interval: Interval,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    state: &AppState,
+    errors: &mut Vec<FieldError>,
+    too_many: impl FnOnce(usize) -> String,
+) -> (Timestamp, Timestamp) {
+    let buckets = interval.buckets();
+    let to = to.unwrap_or_else(|| state.now());
+    let from = from.unwrap_or_else(|| default_from(buckets, to, 90));
+    let max = state.config().max_buckets;
+    if errors.iter().any(|e| e.field == "from" || e.field == "to") {
+        return (from, to);
+    }
+    if from >= to {
+        errors.push(FieldError::new("from", "must be before `to`"));
+    } else if bucket_count(buckets, from, to, max) > max {
+        errors.push(FieldError::new("from", too_many(max)));
+    }
+    (from, to)
+}
+
+/// Start of a default range: `n` buckets before `to`.
+pub(crate) fn default_from(interval: tcg_store::Interval, to: Timestamp, n: usize) -> Timestamp {
+    let mut t = interval.floor(to);
+    for _ in 0..n {
+        t = interval.floor(Timestamp::from_micros(t.as_micros() - 1));
+    }
+    t
+}
+
+/// Buckets in `[from, to)`, stopping early past `max`.
+pub(crate) fn bucket_count(
+    interval: tcg_store::Interval,
+    from: Timestamp,
+    to: Timestamp,
+    max: usize,
+) -> usize {
+    if let tcg_store::Interval::Seconds(s) = interval {
+        let w = i128::from(s.max(1)) * 1_000_000;
+        let n =
+            (i128::from(to.as_micros()) - i128::from(interval.floor(from).as_micros()) + w - 1) / w;
+        return usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    }
+    let mut n = 0;
+    let mut b = interval.floor(from);
+    while b < to && n <= max {
+        n += 1;
+        b = interval.next(b);
+    }
+    n
+}
+
+/// OHLC history of a card's series, per source and kind.
+#[utoipa::path(get, path = "/v1/cards/{product_id}/history", tag = "cards",
+    params(("product_id" = u64, Path, description = "TCGplayer product id"), HistoryParams),
+    responses((status = 200, description = "Candles", body = History),
+              (status = 400, description = "Bad parameters", body = crate::problem::Problem),
+              (status = 404, description = "No such card", body = crate::problem::Problem)))]
+pub async fn history(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(raw): Path<String>,
+    query: Result<ApiQuery<HistoryParams>, ApiError>,
+) -> ApiResult<Json<History>> {
+    let id = ProductId(path_id(&raw, "card")?);
+    let ApiQuery(q) = query?;
+    if let Some(s) = q.series.as_ref().filter(|s| s.product_id() != id) {
+        return Err(ApiError::param(
+            "series",
+            format!("{:?} is not a series id of this card", s.id()),
+        ));
+    }
+    product_or_404(&state, id).await?;
+    let interval = q.interval.unwrap_or_default();
+    // `check` has filled in the defaults.
+    let to = q.to.unwrap_or_else(|| state.now());
+    let from = q
+        .from
+        .unwrap_or_else(|| default_from(interval.buckets(), to, 90));
+    let target = match q.series {
+        Some(s) => SeriesTarget::Series(s.id()),
+        None => SeriesTarget::Product {
+            product_id: id,
+            selection: SeriesSelection {
+                printing: q.printing,
+                condition: q.condition,
+                language: q.language,
+                graded: q.graded,
+                grader: q.grader,
+                grade: q.grade,
+            },
+        },
+    };
+    let candles = state
+        .store()
+        .candles(&CandleQuery {
+            target,
+            prices: PriceFilter {
+                sources: q.source.into_iter().collect(),
+                kinds: q.kind.into_iter().collect(),
+            },
+            interval: interval.buckets(),
+            from,
+            to,
+            fill: q.fill.unwrap_or_default().into(),
+        })
+        .await?;
+    Ok(Json(History {
+        product_id: id,
+        interval,
+        from,
+        to,
+        series: candles.into_iter().map(candle_series).collect(),
+    }))
+}
+
+fn candle_series(s: SeriesCandles) -> CandleSeries {
+    CandleSeries {
+        series_id: s.series_id,
+        source: s.source,
+        kind: s.kind,
+        candles: s
+            .candles
+            .into_iter()
+            .map(|c| CandleView {
+                start: c.start,
+                open: c.open,
+                high: c.high,
+                low: c.low,
+                close: c.close,
+                count: c.count,
+                filled: c.filled,
+            })
+            .collect(),
+    }
+}

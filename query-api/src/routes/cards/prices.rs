@@ -1,0 +1,270 @@
+//! Latest prices of a batch of series, and movers.
+
+use std::collections::HashSet;
+
+use axum::{Json, extract::State};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde::{Deserialize, Serialize};
+use tcg_schemas::{Game, GroupId, Money, PriceKind, ProductId, Source, Timestamp};
+use tcg_store::{LatestPrice, Mover, MoversQuery, PriceFilter};
+use utoipa::IntoParams;
+
+use crate::{
+    auth::Caller,
+    error::ApiResult,
+    openapi::{api_schema, doc},
+    problem::FieldError,
+    query::{ApiQuery, QueryParams, check_limit, limit_or, opt},
+    routes::params::{MoversDirection, MoversWindow, SeriesIds},
+    state::AppState,
+};
+
+/// The latest price of one (series, source, kind).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LatestView {
+    pub series_id: String,
+    pub source: Source,
+    pub kind: PriceKind,
+    pub observed_at: Timestamp,
+    pub price_usd: Money,
+    pub original: Money,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_id: Option<String>,
+}
+
+/// Latest prices of a batch of series.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct LatestList {
+    pub items: Vec<LatestView>,
+    /// Requested series with no price (unknown or never priced).
+    pub missing: Vec<String>,
+}
+
+/// A series whose price moved.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MoverView {
+    pub series_id: String,
+    pub product_id: ProductId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub source: Source,
+    pub kind: PriceKind,
+    pub start_usd: Money,
+    pub start_at: Timestamp,
+    pub end_usd: Money,
+    pub end_at: Timestamp,
+    /// Change in basis points (1/100 of a percent), rounded towards zero.
+    pub change_bps: i64,
+}
+
+/// Top gainers and losers over a window.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct MoversView {
+    pub window: MoversWindow,
+    pub since: Timestamp,
+    pub as_of: Timestamp,
+    /// Biggest rise first (empty for `direction=down`).
+    pub gainers: Vec<MoverView>,
+    /// Biggest fall first (empty for `direction=up`).
+    pub losers: Vec<MoverView>,
+}
+
+api_schema!(LatestList, MoversView);
+
+pub(crate) fn schemas(g: &mut SchemaGenerator) {
+    g.subschema_for::<LatestList>();
+    g.subschema_for::<MoversView>();
+}
+
+/// Latest-price parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LatestParams {
+    /// Comma-separated series ids (`451784/holofoil/nm/en,451784/psa/10`), at most 200.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<String>)]
+    series: Option<SeriesIds>,
+    /// Only this source.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::Source>)]
+    source: Option<Source>,
+    /// Only this price kind.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::PriceKind>)]
+    kind: Option<PriceKind>,
+}
+
+impl QueryParams for LatestParams {
+    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
+        if errors.iter().any(|e| e.field == "series") {
+            return;
+        }
+        let count = self.series.as_ref().map_or(0, |s| s.0.len());
+        let max = state.config().max_latest_series;
+        if count == 0 {
+            errors.push(FieldError::new(
+                "series",
+                "give 1 or more comma-separated series ids",
+            ));
+        } else if count > max {
+            errors.push(FieldError::new(
+                "series",
+                format!("at most {max} series ids"),
+            ));
+        }
+    }
+}
+
+fn latest_view(l: LatestPrice) -> LatestView {
+    LatestView {
+        series_id: l.series_id,
+        source: l.source,
+        kind: l.kind,
+        observed_at: l.observed_at,
+        price_usd: l.price_usd,
+        original: l.original,
+        listing_id: Some(l.listing_id).filter(|s| !s.is_empty()),
+    }
+}
+
+/// The latest price of each (series, source, kind) of a batch of series.
+#[utoipa::path(get, path = "/v1/prices/latest", tag = "cards", params(LatestParams),
+    responses((status = 200, description = "Latest prices", body = LatestList),
+              (status = 400, description = "Bad parameters", body = crate::problem::Problem)))]
+pub async fn latest(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(q): ApiQuery<LatestParams>,
+) -> ApiResult<Json<LatestList>> {
+    let ids = q.series.unwrap_or_default().0;
+    let mut unique = Vec::with_capacity(ids.len());
+    let mut seen = HashSet::new();
+    for id in ids {
+        if seen.insert(id.clone()) {
+            unique.push(id);
+        }
+    }
+    let prices = PriceFilter {
+        sources: q.source.into_iter().collect(),
+        kinds: q.kind.into_iter().collect(),
+    };
+    let items = state.store().latest_prices(&unique, &prices).await?;
+    let priced: HashSet<&str> = items.iter().map(|l| l.series_id.as_str()).collect();
+    let missing = unique
+        .iter()
+        .filter(|s| !priced.contains(s.as_str()))
+        .cloned()
+        .collect();
+    Ok(Json(LatestList {
+        items: items.into_iter().map(latest_view).collect(),
+        missing,
+    }))
+}
+
+/// Mover parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MoversParams {
+    /// Game slug or category id.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<String>)]
+    game: Option<Game>,
+    /// Set (group) id.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::GroupId>)]
+    set: Option<GroupId>,
+    /// `24h`, `7d` (default) or `30d`.
+    #[serde(default, deserialize_with = "opt")]
+    window: Option<MoversWindow>,
+    /// `up`, `down` or `both` (default).
+    #[serde(default, deserialize_with = "opt")]
+    direction: Option<MoversDirection>,
+    /// Movers per direction, 1–100 (default 20).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// Source (default any).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::Source>)]
+    source: Option<Source>,
+    /// Price kind (default `market`).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<doc::PriceKind>)]
+    kind: Option<PriceKind>,
+    /// Ignore series whose start price is below this many USD cents (default 100).
+    #[serde(default, deserialize_with = "opt")]
+    min_price_cents: Option<u64>,
+}
+
+impl QueryParams for MoversParams {
+    fn check(&mut self, _state: &AppState, errors: &mut Vec<FieldError>) {
+        check_limit(errors, "limit", self.limit, 100);
+    }
+}
+
+/// Top gainers and losers over a window.
+#[utoipa::path(get, path = "/v1/movers", tag = "cards", params(MoversParams),
+    responses((status = 200, description = "Movers", body = MoversView),
+              (status = 400, description = "Bad parameters", body = crate::problem::Problem)))]
+pub async fn movers(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(q): ApiQuery<MoversParams>,
+) -> ApiResult<Json<MoversView>> {
+    let window = q.window.unwrap_or_default();
+    let (window_secs, lookback) = window.secs();
+    let as_of = state.now();
+    let since = as_of.minus_secs(window_secs);
+    let m = state
+        .store()
+        .movers(&MoversQuery {
+            since,
+            as_of,
+            game: q.game,
+            group_id: q.set,
+            prices: PriceFilter {
+                sources: q.source.into_iter().collect(),
+                kinds: vec![q.kind.unwrap_or(PriceKind::Market)],
+            },
+            limit: limit_or(q.limit, 20),
+            min_start_cents: q
+                .min_price_cents
+                .map_or(100, |c| i64::try_from(c).unwrap_or(i64::MAX)),
+            start_lookback_secs: lookback,
+        })
+        .await?;
+    let (gainers, losers) = match q.direction.unwrap_or_default() {
+        MoversDirection::Up => (m.gainers, Vec::new()),
+        MoversDirection::Down => (Vec::new(), m.losers),
+        MoversDirection::Both => (m.gainers, m.losers),
+    };
+    Ok(Json(MoversView {
+        window,
+        since,
+        as_of,
+        gainers: named(&state, gainers).await?,
+        losers: named(&state, losers).await?,
+    }))
+}
+
+async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>> {
+    let mut out = Vec::with_capacity(movers.len());
+    for m in movers {
+        let name = state.store().product(m.product_id).await?.map(|p| p.name);
+        out.push(MoverView {
+            series_id: m.series_id,
+            product_id: m.product_id,
+            name,
+            source: m.source,
+            kind: m.kind,
+            start_usd: m.start_usd,
+            start_at: m.start_at,
+            end_usd: m.end_usd,
+            end_at: m.end_at,
+            change_bps: m.change_bps,
+        });
+    }
+    Ok(out)
+}
