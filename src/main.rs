@@ -4,6 +4,7 @@ mod bench;
 mod catalog;
 mod config;
 mod kafka_flags;
+mod keys_cmd;
 mod ops_server;
 mod pipeline_cmd;
 mod questdb_init;
@@ -60,7 +61,7 @@ enum Command {
     /// The query API (REST, SSE, OpenAPI, metrics) on its own.
     Serve(serve_cmd::ServeArgs),
     /// API keys: create (printed once), revoke, list.
-    Keys(serve_cmd::KeysCmdArgs),
+    Keys(keys_cmd::KeysCmdArgs),
     /// Benchmarks that print machine-readable results.
     Bench {
         #[command(subcommand)]
@@ -124,7 +125,7 @@ fn main() -> Result<()> {
         Command::Backfill(args) => runtime()?.block_on(pipeline_cmd::backfill(args)),
         Command::Sim(args) => Ok(runtime()?.block_on(tcg_collectors::run_sim_cli(args))?),
         Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),
-        Command::Keys(args) => runtime()?.block_on(serve_cmd::keys(args)),
+        Command::Keys(args) => runtime()?.block_on(keys_cmd::keys(args)),
     }
 }
 

@@ -149,42 +149,23 @@ pub async fn revoke_key(
         .ok_or_else(|| ApiError::NotFound(format!("no API key {needle:?}")))
 }
 
-/// `tcgtracker keys …`
-#[derive(Debug, Clone, clap::Args)]
-pub struct KeysArgs {
-    #[command(subcommand)]
-    pub command: KeysCommand,
-}
-
-#[derive(Debug, Clone, clap::Subcommand)]
+/// A `tcgtracker keys …` command (the binary parses its flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeysCommand {
-    /// Creates an API key and prints it once (only its hash is kept).
-    Create {
-        /// The user the key acts for (created if new).
-        #[arg(long)]
-        user: String,
-        /// An admin key (operational endpoints under /v1/admin).
-        #[arg(long)]
-        admin: bool,
-    },
-    /// Revokes a key by its id or prefix.
-    Revoke {
-        /// The key's id or prefix (the 12 hex digits after `tcg_`).
-        key: String,
-    },
-    /// Lists keys (never the keys themselves).
-    List {
-        #[arg(long)]
-        user: Option<String>,
-    },
+    /// Create a key for `user` (created if new) and print it once.
+    Create { user: String, admin: bool },
+    /// Revoke a key by its id or prefix.
+    Revoke { key: String },
+    /// List keys (never the keys themselves), optionally of one user.
+    List { user: Option<String> },
 }
 
 /// Runs a `keys` command and returns what to print.
 pub async fn run_keys_command(
     accounts: &dyn AccountStore,
-    args: &KeysArgs,
+    command: &KeysCommand,
 ) -> Result<String, ApiError> {
-    match &args.command {
+    match command {
         KeysCommand::Create { user, admin } => {
             let created = create_key(accounts, user, *admin).await?;
             Ok(format!(

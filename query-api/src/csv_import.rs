@@ -217,61 +217,7 @@ pub fn read(
             ))
         }
     };
-    let c = match format {
-        CsvFormat::Collectr => Columns {
-            product_id: None,
-            name: header.col(&["product name"]),
-            set: header.col(&["set"]),
-            number: header.col(&["card number"]),
-            game: header.col(&["category"]),
-            printing: header.col(&["variance"]),
-            condition: header.col(&["card condition"]),
-            language: header.col(&["language"]),
-            grade: header.col(&["grade"]),
-            grader: None,
-            quantity: header.col(&["quantity"]),
-            cost: header.col(&["average cost paid"]),
-            currency: None,
-            date: header.col(&["date added"]),
-            note: header.col(&["notes"]),
-        },
-        CsvFormat::Tcgplayer => Columns {
-            product_id: header.col(&["product id"]),
-            name: header.col(&["simple name", "name"]),
-            set: header.col(&["set", "set name"]),
-            number: header.col(&["card number", "number"]),
-            game: header.col(&["product line"]),
-            printing: header.col(&["printing"]),
-            condition: header.col(&["condition"]),
-            language: header.col(&["language"]),
-            grade: None,
-            grader: None,
-            quantity: header
-                .col(&["quantity"])
-                .or_else(|| header.starts_with("total quantity")),
-            cost: None,
-            currency: None,
-            date: None,
-            note: None,
-        },
-        CsvFormat::Generic => Columns {
-            product_id: header.col(&["product_id"]),
-            name: header.col(&["name"]),
-            set: header.col(&["set"]),
-            number: header.col(&["number"]),
-            game: header.col(&["game"]),
-            printing: header.col(&["printing"]),
-            condition: header.col(&["condition"]),
-            language: header.col(&["language"]),
-            grade: header.col(&["grade"]),
-            grader: header.col(&["grader"]),
-            quantity: header.col(&["quantity"]),
-            cost: header.col(&["cost_per_unit"]),
-            currency: header.col(&["currency"]),
-            date: header.col(&["acquired_on"]),
-            note: header.col(&["note"]),
-        },
-    };
+    let c = Columns::of(format, &header);
     need(c.quantity.is_some(), "quantity")?;
     need(
         c.product_id.is_some() || c.name.is_some(),
@@ -332,6 +278,65 @@ struct Columns {
 }
 
 impl Columns {
+    /// Where each field is in a file of `format` with this header.
+    fn of(format: CsvFormat, header: &Header) -> Self {
+        match format {
+            CsvFormat::Collectr => Columns {
+                product_id: None,
+                name: header.col(&["product name"]),
+                set: header.col(&["set"]),
+                number: header.col(&["card number"]),
+                game: header.col(&["category"]),
+                printing: header.col(&["variance"]),
+                condition: header.col(&["card condition"]),
+                language: header.col(&["language"]),
+                grade: header.col(&["grade"]),
+                grader: None,
+                quantity: header.col(&["quantity"]),
+                cost: header.col(&["average cost paid"]),
+                currency: None,
+                date: header.col(&["date added"]),
+                note: header.col(&["notes"]),
+            },
+            CsvFormat::Tcgplayer => Columns {
+                product_id: header.col(&["product id"]),
+                name: header.col(&["simple name", "name"]),
+                set: header.col(&["set", "set name"]),
+                number: header.col(&["card number", "number"]),
+                game: header.col(&["product line"]),
+                printing: header.col(&["printing"]),
+                condition: header.col(&["condition"]),
+                language: header.col(&["language"]),
+                grade: None,
+                grader: None,
+                quantity: header
+                    .col(&["quantity"])
+                    .or_else(|| header.starts_with("total quantity")),
+                cost: None,
+                currency: None,
+                date: None,
+                note: None,
+            },
+            CsvFormat::Generic => Columns {
+                product_id: header.col(&["product_id"]),
+                name: header.col(&["name"]),
+                set: header.col(&["set"]),
+                number: header.col(&["number"]),
+                game: header.col(&["game"]),
+                printing: header.col(&["printing"]),
+                condition: header.col(&["condition"]),
+                language: header.col(&["language"]),
+                grade: header.col(&["grade"]),
+                grader: header.col(&["grader"]),
+                quantity: header.col(&["quantity"]),
+                cost: header.col(&["cost_per_unit"]),
+                currency: header.col(&["currency"]),
+                date: header.col(&["acquired_on"]),
+                note: header.col(&["note"]),
+            },
+        }
+    }
+
     fn row(
         &self,
         format: CsvFormat,

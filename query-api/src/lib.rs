@@ -28,7 +28,7 @@ pub mod routes;
 pub mod state;
 
 pub use auth::{
-    Caller, CreatedKey, KeysArgs, KeysCommand, create_key, hash_key, revoke_key, run_keys_command,
+    Caller, CreatedKey, KeysCommand, create_key, hash_key, revoke_key, run_keys_command,
 };
 pub use error::ApiError;
 pub use problem::{FieldError, Problem};
