@@ -90,7 +90,7 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
     prices::schemas(g);
 }
 
-fn price_view(l: LatestPrice) -> PriceView {
+pub(crate) fn price_view(l: LatestPrice) -> PriceView {
     PriceView {
         source: l.source,
         kind: l.kind,

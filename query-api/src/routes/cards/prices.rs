@@ -15,7 +15,10 @@ use crate::{
     openapi::{api_schema, doc},
     problem::FieldError,
     query::{ApiQuery, QueryParams, check_limit, limit_or, opt},
-    routes::params::{MoversDirection, MoversWindow, SeriesIds},
+    routes::{
+        cards::{PriceView, price_view},
+        params::{MoversDirection, MoversWindow, SeriesIds},
+    },
     state::AppState,
 };
 
@@ -23,13 +26,8 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LatestView {
     pub series_id: String,
-    pub source: Source,
-    pub kind: PriceKind,
-    pub observed_at: Timestamp,
-    pub price_usd: Money,
-    pub original: Money,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listing_id: Option<String>,
+    #[serde(flatten)]
+    pub price: PriceView,
 }
 
 /// Latest prices of a batch of series.
@@ -118,13 +116,8 @@ impl QueryParams for LatestParams {
 
 fn latest_view(l: LatestPrice) -> LatestView {
     LatestView {
-        series_id: l.series_id,
-        source: l.source,
-        kind: l.kind,
-        observed_at: l.observed_at,
-        price_usd: l.price_usd,
-        original: l.original,
-        listing_id: Some(l.listing_id).filter(|s| !s.is_empty()),
+        series_id: l.series_id.clone(),
+        price: price_view(l),
     }
 }
 
