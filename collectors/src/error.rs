@@ -1,6 +1,13 @@
-//! The crate's one error type.
+//! The crate's one error type. Where a cause is an error value (reqwest's, serde_json's, an
+//! i/o or 7z error, a refused request) it is kept as the `source`, so `{:#}` and anyhow chains
+//! reach it; the message still names it, as the logs print errors with `%e`.
 
-/// Everything that can go wrong collecting prices or serving the simulator.
+use std::{error::Error as StdError, fmt, path::PathBuf};
+
+/// Any error, boxed (the cause of a malformed answer: JSON, UTF-8, a number or a currency code).
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// Everything that can go wrong collecting prices.
 #[derive(Debug, thiserror::Error)]
 pub enum CollectorError {
     /// The upstream answered with an HTTP error status (after retries, where retried).
@@ -10,11 +17,13 @@ pub enum CollectorError {
         status: u16,
         url: String,
     },
-    /// The request could not be sent or the answer not read (connection refused, reset …).
-    #[error("{source_name}: transport error: {message}")]
+    /// The request could not be sent or the answer not read (connection refused, reset …), or
+    /// the client could not be built.
+    #[error("{source_name}: transport error: {source}")]
     Transport {
         source_name: &'static str,
-        message: String,
+        #[source]
+        source: reqwest::Error,
     },
     /// No answer within the request timeout.
     #[error("{source_name}: timed out: {url}")]
@@ -25,11 +34,14 @@ pub enum CollectorError {
     /// The source's circuit breaker is open: no request was sent.
     #[error("{source_name}: circuit breaker open")]
     BreakerOpen { source_name: &'static str },
-    /// The answer could not be decoded.
-    #[error("{source_name}: malformed answer: {message}")]
+    /// The answer could not be decoded: `what` says which part (empty for the whole answer),
+    /// `source` why, when an error value says it.
+    #[error("{source_name}: malformed answer: {}", detail(.what, .source))]
     Malformed {
         source_name: &'static str,
-        message: String,
+        what: String,
+        #[source]
+        source: Option<BoxError>,
     },
     /// A TCGplayer-style envelope with `success:false`.
     #[error("{source_name}: upstream reported failure: {errors:?}")]
@@ -37,11 +49,14 @@ pub enum CollectorError {
         source_name: &'static str,
         errors: Vec<String>,
     },
-    /// Authentication failed (bad credentials, or a refreshed token refused again).
-    #[error("{source_name}: authentication failed: {message}")]
+    /// Authentication failed: the token endpoint refused the credentials, or the API refused a
+    /// freshly minted token. The refused request is the source.
+    #[error("{source_name}: authentication failed: {reason}: {source}")]
     Auth {
         source_name: &'static str,
-        message: String,
+        reason: &'static str,
+        #[source]
+        source: Box<CollectorError>,
     },
     /// A daily request budget is spent; it refills after `retry_in_secs`.
     #[error("{source_name}: daily budget of {limit} requests spent (refills in {retry_in_secs}s)")]
@@ -54,16 +69,62 @@ pub enum CollectorError {
     /// the brokers did not acknowledge them).
     #[error(transparent)]
     Sink(#[from] tcg_ports::SinkError),
-    /// A 7z price archive could not be read or written.
-    #[error("archive {name}: {message}")]
-    Archive { name: String, message: String },
+    /// A 7z price archive could not be read.
+    #[error("archive {name}: {source}")]
+    Archive {
+        name: String,
+        #[source]
+        source: ArchiveError,
+    },
     /// Invalid configuration or arguments.
     #[error("configuration: {0}")]
     Config(String),
+    /// A back-fill state file could not be read or written as JSON (a `config` error, as a
+    /// broken state file is fixed by hand).
+    #[error("configuration: state file {}: {source}", path.display())]
+    StateFile {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Schema(#[from] tcg_schemas::SchemaError),
+}
+
+/// Why a price archive could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// Not a 7z archive, or a corrupt one.
+    #[error(transparent)]
+    SevenZ(#[from] sevenz_rust2::Error),
+    /// The blocking task decoding it failed (panicked or was cancelled).
+    #[error("decoder task failed: {0}")]
+    Decoder(#[source] tokio::task::JoinError),
+}
+
+/// The text of a malformed answer: `what: source`, or either alone.
+struct Detail<'a> {
+    what: &'a str,
+    source: Option<&'a (dyn StdError + Send + Sync + 'static)>,
+}
+
+fn detail<'a>(what: &'a str, source: &'a Option<BoxError>) -> Detail<'a> {
+    Detail {
+        what,
+        source: source.as_deref(),
+    }
+}
+
+impl fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.what.is_empty(), self.source) {
+            (_, None) => f.write_str(self.what),
+            (true, Some(source)) => write!(f, "{source}"),
+            (false, Some(source)) => write!(f, "{}: {source}", self.what),
+        }
+    }
 }
 
 impl CollectorError {
@@ -88,16 +149,132 @@ impl CollectorError {
             CollectorError::Sink(tcg_ports::SinkError::Closed) => "sink_closed",
             CollectorError::Sink(_) => "sink",
             CollectorError::Archive { .. } => "archive",
-            CollectorError::Config(_) => "config",
+            CollectorError::Config(_) | CollectorError::StateFile { .. } => "config",
             CollectorError::Io(_) => "io",
             CollectorError::Schema(_) => "schema",
         }
     }
 
-    pub(crate) fn malformed(source_name: &'static str, message: impl std::fmt::Display) -> Self {
+    /// A malformed answer, `cause` saying why (a JSON, UTF-8 or number error …).
+    pub(crate) fn malformed(
+        source_name: &'static str,
+        cause: impl StdError + Send + Sync + 'static,
+    ) -> Self {
         CollectorError::Malformed {
             source_name,
-            message: message.to_string(),
+            what: String::new(),
+            source: Some(Box::new(cause)),
         }
+    }
+
+    /// A malformed part of an answer (`what`: `token`, `rate "abc"` …), `cause` saying why.
+    pub(crate) fn malformed_in(
+        source_name: &'static str,
+        what: impl Into<String>,
+        cause: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        CollectorError::Malformed {
+            source_name,
+            what: what.into(),
+            source: Some(Box::new(cause)),
+        }
+    }
+
+    /// A malformed answer with no error value behind it (a check of ours failed).
+    pub(crate) fn malformed_because(source_name: &'static str, why: impl Into<String>) -> Self {
+        CollectorError::Malformed {
+            source_name,
+            what: why.into(),
+            source: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(e: &dyn StdError) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(s) = next {
+            out.push(s.to_string());
+            next = s.source();
+        }
+        out
+    }
+
+    #[test]
+    fn malformed_keeps_its_cause_and_says_it() {
+        let json = serde_json::from_slice::<u32>(b"nope").unwrap_err();
+        let text = json.to_string();
+        let e = CollectorError::malformed_in("tcgplayer", "token", json);
+        assert_eq!(
+            e.to_string(),
+            format!("tcgplayer: malformed answer: token: {text}")
+        );
+        assert_eq!(chain(&e)[1], text);
+        assert_eq!(e.kind(), "malformed");
+
+        let e = CollectorError::malformed("ecb", "x".parse::<u32>().unwrap_err());
+        assert_eq!(
+            e.to_string(),
+            "ecb: malformed answer: invalid digit found in string"
+        );
+        let e = CollectorError::malformed_because("ecb", "no rates in the document");
+        assert_eq!(
+            e.to_string(),
+            "ecb: malformed answer: no rates in the document"
+        );
+        assert!(e.source().is_none());
+    }
+
+    #[test]
+    fn auth_keeps_the_refused_request() {
+        let refused = CollectorError::Status {
+            source_name: "ebay_browse",
+            status: 401,
+            url: "http://x/token".into(),
+        };
+        let e = CollectorError::Auth {
+            source_name: "ebay_browse",
+            reason: "the token endpoint refused the credentials",
+            source: Box::new(refused),
+        };
+        assert_eq!(
+            chain(&e),
+            [
+                "ebay_browse: authentication failed: the token endpoint refused the credentials: \
+                 ebay_browse: HTTP 401 from http://x/token",
+                "ebay_browse: HTTP 401 from http://x/token",
+            ]
+        );
+        assert_eq!(e.kind(), "auth");
+    }
+
+    #[test]
+    fn archive_and_state_file_errors_keep_their_causes() {
+        let e = CollectorError::Archive {
+            name: "prices-2024-02-08.ppmd.7z".into(),
+            source: sevenz_rust2::Error::FileNotFound.into(),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("archive prices-2024-02-08.ppmd.7z: "),
+            "{e}"
+        );
+        assert_eq!(e.kind(), "archive");
+        let json = serde_json::from_slice::<u32>(b"{").unwrap_err();
+        let e = CollectorError::StateFile {
+            path: "state.json".into(),
+            source: json,
+        };
+        assert!(
+            e.to_string()
+                .starts_with("configuration: state file state.json: "),
+            "{e}"
+        );
+        assert!(e.source().is_some());
+        assert_eq!(e.kind(), "config");
     }
 }

@@ -11,6 +11,7 @@ pub mod ebay;
 pub mod ecb;
 pub mod error;
 pub mod http;
+pub mod internal_events;
 pub(crate) mod rng;
 pub mod sim;
 pub mod sink;

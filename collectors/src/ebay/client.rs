@@ -1,20 +1,19 @@
-//! The eBay client: an application token (client credentials) cached until shortly before it
-//! expires, minted at most `token_daily_limit` times a day, and refreshed once on a 401.
+//! The eBay client: an application token (client credentials, the shared [`TokenCache`]) cached
+//! until shortly before it expires, minted at most `token_daily_limit` times a day, and
+//! refreshed once on a 401.
 
 use std::{
-    sync::atomic::{AtomicU64, Ordering},
+    sync::{Mutex, PoisonError},
     time::Duration,
 };
 
 use base64::Engine;
-use serde::Deserialize;
-use tokio::{sync::Mutex, time::Instant};
+use tokio::time::Instant;
 
 use super::EbayConfig;
 use crate::{
     CollectorError,
-    http::{DailyBudget, Fetched, HttpClient, join},
-    telemetry,
+    http::{DailyBudget, Fetched, HttpClient, Minted, TokenCache, join, mint_client_credentials},
 };
 
 /// The Browse scope.
@@ -22,18 +21,10 @@ pub const BROWSE_SCOPE: &str = "https://api.ebay.com/oauth/api_scope";
 /// The Marketplace Insights scope.
 pub const INSIGHTS_SCOPE: &str = "https://api.ebay.com/oauth/api_scope/buy.marketplace.insights";
 
-#[derive(Debug, Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
-#[derive(Debug)]
-struct TokenState {
-    cached: Option<(String, Instant)>,
-    mints: DailyBudget,
-}
+/// A token is refreshed a tenth of its life early, at most five minutes.
+const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// The life of a token whose answer does not say (eBay's application tokens live two hours).
+const DEFAULT_TOKEN_LIFE: Duration = Duration::from_secs(7200);
 
 /// An eBay API client for one scope.
 #[derive(Debug)]
@@ -44,8 +35,9 @@ pub struct EbayClient {
     basic: String,
     scope: String,
     marketplace: String,
-    token: Mutex<TokenState>,
-    minted: AtomicU64,
+    token: TokenCache,
+    /// Mints left today (taken only by the token cache's mint, one at a time).
+    mints: Mutex<DailyBudget>,
 }
 
 impl EbayClient {
@@ -63,11 +55,8 @@ impl EbayClient {
             basic,
             scope: scope.to_owned(),
             marketplace: config.marketplace_id.clone(),
-            token: Mutex::new(TokenState {
-                cached: None,
-                mints: DailyBudget::per_day(config.token_daily_limit),
-            }),
-            minted: AtomicU64::new(0),
+            token: TokenCache::new(source, MAX_REFRESH_MARGIN),
+            mints: Mutex::new(DailyBudget::per_day(config.token_daily_limit)),
         })
     }
 
@@ -76,69 +65,42 @@ impl EbayClient {
     }
 
     pub fn tokens_minted(&self) -> u64 {
-        self.minted.load(Ordering::Relaxed)
+        self.token.minted()
     }
 
     /// A valid token: the cached one until five minutes (or a tenth of its life) before expiry.
     pub async fn token(&self) -> Result<String, CollectorError> {
-        let mut state = self.token.lock().await;
-        let now = Instant::now();
-        if let Some((value, refresh_at)) = &state.cached
-            && now < *refresh_at
-        {
-            return Ok(value.clone());
-        }
-        state
-            .mints
-            .try_take(now)
-            .map_err(|wait| CollectorError::BudgetExhausted {
-                source_name: self.source,
-                limit: state.mints.limit(),
-                retry_in_secs: wait.as_secs().max(1),
-            })?;
+        self.token.get(|| self.mint()).await
+    }
+
+    /// Takes a mint from today's allowance, then `POST /identity/v1/oauth2/token` with Basic
+    /// auth and the scope.
+    async fn mint(&self) -> Result<Minted, CollectorError> {
+        self.take_mint()?;
         let url = join(&self.base, "identity/v1/oauth2/token");
         let form = [
             ("grant_type", "client_credentials"),
             ("scope", self.scope.as_str()),
         ];
         let auth = format!("Basic {}", self.basic);
-        let fetched = self
-            .http
-            .send("token", |c| {
-                c.post(&url)
-                    .header(reqwest::header::AUTHORIZATION, &auth)
-                    .form(&form)
-            })
-            .await
-            .map_err(|e| match e {
-                CollectorError::Status { status, .. } if status == 400 || status == 401 => {
-                    CollectorError::Auth {
-                        source_name: self.source,
-                        message: format!("token endpoint answered {status}"),
-                    }
-                }
-                other => other,
-            })?;
-        let answer: TokenAnswer = serde_json::from_slice(&fetched.body)
-            .map_err(|e| CollectorError::malformed(self.source, format!("token: {e}")))?;
-        let life = Duration::from_secs(answer.expires_in.unwrap_or(7200));
-        let margin = (life / 10).min(Duration::from_secs(300));
-        self.minted.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!(telemetry::TOKEN_MINTS, "source" => self.source).increment(1);
-        tracing::info!(
-            source = self.source,
-            expires_in_s = life.as_secs(),
-            "minted token"
-        );
-        state.cached = Some((answer.access_token.clone(), now + life - margin));
-        Ok(answer.access_token)
+        mint_client_credentials(&self.http, DEFAULT_TOKEN_LIFE, |c| {
+            c.post(&url)
+                .header(reqwest::header::AUTHORIZATION, &auth)
+                .form(&form)
+        })
+        .await
     }
 
-    async fn forget(&self, value: &str) {
-        let mut state = self.token.lock().await;
-        if state.cached.as_ref().is_some_and(|(v, _)| v == value) {
-            state.cached = None;
-        }
+    fn take_mint(&self) -> Result<(), CollectorError> {
+        // A panic elsewhere cannot leave a budget half-updated: keep using it.
+        let mut mints = self.mints.lock().unwrap_or_else(PoisonError::into_inner);
+        mints
+            .try_take(Instant::now())
+            .map_err(|wait| CollectorError::BudgetExhausted {
+                source_name: self.source,
+                limit: mints.limit(),
+                retry_in_secs: wait.as_secs().max(1),
+            })
     }
 
     /// GET `path` with `query`, the token and the marketplace header; once more after a 401.
@@ -148,36 +110,22 @@ impl EbayClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Fetched, CollectorError> {
-        let url = join(&self.base, path);
-        let mut refreshed = false;
-        loop {
-            let token = self.token().await?;
-            let auth = format!("Bearer {token}");
-            let result = self
-                .http
-                .send(op, |c| {
-                    c.get(&url)
-                        .query(query)
-                        .header(reqwest::header::AUTHORIZATION, &auth)
-                        .header("X-EBAY-C-MARKETPLACE-ID", &self.marketplace)
-                })
-                .await;
-            match result {
-                Err(CollectorError::Status { status: 401, .. }) if !refreshed => {
-                    tracing::info!(source = self.source, "401: refreshing token once");
-                    self.forget(&token).await;
-                    refreshed = true;
-                }
-                Err(CollectorError::Status {
-                    status: 401, url, ..
-                }) => {
-                    return Err(CollectorError::Auth {
-                        source_name: self.source,
-                        message: format!("401 from {url} with a fresh token"),
-                    });
-                }
-                other => return other,
-            }
-        }
+        let url = &join(&self.base, path);
+        self.token
+            .authorized(
+                || self.mint(),
+                |token| async move {
+                    let auth = format!("Bearer {token}");
+                    self.http
+                        .send(op, |c| {
+                            c.get(url)
+                                .query(query)
+                                .header(reqwest::header::AUTHORIZATION, &auth)
+                                .header("X-EBAY-C-MARKETPLACE-ID", &self.marketplace)
+                        })
+                        .await
+                },
+            )
+            .await
     }
 }

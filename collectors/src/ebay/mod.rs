@@ -9,7 +9,7 @@ pub mod scheduler;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tcg_schemas::TrackedCard;
+use tcg_schemas::{RawQuote, TrackedCard};
 use tokio::{sync::watch, time::Instant};
 
 pub use client::EbayClient;
@@ -191,6 +191,7 @@ impl EbaySource {
         }
     }
 
+    /// One pass: the next tracked card the budget allows, up to `max_pages` pages of it.
     async fn pass(
         &mut self,
         sink: &dyn QuoteSink,
@@ -219,72 +220,26 @@ impl EbaySource {
             }
         };
         let q = search_query(&card);
-        let limit = self.config.page_size.clamp(1, 200);
         let mut offset: u64 = 0;
         let mut page_no = 0;
         loop {
             telemetry::budget_remaining(name, self.scheduler.remaining(Instant::now()));
             report.requests += 1;
-            let (quotes, dropped, total, got) = match self.mode {
-                Mode::Browse => {
-                    let query = [
-                        ("q", q.clone()),
-                        ("category_ids", self.config.category_ids.clone()),
-                        ("filter", search_filter(&self.filter, &card.want)),
-                        ("limit", limit.to_string()),
-                        ("offset", offset.to_string()),
-                    ];
-                    let fetched = self
-                        .client
-                        .get("search", "buy/browse/v1/item_summary/search", &query)
-                        .await?;
-                    let page = parse_search(name, &fetched.body)
-                        .inspect_err(|e| telemetry::error(name, e))?;
-                    let (quotes, dropped) = listing_quotes(&page.item_summaries, &card, now());
-                    (
-                        quotes,
-                        dropped,
-                        page.total,
-                        page.item_summaries.len() as u64,
-                    )
-                }
-                Mode::Sold => {
-                    let to = chrono::Utc::now();
-                    let from = to - chrono::Duration::days(i64::from(self.config.insights.days));
-                    let fmt = "%Y-%m-%dT%H:%M:%S%.3fZ";
-                    let filter = format!("lastSoldDate:[{}..{}]", from.format(fmt), to.format(fmt));
-                    let query = [
-                        ("q", q.clone()),
-                        ("category_ids", self.config.category_ids.clone()),
-                        ("filter", filter),
-                        ("limit", limit.to_string()),
-                        ("offset", offset.to_string()),
-                    ];
-                    let fetched = self
-                        .client
-                        .get(
-                            "search",
-                            "buy/marketplace_insights/v1_beta/item_sales/search",
-                            &query,
-                        )
-                        .await?;
-                    let page = parse_sales(name, &fetched.body)
-                        .inspect_err(|e| telemetry::error(name, e))?;
-                    let (quotes, dropped) = sold_quotes(&page.item_sales, &card, now());
-                    (quotes, dropped, page.total, page.item_sales.len() as u64)
-                }
+            let page = match self.mode {
+                Mode::Browse => self.browse_page(&card, &q, offset).await?,
+                Mode::Sold => self.sold_page(&card, &q, offset).await?,
             };
-            telemetry::dropped(name, dropped);
-            report.errors += dropped as u64;
-            if !quotes.is_empty() {
-                let n = quotes.len();
-                sink.publish(quotes).await?;
+            telemetry::dropped(name, page.dropped);
+            report.errors += page.dropped as u64;
+            if !page.quotes.is_empty() {
+                let n = page.quotes.len();
+                sink.publish(page.quotes).await?;
                 telemetry::quotes(name, n);
                 report.quotes += n as u64;
             }
-            offset += got;
+            offset += page.items;
             page_no += 1;
-            let more = got > 0 && offset < total && offset < 10_000;
+            let more = page.items > 0 && offset < page.total && offset < 10_000;
             if !more
                 || page_no >= self.config.max_pages
                 || !self.scheduler.extra_page(Instant::now())
@@ -295,6 +250,88 @@ impl EbaySource {
         telemetry::budget_remaining(name, self.scheduler.remaining(Instant::now()));
         Ok(())
     }
+
+    fn page_limit(&self) -> u32 {
+        self.config.page_size.clamp(1, 200)
+    }
+
+    /// A Browse search page of active listings of `card`.
+    async fn browse_page(
+        &self,
+        card: &TrackedCard,
+        q: &str,
+        offset: u64,
+    ) -> Result<PageQuotes, CollectorError> {
+        let name = self.source_name();
+        let query = [
+            ("q", q.to_owned()),
+            ("category_ids", self.config.category_ids.clone()),
+            ("filter", search_filter(&self.filter, &card.want)),
+            ("limit", self.page_limit().to_string()),
+            ("offset", offset.to_string()),
+        ];
+        let fetched = self
+            .client
+            .get("search", "buy/browse/v1/item_summary/search", &query)
+            .await?;
+        let page = parse_search(name, &fetched.body).inspect_err(|e| telemetry::error(name, e))?;
+        let (quotes, dropped) = listing_quotes(&page.item_summaries, card, now());
+        Ok(PageQuotes {
+            quotes,
+            dropped,
+            total: page.total,
+            items: page.item_summaries.len() as u64,
+        })
+    }
+
+    /// A Marketplace Insights page of sales of `card` in the last `insights.days` days.
+    async fn sold_page(
+        &self,
+        card: &TrackedCard,
+        q: &str,
+        offset: u64,
+    ) -> Result<PageQuotes, CollectorError> {
+        let name = self.source_name();
+        let to = chrono::Utc::now();
+        let from = to - chrono::Duration::days(i64::from(self.config.insights.days));
+        let fmt = "%Y-%m-%dT%H:%M:%S%.3fZ";
+        let filter = format!("lastSoldDate:[{}..{}]", from.format(fmt), to.format(fmt));
+        let query = [
+            ("q", q.to_owned()),
+            ("category_ids", self.config.category_ids.clone()),
+            ("filter", filter),
+            ("limit", self.page_limit().to_string()),
+            ("offset", offset.to_string()),
+        ];
+        let fetched = self
+            .client
+            .get(
+                "search",
+                "buy/marketplace_insights/v1_beta/item_sales/search",
+                &query,
+            )
+            .await?;
+        let page = parse_sales(name, &fetched.body).inspect_err(|e| telemetry::error(name, e))?;
+        let (quotes, dropped) = sold_quotes(&page.item_sales, card, now());
+        Ok(PageQuotes {
+            quotes,
+            dropped,
+            total: page.total,
+            items: page.item_sales.len() as u64,
+        })
+    }
+}
+
+/// The quotes of one search page, and where the paging stands.
+#[derive(Debug)]
+struct PageQuotes {
+    quotes: Vec<RawQuote>,
+    /// Items that could not be turned into a quote.
+    dropped: usize,
+    /// Items the upstream says match.
+    total: u64,
+    /// Items on this page.
+    items: u64,
 }
 
 impl Source for EbaySource {

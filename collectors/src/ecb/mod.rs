@@ -60,7 +60,7 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
 pub fn parse_rates(xml: &str) -> Result<Vec<FxRates>, CollectorError> {
     // A cut-off document could still hold whole days; only a complete one is believed.
     if !xml.trim_end().ends_with("Envelope>") {
-        return Err(CollectorError::malformed(
+        return Err(CollectorError::malformed_because(
             SOURCE,
             "truncated document (no closing Envelope)",
         ));
@@ -73,7 +73,7 @@ pub fn parse_rates(xml: &str) -> Result<Vec<FxRates>, CollectorError> {
         }
         if let Some(time) = attribute(tag, "time") {
             if chrono::NaiveDate::parse_from_str(time, "%Y-%m-%d").is_err() {
-                return Err(CollectorError::malformed(
+                return Err(CollectorError::malformed_because(
                     SOURCE,
                     format!("bad day {time:?}"),
                 ));
@@ -87,14 +87,14 @@ pub fn parse_rates(xml: &str) -> Result<Vec<FxRates>, CollectorError> {
         {
             let day = days
                 .last_mut()
-                .ok_or_else(|| CollectorError::malformed(SOURCE, "rate outside a day"))?;
+                .ok_or_else(|| CollectorError::malformed_because(SOURCE, "rate outside a day"))?;
             let currency =
                 Currency::parse(cur).map_err(|e| CollectorError::malformed(SOURCE, e))?;
             let rate: Decimal = rate
                 .parse()
-                .map_err(|e| CollectorError::malformed(SOURCE, format!("rate {rate:?}: {e}")))?;
+                .map_err(|e| CollectorError::malformed_in(SOURCE, format!("rate {rate:?}"), e))?;
             if rate <= Decimal::ZERO {
-                return Err(CollectorError::malformed(
+                return Err(CollectorError::malformed_because(
                     SOURCE,
                     format!("rate {rate} for {cur}"),
                 ));
@@ -104,7 +104,7 @@ pub fn parse_rates(xml: &str) -> Result<Vec<FxRates>, CollectorError> {
     }
     days.retain(|d| !d.rates.is_empty());
     if days.is_empty() {
-        return Err(CollectorError::malformed(
+        return Err(CollectorError::malformed_because(
             SOURCE,
             "no rates in the document",
         ));
@@ -140,7 +140,7 @@ impl EcbClient {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| CollectorError::malformed(SOURCE, "empty"))
+            .ok_or_else(|| CollectorError::malformed_because(SOURCE, "empty"))
     }
 
     /// Every published day, newest first.

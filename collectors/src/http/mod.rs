@@ -1,11 +1,12 @@
 //! The shared HTTP machinery: timeouts, a governor rate limit per source, retries with jittered
 //! exponential backoff that honour `Retry-After`, a circuit breaker, metrics and a tracing span
-//! per request.
+//! per request; and the OAuth token cache the authenticated sources share.
 
 pub mod backoff;
 pub mod breaker;
 pub mod budget;
 pub mod clock;
+pub mod token;
 
 use std::{
     num::NonZeroU32,
@@ -26,8 +27,9 @@ pub use backoff::{backoff_delay, parse_retry_after};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
 pub use budget::DailyBudget;
 pub use clock::{TokioClock, TokioInstant};
+pub use token::{Minted, TokenCache, mint_client_credentials};
 
-use crate::{CollectorError, rng::SplitMix, telemetry};
+use crate::{CollectorError, internal_events, rng::SplitMix, telemetry};
 
 /// Retry settings.
 #[derive(Debug, Clone, Deserialize)]
@@ -156,7 +158,7 @@ impl HttpClient {
         }
         let client = builder.build().map_err(|e| CollectorError::Transport {
             source_name: source,
-            message: e.to_string(),
+            source: e,
         })?;
         let limiter = match Duration::from_millis(config.min_interval_ms) {
             d if d.is_zero() => None,
@@ -165,7 +167,8 @@ impl HttpClient {
                 RateLimiter::direct_with_clock(q.allow_burst(burst), TokioClock)
             }),
         };
-        metrics::gauge!(telemetry::BREAKER, "source" => source).set(BreakerState::Closed.gauge());
+        metrics::gauge!(internal_events::BREAKER, "source" => source)
+            .set(BreakerState::Closed.gauge());
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 source,
@@ -238,7 +241,7 @@ impl HttpClient {
                 Some(ra) => ra + backoff / 8,
                 None => backoff,
             };
-            metrics::counter!(telemetry::RETRIES, "source" => source, "reason" => err.kind())
+            metrics::counter!(internal_events::RETRIES, "source" => source, "reason" => err.kind())
                 .increment(1);
             tracing::warn!(source, op, attempt, delay_ms = delay.as_millis() as u64, error = %err, "retrying");
             tokio::time::sleep(delay).await;
@@ -264,7 +267,7 @@ impl HttpClient {
                 source_name: source,
             })?;
         let allowed = breaker.allow(Instant::now());
-        metrics::gauge!(telemetry::BREAKER, "source" => source).set(breaker.state().gauge());
+        metrics::gauge!(internal_events::BREAKER, "source" => source).set(breaker.state().gauge());
         allowed.map_err(|_| {
             let e = CollectorError::BreakerOpen {
                 source_name: source,
@@ -281,7 +284,7 @@ impl HttpClient {
                 Outcome::Neutral => b.on_neutral(),
                 Outcome::Failure => b.on_failure(Instant::now()),
             }
-            metrics::gauge!(telemetry::BREAKER, "source" => self.inner.source)
+            metrics::gauge!(internal_events::BREAKER, "source" => self.inner.source)
                 .set(b.state().gauge());
         }
     }
@@ -308,91 +311,87 @@ impl HttpClient {
     ) -> Attempt {
         let source = self.inner.source;
         let started = Instant::now();
-        let result = build(&self.inner.client).send().await;
-        let (status_label, attempt) = match result {
+        let (status_label, attempt) = match build(&self.inner.client).send().await {
             Err(e) => {
-                let url = e.url().map(|u| u.to_string()).unwrap_or_default();
                 self.record(Outcome::Failure);
-                if e.is_timeout() {
-                    (
-                        "timeout".to_owned(),
-                        Attempt::Retry(
-                            CollectorError::Timeout {
-                                source_name: source,
-                                url,
-                            },
-                            None,
-                        ),
-                    )
+                let label = if e.is_timeout() {
+                    "timeout"
                 } else {
-                    (
-                        "transport".to_owned(),
-                        Attempt::Retry(
-                            CollectorError::Transport {
-                                source_name: source,
-                                message: format!("{e} ({url})"),
-                            },
-                            None,
-                        ),
-                    )
-                }
-            }
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let url = resp.url().to_string();
-                let retry_after = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
-                let status_err = CollectorError::Status {
-                    source_name: source,
-                    status,
-                    url: url.clone(),
+                    "transport"
                 };
-                let attempt = if (200..300).contains(&status) {
-                    match resp.bytes().await {
-                        Ok(body) => {
-                            self.record(Outcome::Success);
-                            Attempt::Done(Fetched { status, url, body })
-                        }
-                        Err(e) => {
-                            self.record(Outcome::Failure);
-                            let err = if e.is_timeout() {
-                                CollectorError::Timeout {
-                                    source_name: source,
-                                    url,
-                                }
-                            } else {
-                                CollectorError::Transport {
-                                    source_name: source,
-                                    message: e.to_string(),
-                                }
-                            };
-                            Attempt::Retry(err, None)
-                        }
-                    }
-                } else if status == 429 {
-                    // Being told to slow down is not the upstream failing.
-                    self.record(Outcome::Neutral);
-                    Attempt::Retry(status_err, retry_after)
-                } else if status >= 500 {
-                    self.record(Outcome::Failure);
-                    let ra = if status == 503 { retry_after } else { None };
-                    Attempt::Retry(status_err, ra)
-                } else {
-                    self.record(Outcome::Neutral);
-                    Attempt::Fatal(status_err)
-                };
-                (status.to_string(), attempt)
+                (
+                    label.to_owned(),
+                    Attempt::Retry(self.send_error(e, None), None),
+                )
             }
+            Ok(resp) => (resp.status().as_u16().to_string(), self.answer(resp).await),
         };
-        metrics::counter!(telemetry::REQUESTS, "source" => source, "op" => op, "status" => status_label.clone())
+        metrics::counter!(internal_events::REQUESTS, "source" => source, "op" => op, "status" => status_label.clone())
             .increment(1);
-        metrics::histogram!(telemetry::LATENCY, "source" => source, "op" => op)
+        metrics::histogram!(internal_events::LATENCY, "source" => source, "op" => op)
             .record(started.elapsed().as_secs_f64());
         tracing::debug!(status = %status_label, elapsed_ms = started.elapsed().as_millis() as u64, "answer");
         attempt
+    }
+
+    /// A request that got no (whole) answer from `url` (else the one reqwest names): `Timeout`
+    /// or `Transport` (keeping reqwest's error).
+    fn send_error(&self, e: reqwest::Error, url: Option<String>) -> CollectorError {
+        let source_name = self.inner.source;
+        if e.is_timeout() {
+            CollectorError::Timeout {
+                source_name,
+                url: url
+                    .or_else(|| e.url().map(ToString::to_string))
+                    .unwrap_or_default(),
+            }
+        } else {
+            CollectorError::Transport {
+                source_name,
+                source: e,
+            }
+        }
+    }
+
+    /// Reads an answer: a 2xx body is done; 429, 5xx and a body cut off are retried; other
+    /// statuses are final. Records the outcome on the breaker.
+    async fn answer(&self, resp: reqwest::Response) -> Attempt {
+        let status = resp.status().as_u16();
+        let url = resp.url().to_string();
+        if (200..300).contains(&status) {
+            return match resp.bytes().await {
+                Ok(body) => {
+                    self.record(Outcome::Success);
+                    Attempt::Done(Fetched { status, url, body })
+                }
+                Err(e) => {
+                    self.record(Outcome::Failure);
+                    Attempt::Retry(self.send_error(e, Some(url)), None)
+                }
+            };
+        }
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        let status_err = CollectorError::Status {
+            source_name: self.inner.source,
+            status,
+            url,
+        };
+        if status == 429 {
+            // Being told to slow down is not the upstream failing.
+            self.record(Outcome::Neutral);
+            Attempt::Retry(status_err, retry_after)
+        } else if status >= 500 {
+            self.record(Outcome::Failure);
+            let ra = if status == 503 { retry_after } else { None };
+            Attempt::Retry(status_err, ra)
+        } else {
+            self.record(Outcome::Neutral);
+            Attempt::Fatal(status_err)
+        }
     }
 }
 

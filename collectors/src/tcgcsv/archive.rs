@@ -11,6 +11,7 @@ use sevenz_rust2::{
 
 use crate::{
     CollectorError,
+    error::ArchiveError,
     tcgplayer::model::{ProductPriceRow, parse_envelope},
 };
 
@@ -39,10 +40,10 @@ pub fn parse_entry_name(name: &str) -> Option<(u32, u32)> {
     }
 }
 
-fn archive_err(name: &str, e: impl std::fmt::Display) -> CollectorError {
+fn archive_err(name: &str, e: impl Into<sevenz_rust2::Error>) -> CollectorError {
     CollectorError::Archive {
         name: name.to_owned(),
-        message: e.to_string(),
+        source: ArchiveError::SevenZ(e.into()),
     }
 }
 

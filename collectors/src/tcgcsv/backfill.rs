@@ -16,6 +16,7 @@ use tcg_schemas::{CategoryId, GroupId, Source as QuoteSource, Timestamp};
 use super::{TcgcsvClient, archive::read_price_archive, client::SOURCE};
 use crate::{
     CollectorError, QuoteSink,
+    error::ArchiveError,
     tcgplayer::model::{Converted, product_price_quotes},
     telemetry,
 };
@@ -49,8 +50,12 @@ impl BackfillState {
     /// Loads the state file; a missing file is an empty state.
     pub fn load(path: &Path) -> Result<Self, CollectorError> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| CollectorError::Config(format!("state file {}: {e}", path.display()))),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|source| CollectorError::StateFile {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(e.into()),
         }
@@ -59,8 +64,11 @@ impl BackfillState {
     /// Writes the state file through a temporary file and a rename.
     pub fn save(&self, path: &Path) -> Result<(), CollectorError> {
         let tmp = path.with_extension("tmp");
-        let bytes = serde_json::to_vec_pretty(self)
-            .map_err(|e| CollectorError::Config(format!("cannot encode state: {e}")))?;
+        let bytes =
+            serde_json::to_vec_pretty(self).map_err(|source| CollectorError::StateFile {
+                path: path.to_owned(),
+                source,
+            })?;
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, path)?;
         Ok(())
@@ -184,7 +192,7 @@ pub async fn backfill(
                 .await
                 .map_err(|e| CollectorError::Archive {
                     name: day.to_string(),
-                    message: format!("decoder task failed: {e}"),
+                    source: ArchiveError::Decoder(e),
                 })??;
         telemetry::dropped(SOURCE, converted.dropped);
         report.dropped += converted.dropped as u64;

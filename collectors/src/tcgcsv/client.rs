@@ -86,11 +86,11 @@ impl TcgcsvClient {
     pub async fn last_updated(&self) -> Result<String, CollectorError> {
         let fetched = self.get("last_updated", "last-updated.txt").await?;
         let text = std::str::from_utf8(&fetched.body)
-            .map_err(|e| CollectorError::malformed(SOURCE, format!("last-updated.txt: {e}")))?
+            .map_err(|e| CollectorError::malformed_in(SOURCE, "last-updated.txt", e))?
             .trim()
             .to_owned();
         if text.is_empty() || text.len() > 100 {
-            return Err(CollectorError::malformed(
+            return Err(CollectorError::malformed_because(
                 SOURCE,
                 "last-updated.txt is empty or too long",
             ));

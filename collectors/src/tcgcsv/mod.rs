@@ -15,10 +15,10 @@ pub use client::TcgcsvClient;
 use crate::{
     CollectorError, PassReport, Source,
     http::HttpConfig,
+    internal_events,
     sink::{BoxFuture, QuoteSink},
     source::now,
     tcgplayer::{model::product_price_quotes, publish},
-    telemetry,
 };
 
 /// TCGCSV settings.
@@ -89,7 +89,8 @@ impl TcgcsvSource {
         report.requests += 1;
         let updated = self.client.last_updated().await?;
         if self.last_seen.as_deref() == Some(updated.as_str()) {
-            metrics::counter!(telemetry::PASSES_SKIPPED, "source" => client::SOURCE).increment(1);
+            metrics::counter!(internal_events::PASSES_SKIPPED, "source" => client::SOURCE)
+                .increment(1);
             tracing::debug!(source = client::SOURCE, %updated, "unchanged; skipping");
             report.skipped = true;
             return Ok(());

@@ -1,13 +1,10 @@
-//! The TCGplayer API client: a cached client-credentials token (refreshed before expiry and once
-//! on a 401), paged catalog calls, and pricing by product and by SKU in batches.
+//! The TCGplayer API client: a client-credentials token (the shared [`TokenCache`]: refreshed
+//! before expiry and once on a 401), paged catalog calls, and pricing by product and by SKU in
+//! batches.
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
-use serde::{Deserialize, de::DeserializeOwned};
-use tokio::{sync::Mutex, time::Instant};
+use serde::de::DeserializeOwned;
 
 use super::{
     TcgplayerConfig,
@@ -18,29 +15,16 @@ use super::{
 };
 use crate::{
     CollectorError,
-    http::{HttpClient, join},
+    http::{HttpClient, Minted, TokenCache, join, mint_client_credentials},
     telemetry,
 };
 
 pub(crate) const SOURCE: &str = "tcgplayer";
 
-#[derive(Debug, Deserialize)]
-struct TokenAnswer {
-    access_token: String,
-    #[serde(default)]
-    expires_in: Option<u64>,
-}
-
-#[derive(Debug, Clone)]
-struct CachedToken {
-    value: String,
-    refresh_at: Instant,
-}
-
-/// When to refresh a token living `expires_in`: a tenth of its life early, at most an hour.
-pub(crate) fn refresh_margin(expires_in: Duration) -> Duration {
-    (expires_in / 10).min(Duration::from_secs(3600))
-}
+/// A token is refreshed a tenth of its life early, at most this much.
+const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(3600);
+/// The life of a token whose answer does not say.
+const DEFAULT_TOKEN_LIFE: Duration = Duration::from_secs(3600);
 
 /// A TCGplayer API client.
 #[derive(Debug)]
@@ -51,8 +35,7 @@ pub struct TcgplayerClient {
     client_id: String,
     client_secret: String,
     page_size: u32,
-    token: Mutex<Option<CachedToken>>,
-    mints: AtomicU64,
+    token: TokenCache,
 }
 
 impl TcgplayerClient {
@@ -70,8 +53,7 @@ impl TcgplayerClient {
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
             page_size: config.page_size.clamp(1, 100),
-            token: Mutex::new(None),
-            mints: AtomicU64::new(0),
+            token: TokenCache::new(SOURCE, MAX_REFRESH_MARGIN),
         })
     }
 
@@ -81,59 +63,25 @@ impl TcgplayerClient {
 
     /// Tokens minted so far by this client.
     pub fn tokens_minted(&self) -> u64 {
-        self.mints.load(Ordering::Relaxed)
+        self.token.minted()
     }
 
     /// A valid bearer token, minting one when none is cached or the cached one is due.
     pub async fn token(&self) -> Result<String, CollectorError> {
-        let mut cached = self.token.lock().await;
-        if let Some(t) = cached.as_ref()
-            && Instant::now() < t.refresh_at
-        {
-            return Ok(t.value.clone());
-        }
+        self.token.get(|| self.mint()).await
+    }
+
+    /// `POST /token` with the client credentials as a form.
+    async fn mint(&self) -> Result<Minted, CollectorError> {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.as_str()),
         ];
-        let fetched = self
-            .http
-            .send("token", |c| c.post(&self.token_url).form(&form))
-            .await
-            .map_err(|e| match e {
-                CollectorError::Status { status, .. } if status == 400 || status == 401 => {
-                    CollectorError::Auth {
-                        source_name: SOURCE,
-                        message: format!("token endpoint answered {status}"),
-                    }
-                }
-                other => other,
-            })?;
-        let answer: TokenAnswer = serde_json::from_slice(&fetched.body)
-            .map_err(|e| CollectorError::malformed(SOURCE, format!("token: {e}")))?;
-        let life = Duration::from_secs(answer.expires_in.unwrap_or(3600));
-        self.mints.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!(telemetry::TOKEN_MINTS, "source" => SOURCE).increment(1);
-        tracing::info!(
-            source = SOURCE,
-            expires_in_s = life.as_secs(),
-            "minted token"
-        );
-        let token = CachedToken {
-            value: answer.access_token,
-            refresh_at: Instant::now() + life - refresh_margin(life),
-        };
-        let value = token.value.clone();
-        *cached = Some(token);
-        Ok(value)
-    }
-
-    async fn forget_token(&self, value: &str) {
-        let mut cached = self.token.lock().await;
-        if cached.as_ref().is_some_and(|t| t.value == value) {
-            *cached = None;
-        }
+        mint_client_credentials(&self.http, DEFAULT_TOKEN_LIFE, |c| {
+            c.post(&self.token_url).form(&form)
+        })
+        .await
     }
 
     /// GET an API path (after the version prefix) with the token; on a 401 the token is dropped,
@@ -144,42 +92,25 @@ impl TcgplayerClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Page<T>, CollectorError> {
-        let url = join(&self.api_base, path);
-        let mut refreshed = false;
-        loop {
-            let token = self.token().await?;
-            let auth = format!("bearer {token}");
-            let result = self
-                .http
-                .send(op, |c| {
-                    c.get(&url)
-                        .query(query)
-                        .header(reqwest::header::AUTHORIZATION, &auth)
-                        .header(reqwest::header::ACCEPT, "application/json")
-                })
-                .await;
-            match result {
-                Ok(fetched) => {
-                    return parse_envelope(SOURCE, &fetched.body).inspect_err(|e| {
-                        telemetry::error(SOURCE, e);
-                    });
-                }
-                Err(CollectorError::Status { status: 401, .. }) if !refreshed => {
-                    tracing::info!(source = SOURCE, "401: refreshing token once");
-                    self.forget_token(&token).await;
-                    refreshed = true;
-                }
-                Err(CollectorError::Status {
-                    status: 401, url, ..
-                }) => {
-                    return Err(CollectorError::Auth {
-                        source_name: SOURCE,
-                        message: format!("401 from {url} with a fresh token"),
-                    });
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let url = &join(&self.api_base, path);
+        let fetched = self
+            .token
+            .authorized(
+                || self.mint(),
+                |token| async move {
+                    let auth = format!("bearer {token}");
+                    self.http
+                        .send(op, |c| {
+                            c.get(url)
+                                .query(query)
+                                .header(reqwest::header::AUTHORIZATION, &auth)
+                                .header(reqwest::header::ACCEPT, "application/json")
+                        })
+                        .await
+                },
+            )
+            .await?;
+        parse_envelope(SOURCE, &fetched.body).inspect_err(|e| telemetry::error(SOURCE, e))
     }
 
     /// Pages through a catalog listing (`limit` ≤ 100, `offset`) until `totalItems`.
@@ -300,14 +231,16 @@ fn join_ids(ids: &[u64]) -> String {
 mod tests {
     use super::*;
 
+    use crate::http::token::refresh_margin;
+
     #[test]
     fn refreshes_a_tenth_early_at_most_an_hour() {
         assert_eq!(
-            refresh_margin(Duration::from_secs(100)),
+            refresh_margin(Duration::from_secs(100), MAX_REFRESH_MARGIN),
             Duration::from_secs(10)
         );
         assert_eq!(
-            refresh_margin(Duration::from_secs(14 * 86_400)),
+            refresh_margin(Duration::from_secs(14 * 86_400), MAX_REFRESH_MARGIN),
             Duration::from_secs(3600)
         );
         assert_eq!(join_ids(&[1, 2, 3]), "1,2,3");

@@ -1,0 +1,61 @@
+//! Every metric this crate records, named once (Vector's `internal_events` habit). The names are
+//! part of the product: the Grafana dashboards, the alert rules and the tests read them. Every
+//! series carries a `source` label (`tcgplayer`, `tcgcsv`, `ebay_browse`, `ebay_sold`, `ecb`).
+//! [`crate::telemetry`] re-exports them and holds the small helpers that record the common ones.
+
+/// Counter: requests sent, by `source`, `op` and `status` (HTTP status, or `timeout`/`transport`).
+pub const REQUESTS: &str = "tcg_collector_requests_total";
+/// Counter: errors by `source` and `kind` (see `CollectorError::kind`).
+pub const ERRORS: &str = "tcg_collector_errors_total";
+/// Counter: retries by `source` and `reason` (the `kind` of the error retried).
+pub const RETRIES: &str = "tcg_collector_retries_total";
+/// Histogram: request latency in seconds by `source` and `op`.
+pub const LATENCY: &str = "tcg_collector_request_duration_seconds";
+/// Counter: quotes published by `source`.
+pub const QUOTES: &str = "tcg_collector_quotes_total";
+/// Counter: upstream rows dropped because they could not be turned into a quote, by `source`.
+pub const DROPPED: &str = "tcg_collector_rows_dropped_total";
+/// Gauge: breaker state by `source`: 0 closed, 1 open, 2 half-open.
+pub const BREAKER: &str = "tcg_collector_breaker_state";
+/// Gauge: requests left in the daily budget by `source`.
+pub const BUDGET_REMAINING: &str = "tcg_collector_budget_remaining";
+/// Counter: access tokens minted by `source`.
+pub const TOKEN_MINTS: &str = "tcg_collector_token_mints_total";
+/// Counter: collection passes skipped because the upstream had not changed (TCGCSV).
+pub const PASSES_SKIPPED: &str = "tcg_collector_passes_skipped_total";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names the dashboards (grafana/), the alert rules (deploy/) and tests/stack.rs read.
+    #[test]
+    fn names_are_stable() {
+        assert_eq!(
+            [
+                REQUESTS,
+                ERRORS,
+                RETRIES,
+                LATENCY,
+                QUOTES,
+                DROPPED,
+                BREAKER,
+                BUDGET_REMAINING,
+                TOKEN_MINTS,
+                PASSES_SKIPPED,
+            ],
+            [
+                "tcg_collector_requests_total",
+                "tcg_collector_errors_total",
+                "tcg_collector_retries_total",
+                "tcg_collector_request_duration_seconds",
+                "tcg_collector_quotes_total",
+                "tcg_collector_rows_dropped_total",
+                "tcg_collector_breaker_state",
+                "tcg_collector_budget_remaining",
+                "tcg_collector_token_mints_total",
+                "tcg_collector_passes_skipped_total",
+            ]
+        );
+    }
+}
