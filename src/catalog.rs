@@ -53,7 +53,7 @@ pub async fn sync_catalog(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use tcg_collectors::sim::SimConfig;
+    use tcg_simulator::SimConfig;
     use tcg_store::{CatalogQuery, SqliteStore};
 
     use super::*;
@@ -62,7 +62,7 @@ mod tests {
     #[tokio::test]
     async fn the_simulators_catalog_lands_in_the_store_and_a_second_sync_changes_nothing() {
         let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let sim = tcg_collectors::sim::spawn(
+        let sim = tcg_simulator::spawn(
             "127.0.0.1:0".parse().unwrap(),
             SimConfig {
                 seed: 3,

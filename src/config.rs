@@ -14,10 +14,11 @@ use std::{
 
 use serde::Deserialize;
 use tcg_collectors::{
-    CollectConfig, ebay::EbayConfig, ecb::EcbConfig, sim::SimConfig, tcgcsv::TcgcsvConfig,
+    CollectConfig, ebay::EbayConfig, ecb::EcbConfig, tcgcsv::TcgcsvConfig,
     tcgplayer::TcgplayerConfig,
 };
 use tcg_processor_core::CoreConfig;
+use tcg_simulator::SimConfig;
 use tcg_webhooks::DispatcherConfig;
 
 /// The file read when neither `--config` nor `TCG_CONFIG` names one (only if it exists).

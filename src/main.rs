@@ -9,6 +9,7 @@ mod ops_server;
 mod pipeline_cmd;
 mod questdb_init;
 mod serve_cmd;
+mod sim_cmd;
 mod tracked;
 mod up;
 mod verify_cmd;
@@ -57,7 +58,7 @@ enum Command {
     /// Price history from TCGCSV's daily archives into the SQLite store (resumable).
     Backfill(pipeline_cmd::BackfillCmdArgs),
     /// The market simulator: every upstream API shape on one port, deterministic under a seed.
-    Sim(tcg_collectors::SimArgs),
+    Sim(sim_cmd::SimArgs),
     /// The query API (REST, SSE, OpenAPI, metrics) on its own.
     Serve(serve_cmd::ServeArgs),
     /// API keys: create (printed once), revoke, list.
@@ -123,7 +124,7 @@ fn main() -> Result<()> {
         Command::Process(args) => runtime()?.block_on(pipeline_cmd::process(args)),
         Command::Collect(args) => runtime()?.block_on(pipeline_cmd::collect(args)),
         Command::Backfill(args) => runtime()?.block_on(pipeline_cmd::backfill(args)),
-        Command::Sim(args) => Ok(runtime()?.block_on(tcg_collectors::run_sim_cli(args))?),
+        Command::Sim(args) => runtime()?.block_on(sim_cmd::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),
         Command::Keys(args) => runtime()?.block_on(keys_cmd::keys(args)),
     }

@@ -168,10 +168,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let sim = if live {
         None
     } else {
-        Some(
-            tcg_collectors::sim::spawn("127.0.0.1:0".parse()?, cfg.simulator.clone(), stopped())
-                .await?,
-        )
+        Some(tcg_simulator::spawn("127.0.0.1:0".parse()?, cfg.simulator.clone(), stopped()).await?)
     };
     let sim_url = sim.as_ref().map(|s| s.base_url.clone());
     let tcgcsv_url = sim_url

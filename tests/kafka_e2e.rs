@@ -97,8 +97,7 @@ fn run(args: &[&str]) -> Output {
 /// Rules on every card of the simulated catalog: a 1% move within an hour, either way, no
 /// cooldown. The simulated prices move every second, so they fire.
 fn rules() -> Vec<AlertRule> {
-    let catalog =
-        tcg_collectors::sim::catalog::SimCatalog::generate(SEED, &[3], SETS, CARDS, SEALED);
+    let catalog = tcg_simulator::catalog::SimCatalog::generate(SEED, &[3], SETS, CARDS, SEALED);
     catalog
         .products
         .iter()

@@ -11,9 +11,9 @@ use std::{
 use tcg_collectors::{
     CountingSink, Source,
     http::HttpConfig,
-    sim::{SimConfig, Simulator},
     tcgplayer::{TcgplayerConfig, TcgplayerSource},
 };
+use tcg_simulator::{SimConfig, Simulator};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

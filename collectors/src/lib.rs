@@ -1,10 +1,10 @@
-//! Collectors for TCGplayer, TCGCSV, eBay (Browse, Marketplace Insights) and ECB reference rates;
-//! the shared HTTP machinery they use; and the market simulator that serves all of their shapes.
+//! Collectors for TCGplayer, TCGCSV, eBay (Browse, Marketplace Insights) and ECB reference rates,
+//! and the shared HTTP machinery they use.
 //!
-//! Every client takes a base URL, so the same code runs against the real services or the
-//! simulator. Sources implement [`Source`] and publish [`tcg_schemas::RawQuote`]s to a
-//! [`QuoteSink`]. The root binary calls [`cli::run_sim_cli`], [`cli::run_collect_cli`] (or
-//! [`cli::run_collectors`]) and [`cli::run_backfill_cli`].
+//! Every client takes a base URL, so the same code runs against the real services or the market
+//! simulator (the `tcg-simulator` crate). Sources implement [`Source`] and publish
+//! [`tcg_schemas::RawQuote`]s to a [`QuoteSink`]. The root binary calls [`cli::run_collect_cli`]
+//! (or [`cli::run_collectors`]) and [`cli::run_backfill_cli`].
 
 pub mod cli;
 pub mod ebay;
@@ -13,7 +13,6 @@ pub mod error;
 pub mod http;
 pub mod internal_events;
 pub(crate) mod rng;
-pub mod sim;
 pub mod sink;
 pub mod source;
 pub mod tcgcsv;
@@ -21,8 +20,8 @@ pub mod tcgplayer;
 pub mod telemetry;
 
 pub use cli::{
-    BackfillArgs, CollectArgs, CollectConfig, CollectSummary, SimArgs, run_backfill_cli,
-    run_collect_cli, run_collectors, run_sim_cli,
+    BackfillArgs, CollectArgs, CollectConfig, CollectSummary, run_backfill_cli, run_collect_cli,
+    run_collectors,
 };
 pub use error::CollectorError;
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};

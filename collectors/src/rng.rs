@@ -1,5 +1,6 @@
-//! Deterministic, stateless randomness: everything the simulator and the jitter draw is a hash of
-//! a seed and coordinates, so any value is computable from anywhere without shared state.
+//! The retry jitter's small deterministic generator: SplitMix64 seeded by a hash of the source
+//! name, so each source's jitter sequence is the same every run. (The simulator has its own copy
+//! with the stateless hashes it draws everything from.)
 
 /// SplitMix64's finaliser: a fast, well-mixed 64-bit hash of one word.
 pub(crate) const fn mix(mut x: u64) -> u64 {
@@ -7,13 +8,6 @@ pub(crate) const fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
-}
-
-/// Hashes a list of words into one.
-pub(crate) fn hash(parts: &[u64]) -> u64 {
-    parts
-        .iter()
-        .fold(0x243F_6A88_85A3_08D3, |acc, &p| mix(acc ^ mix(p)))
 }
 
 /// A hash as a float in `[0, 1)`.
@@ -48,15 +42,6 @@ impl SplitMix {
     pub(crate) fn next_f64(&mut self) -> f64 {
         unit(self.next_u64())
     }
-
-    /// A number in `0..n` (`0` when `n` is 0).
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
-    }
-
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        items.get(self.below(items.len() as u64) as usize)
-    }
 }
 
 #[cfg(test)]
@@ -64,12 +49,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_are_stable_and_spread() {
-        assert_eq!(hash(&[1, 2, 3]), hash(&[1, 2, 3]));
-        assert_ne!(hash(&[1, 2, 3]), hash(&[3, 2, 1]));
-        let mean: f64 = (0..10_000).map(|i| unit(hash(&[7, i]))).sum::<f64>() / 10_000.0;
+    fn jitter_draws_are_stable_and_spread() {
+        assert_eq!(hash_str("tcgplayer"), hash_str("tcgplayer"));
+        assert_ne!(hash_str("tcgplayer"), hash_str("tcgcsv"));
+        let mut r = SplitMix::new(hash_str("ebay"));
+        let draws: Vec<f64> = (0..10_000).map(|_| r.next_f64()).collect();
+        let mean = draws.iter().sum::<f64>() / 10_000.0;
         assert!((mean - 0.5).abs() < 0.02, "{mean}");
-        let mut r = SplitMix::new(1);
-        assert!((0..1000).all(|_| r.below(6) < 6));
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
     }
 }

@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use tcg_collectors::tcgcsv::archive::{read_price_archive, write_ppmd_archive};
+use tcg_collectors::tcgcsv::archive::read_price_archive;
+use tcg_simulator::archive::write_ppmd_archive;
 
 fn have_7zz() -> bool {
     Command::new("7zz")

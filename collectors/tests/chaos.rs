@@ -10,11 +10,10 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tcg_collectors::{
     CollectConfig, VecSink,
     http::{BreakerConfig, HttpConfig, RetryConfig},
-    run_collectors,
-    sim::{FaultConfig, SimConfig},
-    telemetry,
+    run_collectors, telemetry,
 };
 use tcg_schemas::{CategoryId, FxRates, ProductId, TrackedCard, Wanted};
+use tcg_simulator::{FaultConfig, SimConfig};
 use tokio::sync::watch;
 
 #[test]

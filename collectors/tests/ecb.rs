@@ -2,12 +2,23 @@
 
 mod common;
 
+use chrono::NaiveDate;
 use common::{paused_http, small_sim, start_sim};
 use tcg_collectors::{
     CollectorError,
-    ecb::{EcbClient, EcbConfig},
+    ecb::{EcbClient, EcbConfig, parse_rates},
 };
 use tcg_schemas::{Currency, Money};
+use tcg_simulator::fx::{FX_BASES, business_days_back, ecb_document};
+
+#[test]
+fn simulated_documents_parse_back() {
+    let days = business_days_back(NaiveDate::from_ymd_opt(2024, 5, 5).unwrap_or_default(), 3);
+    assert_eq!(days[0].to_string(), "2024-05-03");
+    let parsed = parse_rates(&ecb_document(&days, 1)).unwrap();
+    assert_eq!(parsed.len(), 3);
+    assert_eq!(parsed[0].rates.len(), FX_BASES.len());
+}
 
 #[tokio::test]
 async fn daily_and_history_parse_into_fx_rates() {
@@ -52,7 +63,7 @@ async fn truncated_xml_is_an_error() {
 #[tokio::test]
 async fn spawned_simulator_serves_on_a_free_port() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let sim = tcg_collectors::sim::spawn("127.0.0.1:0".parse().unwrap(), small_sim(2), async {
+    let sim = tcg_simulator::spawn("127.0.0.1:0".parse().unwrap(), small_sim(2), async {
         let _ = stopped.await;
     })
     .await

@@ -14,7 +14,6 @@ use chrono::NaiveDate;
 use common::{paused_http, small_sim, start_sim};
 use tcg_collectors::{
     CollectorError, QuoteSink, Source, VecSink,
-    sim::market::price_row,
     sink::BoxFuture,
     tcgcsv::{
         TcgcsvClient, TcgcsvConfig, TcgcsvSource,
@@ -22,6 +21,7 @@ use tcg_collectors::{
     },
 };
 use tcg_schemas::{RawQuote, Source as QuoteSource, Subject};
+use tcg_simulator::market::price_row;
 
 fn config(base: &str) -> TcgcsvConfig {
     TcgcsvConfig {

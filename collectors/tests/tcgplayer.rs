@@ -7,10 +7,10 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use common::{paused_http, small_sim, start_sim};
 use tcg_collectors::{
     CollectorError, Source, VecSink,
-    sim::market::{price_row, sku_row},
     tcgplayer::{TcgplayerClient, TcgplayerConfig, TcgplayerSource},
 };
 use tcg_schemas::{PriceKind, Source as QuoteSource, Subject};
+use tcg_simulator::market::{price_row, sku_row};
 
 fn config(base: &str) -> TcgplayerConfig {
     TcgplayerConfig {

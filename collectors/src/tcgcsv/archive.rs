@@ -1,13 +1,10 @@
-//! The daily price archive `prices-YYYY-MM-DD.ppmd.7z`: 7z with PPMd, read (and written, for the
-//! simulator) in pure Rust by `sevenz-rust2`. It unpacks to `YYYY-MM-DD/{categoryId}/{groupId}/prices`,
-//! each file the same JSON as the live prices.
+//! The daily price archive `prices-YYYY-MM-DD.ppmd.7z`: 7z with PPMd, read in pure Rust by
+//! `sevenz-rust2` (the simulator writes it: `tcg_simulator::archive`). It unpacks to
+//! `YYYY-MM-DD/{categoryId}/{groupId}/prices`, each file the same JSON as the live prices.
 
 use std::io::Cursor;
 
-use sevenz_rust2::{
-    ArchiveEntry, ArchiveReader, ArchiveWriter, EncoderConfiguration, EncoderMethod, Password,
-    encoder_options::{EncoderOptions, PpmdOptions},
-};
+use sevenz_rust2::{ArchiveReader, Password};
 
 use crate::{
     CollectorError,
@@ -75,27 +72,10 @@ pub fn read_price_archive(name: &str, bytes: &[u8]) -> Result<ArchiveContents, C
     Ok(contents)
 }
 
-/// Writes a PPMd 7z archive of `(path inside the archive, file bytes)`.
-pub fn write_ppmd_archive(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, CollectorError> {
-    let name = "new archive";
-    let mut writer =
-        ArchiveWriter::new(Cursor::new(Vec::new())).map_err(|e| archive_err(name, e))?;
-    writer.set_content_methods(vec![
-        EncoderConfiguration::new(EncoderMethod::PPMD).with_options(EncoderOptions::Ppmd(
-            PpmdOptions::from_order_memory_size(6, 1 << 20),
-        )),
-    ]);
-    for (path, bytes) in files {
-        writer
-            .push_archive_entry(ArchiveEntry::new_file(path), Some(Cursor::new(bytes)))
-            .map_err(|e| archive_err(name, e))?;
-    }
-    let cursor = writer.finish().map_err(|e| archive_err(name, e))?;
-    Ok(cursor.into_inner())
-}
-
 #[cfg(test)]
 mod tests {
+    use tcg_simulator::archive::write_ppmd_archive;
+
     use super::*;
 
     #[test]

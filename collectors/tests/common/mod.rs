@@ -3,10 +3,8 @@
 
 use std::time::Duration;
 
-use tcg_collectors::{
-    http::{BreakerConfig, HttpConfig, RetryConfig},
-    sim::{SimConfig, SimHandle, Simulator},
-};
+use tcg_collectors::http::{BreakerConfig, HttpConfig, RetryConfig};
+use tcg_simulator::{SimConfig, SimHandle, Simulator};
 
 /// A simulator on its own thread and runtime (real time), so a test may pause its own clock.
 pub struct SimThread {

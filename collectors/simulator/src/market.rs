@@ -122,7 +122,7 @@ pub fn dollars(cents: i64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::catalog::SimCatalog;
+    use crate::catalog::SimCatalog;
 
     #[test]
     fn walk_is_deterministic_continuous_and_shocked() {

@@ -2,11 +2,17 @@
 //! price archive), eBay Browse and Marketplace Insights and the ECB rate shapes at their real
 //! paths, from a generated catalog whose prices random-walk. Deterministic under a seed; faults
 //! (429 with Retry-After, 500s, hangs, malformed JSON, expired tokens) can be switched on.
+//!
+//! It depends on no collector: the collectors' tests and the binary run their clients against it.
 
+pub mod archive;
 pub mod catalog;
+mod error;
+pub mod fx;
 mod handlers;
 pub mod listings;
 pub mod market;
+mod rng;
 
 use std::{
     collections::HashMap,
@@ -19,7 +25,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CollectorError, rng};
+pub use error::SimError;
+
 use catalog::SimCatalog;
 
 /// Faults the simulator injects. Rates are probabilities per request (data endpoints, not
@@ -349,7 +356,7 @@ impl Simulator {
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> Result<(), CollectorError> {
+    ) -> Result<(), SimError> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, seed = self.state.config.seed, products = self.state.catalog.products.len(), "simulator listening");
         axum::serve(listener, self.router())
@@ -364,7 +371,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     config: SimConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), CollectorError> {
+) -> Result<(), SimError> {
     Simulator::new(config).serve(listener, shutdown).await
 }
 
@@ -374,7 +381,7 @@ pub struct RunningSim {
     /// `http://ADDR`: the base URL of every client.
     pub base_url: String,
     pub handle: SimHandle,
-    pub task: tokio::task::JoinHandle<Result<(), CollectorError>>,
+    pub task: tokio::task::JoinHandle<Result<(), SimError>>,
 }
 
 /// Binds `addr` (use `127.0.0.1:0` for a free port) and serves the simulator in a background
@@ -383,7 +390,7 @@ pub async fn spawn(
     addr: std::net::SocketAddr,
     config: SimConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<RunningSim, CollectorError> {
+) -> Result<RunningSim, SimError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let sim = Simulator::new(config);

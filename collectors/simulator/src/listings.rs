@@ -267,7 +267,7 @@ pub fn listing(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::catalog::SimCatalog;
+    use crate::catalog::SimCatalog;
 
     #[test]
     fn titles_are_noisy_but_deterministic() {

@@ -14,17 +14,18 @@ use axum::{
     routing::{get, post},
 };
 use base64::Engine;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::json;
 
 use super::{
     Endpoint, Fault, SimState,
     catalog::{SimGroup, SimProduct, SkuParts},
+    fx::{business_days_back, ecb_document},
     listings::{Listing, listing},
     market::{dollars, market_cents, price_row, sku_row},
 };
-use crate::{rng, tcgcsv::archive::write_ppmd_archive};
+use crate::{SimError, archive::write_ppmd_archive, rng};
 
 type St = State<Arc<SimState>>;
 type Params = Query<HashMap<String, String>>;
@@ -832,7 +833,7 @@ async fn csv_last_updated(State(s): St, headers: HeaderMap) -> Response {
 }
 
 /// The archive of one day: every group's prices as of that day's 20:00 UTC update.
-fn build_archive(s: &SimState, day: NaiveDate) -> Result<Vec<u8>, crate::CollectorError> {
+fn build_archive(s: &SimState, day: NaiveDate) -> Result<Vec<u8>, SimError> {
     let secs = day
         .and_hms_opt(20, 0, 0)
         .map_or(0, |t| t.and_utc().timestamp());
@@ -851,8 +852,7 @@ fn build_archive(s: &SimState, day: NaiveDate) -> Result<Vec<u8>, crate::Collect
             errors: Vec::new(),
             results: rows,
             total_items: Some(n),
-        })
-        .map_err(|e| crate::CollectorError::Config(e.to_string()))?;
+        })?;
         files.push((
             format!("{day}/{}/{}/prices", g.category_id, g.group_id),
             body,
@@ -1246,60 +1246,6 @@ async fn ebay_insights(State(s): St, headers: HeaderMap, Query(q): Params) -> Re
 // ---------------------------------------------------------------------------------------------
 // ECB shapes.
 
-const FX_BASES: &[(&str, f64, u32)] = &[
-    ("USD", 1.0850, 4),
-    ("JPY", 162.50, 2),
-    ("GBP", 0.8550, 4),
-    ("CHF", 0.9650, 4),
-    ("CAD", 1.4700, 4),
-    ("AUD", 1.6300, 4),
-    ("SEK", 11.450, 3),
-    ("PLN", 4.3100, 4),
-];
-
-fn fx_day_xml(seed: u64, day: NaiveDate) -> String {
-    let n = i64::from(day.num_days_from_ce()) as f64;
-    let mut out = format!("\t\t<Cube time='{day}'>\n");
-    for (k, (code, base, dp)) in FX_BASES.iter().enumerate() {
-        let key = rng::hash(&[seed, k as u64, 0xF0]);
-        let wobble = 0.03 * (n / 40.0 + rng::unit(key) * std::f64::consts::TAU).sin()
-            + 0.004 * (rng::unit(rng::hash(&[key, n as u64])) - 0.5);
-        let rate = base * (1.0 + wobble);
-        out.push_str(&format!(
-            "\t\t\t<Cube currency='{code}' rate='{rate:.prec$}'/>\n",
-            prec = *dp as usize
-        ));
-    }
-    out.push_str("\t\t</Cube>\n");
-    out
-}
-
-fn business_days_back(from: NaiveDate, n: u32) -> Vec<NaiveDate> {
-    let mut out = Vec::new();
-    let mut d = from;
-    while out.len() < n as usize {
-        if d.weekday().number_from_monday() <= 5 {
-            out.push(d);
-        }
-        match d.pred_opt() {
-            Some(p) => d = p,
-            None => break,
-        }
-    }
-    out
-}
-
-fn ecb_doc(days: &[NaiveDate], seed: u64) -> String {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gesmes:Envelope xmlns:gesmes=\"http://www.gesmes.org/xml/2002-08-01\" xmlns=\"http://www.ecb.int/vocabulary/2002-08-01/eurofxref\">\n\t<gesmes:subject>Reference rates</gesmes:subject>\n\t<gesmes:Sender>\n\t\t<gesmes:name>European Central Bank</gesmes:name>\n\t</gesmes:Sender>\n\t<Cube>\n",
-    );
-    for d in days {
-        xml.push_str(&fx_day_xml(seed, *d));
-    }
-    xml.push_str("\t</Cube>\n</gesmes:Envelope>\n");
-    xml
-}
-
 fn today(s: &SimState) -> NaiveDate {
     DateTime::<Utc>::from_timestamp(s.now_secs(), 0)
         .map(|d| d.date_naive())
@@ -1315,7 +1261,7 @@ async fn ecb_daily(State(s): St) -> Response {
     body_response(
         fault,
         "text/xml",
-        ecb_doc(&days, s.config.seed).into_bytes(),
+        ecb_document(&days, s.config.seed).into_bytes(),
     )
 }
 
@@ -1328,7 +1274,7 @@ async fn ecb_hist(State(s): St) -> Response {
     body_response(
         fault,
         "text/xml",
-        ecb_doc(&days, s.config.seed).into_bytes(),
+        ecb_document(&days, s.config.seed).into_bytes(),
     )
 }
 
@@ -1351,14 +1297,5 @@ mod tests {
         let f = parse_filter("price:[..20]");
         assert_eq!((f.min_cents, f.max_cents), (None, Some(2000)));
         assert_eq!(parse_filter("").graded, None);
-    }
-
-    #[test]
-    fn ecb_documents_parse_back() {
-        let days = business_days_back(NaiveDate::from_ymd_opt(2024, 5, 5).unwrap_or_default(), 3);
-        assert_eq!(days[0].to_string(), "2024-05-03");
-        let parsed = crate::ecb::parse_rates(&ecb_doc(&days, 1)).unwrap();
-        assert_eq!(parsed.len(), 3);
-        assert_eq!(parsed[0].rates.len(), FX_BASES.len());
     }
 }
