@@ -1,9 +1,10 @@
 //! eBay listings for a searched product: realistic, noisy titles (graded with grades, lots,
 //! proxies, other languages, sealed, typos), prices around the market, shipping, buying options.
 
-use crate::rng::{SplitMix, hash};
-
-use super::catalog::SimProduct;
+use crate::{
+    catalog::SimProduct,
+    rng::{SplitMix, hash},
+};
 
 /// What a listing really is (the simulator knows; the collector has to guess from the title).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,9 +96,50 @@ pub fn listing(
     generation: u64,
     game: &str,
 ) -> Listing {
+    // One generator, drawn in a fixed order: variant, title, price, then the rest.
     let mut rng = SplitMix::new(hash(&[seed, p.product_id, slot, generation, 0x11]));
+    let variant = draw_variant(&mut rng, p);
+    let title = draw_title(&mut rng, p, variant, game);
+    let price_cents = draw_price(&mut rng, p, variant, market_cents);
+    let shipping_cents = match rng.below(5) {
+        0 | 1 => Some(0),
+        2 => Some(125),
+        3 => Some(499),
+        _ => None,
+    };
+    let auction = rng.below(7) == 0;
+    let seller = rng.pick(SELLERS).copied().unwrap_or("seller").to_owned();
+    Listing {
+        item_number: 110_000_000_000
+            + hash(&[seed, p.product_id, slot, generation]) % 289_999_999_999,
+        title,
+        variant,
+        price_cents,
+        shipping_cents,
+        auction,
+        best_offer: !auction && rng.below(5) == 0,
+        seller,
+        feedback_score: rng.below(25_000) as u32,
+        feedback_pct: ["100.0", "99.9", "99.5", "98.7", "97.2"][rng.below(5) as usize],
+        country: if matches!(variant, Variant::Foreign("Japanese" | "JPN")) {
+            "JP"
+        } else if rng.below(10) == 0 {
+            "GB"
+        } else {
+            "US"
+        },
+        age_hours: rng.below(24 * 30),
+        quantity: if matches!(variant, Variant::Lot(_)) {
+            1
+        } else {
+            1 + (rng.below(10) / 8) as u32
+        },
+    }
+}
+
+fn draw_variant(rng: &mut SplitMix, p: &SimProduct) -> Variant {
     let r = rng.next_f64();
-    let variant = if p.is_sealed() {
+    if p.is_sealed() {
         if r < 0.15 {
             Variant::Lot(2 + rng.below(4) as u8)
         } else {
@@ -123,7 +165,30 @@ pub fn listing(
         Variant::Foreign(rng.pick(LANGS).copied().unwrap_or("Japanese"))
     } else {
         Variant::Sealed
-    };
+    }
+}
+
+/// The title: what the card is, what the listing is, some flair; now and then a typo or all caps;
+/// at most 80 characters.
+fn draw_title(rng: &mut SplitMix, p: &SimProduct, variant: Variant, game: &str) -> String {
+    let mut parts = card_words(rng, p, variant, game);
+    variant_words(rng, p, variant, &mut parts);
+    if rng.below(3) == 0 {
+        parts.push(rng.pick(FLAIR).copied().unwrap_or("NM").to_owned());
+    }
+    let mut title = parts.join(" ");
+    if rng.below(10) == 0 {
+        title = typo(&title, rng);
+    }
+    if rng.below(12) == 0 {
+        title = title.to_uppercase();
+    }
+    title.truncate(title.char_indices().nth(80).map_or(title.len(), |(i, _)| i));
+    title
+}
+
+/// A lot's count, the game, the card's name, number, set and rarity (each maybe).
+fn card_words(rng: &mut SplitMix, p: &SimProduct, variant: Variant, game: &str) -> Vec<String> {
     let number = p.number.clone().unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
     match variant {
@@ -152,6 +217,11 @@ pub fn listing(
     {
         parts.push(r.clone());
     }
+    parts
+}
+
+/// The words that say what the listing is: a grade, "Proxy", a language, "Sealed", "NM" …
+fn variant_words(rng: &mut SplitMix, p: &SimProduct, variant: Variant, parts: &mut Vec<String>) {
     match variant {
         Variant::Graded { grader, tenths } => {
             let grade = if tenths % 10 == 0 {
@@ -189,18 +259,11 @@ pub fn listing(
             }
         }
     }
-    if rng.below(3) == 0 {
-        parts.push(rng.pick(FLAIR).copied().unwrap_or("NM").to_owned());
-    }
-    let mut title = parts.join(" ");
-    if rng.below(10) == 0 {
-        title = typo(&title, &mut rng);
-    }
-    if rng.below(12) == 0 {
-        title = title.to_uppercase();
-    }
-    title.truncate(title.char_indices().nth(80).map_or(title.len(), |(i, _)| i));
+}
 
+/// The asking price: the market times what the variant is worth, with noise, ending in .99, .95
+/// or .00 like real ones.
+fn draw_price(rng: &mut SplitMix, p: &SimProduct, variant: Variant, market_cents: i64) -> i64 {
     let mult = match variant {
         Variant::Raw => 1.0,
         Variant::Graded { tenths, .. } => match tenths {
@@ -222,45 +285,10 @@ pub fn listing(
     };
     let noise = (0.25 * (rng.next_f64() + rng.next_f64() - 1.0)).exp();
     let price_cents = ((market_cents as f64 * mult * noise).round() as i64).max(99);
-    // Prices end in .99 / .95 / .00 like real ones.
-    let price_cents = match rng.below(3) {
+    match rng.below(3) {
         0 => (price_cents / 100) * 100 + 99,
         1 => (price_cents / 100) * 100 + 95,
         _ => ((price_cents + 50) / 100).max(1) * 100,
-    };
-    let shipping_cents = match rng.below(5) {
-        0 | 1 => Some(0),
-        2 => Some(125),
-        3 => Some(499),
-        _ => None,
-    };
-    let auction = rng.below(7) == 0;
-    let seller = rng.pick(SELLERS).copied().unwrap_or("seller").to_owned();
-    Listing {
-        item_number: 110_000_000_000
-            + hash(&[seed, p.product_id, slot, generation]) % 289_999_999_999,
-        title,
-        variant,
-        price_cents,
-        shipping_cents,
-        auction,
-        best_offer: !auction && rng.below(5) == 0,
-        seller,
-        feedback_score: rng.below(25_000) as u32,
-        feedback_pct: ["100.0", "99.9", "99.5", "98.7", "97.2"][rng.below(5) as usize],
-        country: if matches!(variant, Variant::Foreign("Japanese" | "JPN")) {
-            "JP"
-        } else if rng.below(10) == 0 {
-            "GB"
-        } else {
-            "US"
-        },
-        age_hours: rng.below(24 * 30),
-        quantity: if matches!(variant, Variant::Lot(_)) {
-            1
-        } else {
-            1 + (rng.below(10) / 8) as u32
-        },
     }
 }
 
