@@ -24,23 +24,12 @@ pub trait TopicPayload: Serialize + DeserializeOwned + JsonSchema {
     const TOPIC: &'static str;
     /// One line for the generated JSON Schema.
     const DESCRIPTION: &'static str;
-
-    /// A fast decoder for the envelope in the exact form our producers write, for topics read
-    /// in bulk. It answers `None` for any other form, which serde then decodes; whenever it
-    /// answers `Some`, serde would give the same value.
-    fn decode_canonical(_text: &str) -> Option<(Timestamp, Self)> {
-        None
-    }
 }
 
 impl TopicPayload for RawQuote {
     const TOPIC: &'static str = topics::QUOTES_RAW;
     const DESCRIPTION: &'static str =
         "One raw price observation from a collector. Key: the product id.";
-
-    fn decode_canonical(text: &str) -> Option<(Timestamp, Self)> {
-        crate::canonical_quote::decode(text)
-    }
 }
 impl TopicPayload for Tick {
     const TOPIC: &'static str = topics::TICKS;
@@ -100,9 +89,6 @@ impl<T: TopicPayload> Envelope<T> {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|e| SchemaError::Decode(format!("not UTF-8 text: {e}")))?;
-        if let Some(decoded) = T::decode_canonical(text) {
-            return Ok(decoded);
-        }
         let envelope: Borrowed<'_, T> =
             serde_json::from_str(text).map_err(|e| SchemaError::Decode(e.to_string()))?;
         if envelope.schema != T::TOPIC {

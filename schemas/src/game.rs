@@ -173,8 +173,9 @@ impl Serialize for Game {
 
 impl<'de> Deserialize<'de> for Game {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Game::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown game {s:?}")))
+        crate::de_str::parse_with(deserializer, |s| {
+            Game::parse(s).ok_or_else(|| format!("unknown game {s:?}"))
+        })
     }
 }
 

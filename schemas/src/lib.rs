@@ -4,8 +4,8 @@
 //! topics (generated from these types into `schemas/json/` and checked for drift by a test).
 
 pub mod alert;
-mod canonical_quote;
 pub mod catalog;
+mod de_str;
 pub mod envelope;
 pub mod fx;
 pub mod game;

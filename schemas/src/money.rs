@@ -78,8 +78,7 @@ impl Serialize for Currency {
 
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Currency::parse(&s).map_err(serde::de::Error::custom)
+        crate::de_str::parse_with(deserializer, Currency::parse)
     }
 }
 

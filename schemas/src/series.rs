@@ -1,7 +1,10 @@
 //! Price series identity: a SKU series (product × printing × condition × language) or a graded
 //! series (product × grader × grade). Each has a stable string id used as the storage key.
 
-use std::{fmt, str::FromStr};
+use std::{
+    fmt::{self, Write as _},
+    str::FromStr,
+};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -40,24 +43,11 @@ impl SeriesKey {
         }
     }
 
-    /// The stable id: `451784/reverse-holofoil/nm/en` or `451784/psa/10` (built once per tick,
-    /// so without the formatting machinery).
+    /// The stable id: `451784/reverse-holofoil/nm/en` or `451784/psa/10` (built once per tick).
     pub fn id(&self) -> String {
         let mut id = String::with_capacity(32);
-        let mut digits = [0u8; 20];
-        let mut n = self.product_id().0;
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for &d in &digits[at..] {
-            id.push(char::from(d));
-        }
+        // Writing to a String cannot fail.
+        let _ = write!(id, "{}", self.product_id().0);
         match self {
             SeriesKey::Sku {
                 printing,

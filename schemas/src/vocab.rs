@@ -142,8 +142,9 @@ macro_rules! vocabulary {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Ok($name::parse(&s))
+                crate::de_str::parse_with(deserializer, |s| {
+                    Ok::<_, std::convert::Infallible>($name::parse(s))
+                })
             }
         }
 
@@ -378,8 +379,7 @@ impl Serialize for Grade {
 
 impl<'de> Deserialize<'de> for Grade {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Grade::parse(&s).map_err(serde::de::Error::custom)
+        crate::de_str::parse_with(deserializer, Grade::parse)
     }
 }
 
