@@ -9,7 +9,7 @@
 //! where the last one stopped; a delivery with a recorded 2xx is never sent again.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{CachedStatement, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use tcg_schemas::Timestamp;
 
@@ -253,93 +253,9 @@ impl DeliveryStore for SqliteStore {
             let tx = w.conn.unchecked_transaction()?;
             let mut report = RecordReport::default();
             {
-                let mut upd = tx.prepare_cached(
-                    "UPDATE webhook_deliveries
-                        SET state = ?3, attempts = max(attempts, ?4), next_attempt_at = ?5,
-                            updated_at = ?6, last_status = ?7, last_error = ?8
-                      WHERE alert_id = ?1 AND webhook_id = ?2 AND state <> 'delivered'",
-                )?;
-                let mut ins = tx.prepare_cached(
-                    "INSERT INTO webhook_attempts (webhook_id, alert_id, attempt, attempted_at,
-                        latency_us, outcome, status_code, error, response_body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                let mut healthy = tx.prepare_cached(
-                    "UPDATE webhooks SET failing_since = NULL
-                      WHERE webhook_id = ?1 AND failing_since IS NOT NULL",
-                )?;
-                let mut failing = tx.prepare_cached(
-                    "UPDATE webhooks SET failing_since = coalesce(failing_since, ?2)
-                      WHERE webhook_id = ?1 RETURNING failing_since",
-                )?;
-                let mut disable = tx.prepare_cached(
-                    "UPDATE webhooks SET enabled = 0, disabled_reason = ?2, disabled_at = ?3,
-                            updated_at = ?3
-                      WHERE webhook_id = ?1 AND enabled = 1",
-                )?;
+                let mut writer = AttemptWriter::prepare(&tx)?;
                 for r in &records {
-                    let at = r.attempted_at.as_micros();
-                    let (state, next) = match &r.resolution {
-                        AttemptResolution::Delivered => ("delivered", None),
-                        AttemptResolution::RetryAt(t) => ("pending", Some(t.as_micros())),
-                        AttemptResolution::GiveUp | AttemptResolution::DisableEndpoint(_) => {
-                            ("failed", None)
-                        }
-                    };
-                    let n = upd.execute(params![
-                        r.alert_id,
-                        r.webhook_id,
-                        state,
-                        i64::from(r.attempt),
-                        next,
-                        at,
-                        r.status_code.map(i64::from),
-                        r.error
-                    ])?;
-                    // A delivery already delivered, or gone with its endpoint: log nothing more.
-                    if n == 0 {
-                        continue;
-                    }
-                    ins.execute(params![
-                        r.webhook_id,
-                        r.alert_id,
-                        i64::from(r.attempt),
-                        at,
-                        r.latency_us,
-                        r.outcome,
-                        r.status_code.map(i64::from),
-                        r.error,
-                        r.response_body
-                    ])?;
-                    report.recorded += 1;
-                    let mut reason = None;
-                    if r.resolution == AttemptResolution::Delivered {
-                        healthy.execute([&r.webhook_id])?;
-                    } else {
-                        let since: Option<i64> = failing
-                            .query_row(params![r.webhook_id, at], |row| row.get(0))
-                            .optional()?
-                            .flatten();
-                        if let AttemptResolution::DisableEndpoint(why) = &r.resolution {
-                            reason = Some(why.clone());
-                        } else if let Some(since) = since
-                            && at.saturating_sub(since) >= disable_after_us
-                        {
-                            reason = Some(format!(
-                                "failing continuously since {} (last error: {})",
-                                Timestamp::from_micros(since),
-                                r.error.as_deref().unwrap_or(&r.outcome)
-                            ));
-                        }
-                    }
-                    if let Some(reason) = reason
-                        && disable.execute(params![r.webhook_id, reason, at])? == 1
-                    {
-                        report.disabled.push(DisabledEndpoint {
-                            webhook_id: r.webhook_id.clone(),
-                            reason,
-                        });
-                    }
+                    writer.record(r, disable_after_us, &mut report)?;
                 }
             }
             tx.commit()?;
@@ -377,6 +293,141 @@ impl DeliveryStore for SqliteStore {
             Ok(u64::try_from(n).unwrap_or(0))
         })
         .await
+    }
+}
+
+/// The delivery state and next attempt time an attempt's resolution leaves.
+fn delivery_state(resolution: &AttemptResolution) -> (&'static str, Option<i64>) {
+    match resolution {
+        AttemptResolution::Delivered => ("delivered", None),
+        AttemptResolution::RetryAt(t) => ("pending", Some(t.as_micros())),
+        AttemptResolution::GiveUp | AttemptResolution::DisableEndpoint(_) => ("failed", None),
+    }
+}
+
+/// The statements that record attempts, prepared once per batch (in its transaction).
+struct AttemptWriter<'c> {
+    /// Moves the delivery to the attempt's state (unless already delivered).
+    delivery: CachedStatement<'c>,
+    /// Logs the attempt.
+    attempt: CachedStatement<'c>,
+    /// Ends the endpoint's failure streak.
+    healthy: CachedStatement<'c>,
+    /// Starts or continues the streak; returns its start.
+    failing: CachedStatement<'c>,
+    /// Disables the endpoint with a reason.
+    disable: CachedStatement<'c>,
+}
+
+impl<'c> AttemptWriter<'c> {
+    fn prepare(c: &'c rusqlite::Connection) -> Result<Self> {
+        Ok(Self {
+            delivery: c.prepare_cached(
+                "UPDATE webhook_deliveries
+                    SET state = ?3, attempts = max(attempts, ?4), next_attempt_at = ?5,
+                        updated_at = ?6, last_status = ?7, last_error = ?8
+                  WHERE alert_id = ?1 AND webhook_id = ?2 AND state <> 'delivered'",
+            )?,
+            attempt: c.prepare_cached(
+                "INSERT INTO webhook_attempts (webhook_id, alert_id, attempt, attempted_at,
+                    latency_us, outcome, status_code, error, response_body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            healthy: c.prepare_cached(
+                "UPDATE webhooks SET failing_since = NULL
+                  WHERE webhook_id = ?1 AND failing_since IS NOT NULL",
+            )?,
+            failing: c.prepare_cached(
+                "UPDATE webhooks SET failing_since = coalesce(failing_since, ?2)
+                  WHERE webhook_id = ?1 RETURNING failing_since",
+            )?,
+            disable: c.prepare_cached(
+                "UPDATE webhooks SET enabled = 0, disabled_reason = ?2, disabled_at = ?3,
+                        updated_at = ?3
+                  WHERE webhook_id = ?1 AND enabled = 1",
+            )?,
+        })
+    }
+
+    /// Records one attempt and applies its resolution; counts it, and any endpoint it
+    /// disabled, in `report`.
+    fn record(
+        &mut self,
+        r: &AttemptRecord,
+        disable_after_us: i64,
+        report: &mut RecordReport,
+    ) -> Result<()> {
+        let at = r.attempted_at.as_micros();
+        // A delivery already delivered, or gone with its endpoint: log nothing more.
+        if !self.update_delivery(r, at)? {
+            return Ok(());
+        }
+        self.attempt.execute(params![
+            r.webhook_id,
+            r.alert_id,
+            i64::from(r.attempt),
+            at,
+            r.latency_us,
+            r.outcome,
+            r.status_code.map(i64::from),
+            r.error,
+            r.response_body
+        ])?;
+        report.recorded += 1;
+        if let Some(reason) = self.streak(r, at, disable_after_us)?
+            && self.disable.execute(params![r.webhook_id, reason, at])? == 1
+        {
+            report.disabled.push(DisabledEndpoint {
+                webhook_id: r.webhook_id.clone(),
+                reason,
+            });
+        }
+        Ok(())
+    }
+
+    /// Moves the delivery to the attempt's state; false when there was none to move.
+    fn update_delivery(&mut self, r: &AttemptRecord, at: i64) -> Result<bool> {
+        let (state, next) = delivery_state(&r.resolution);
+        let n = self.delivery.execute(params![
+            r.alert_id,
+            r.webhook_id,
+            state,
+            i64::from(r.attempt),
+            next,
+            at,
+            r.status_code.map(i64::from),
+            r.error
+        ])?;
+        Ok(n > 0)
+    }
+
+    /// Ends the endpoint's failure streak on a success, starts or continues it otherwise.
+    /// Returns why the endpoint is to be disabled: the attempt said so, or the streak is older
+    /// than `disable_after_us`.
+    fn streak(
+        &mut self,
+        r: &AttemptRecord,
+        at: i64,
+        disable_after_us: i64,
+    ) -> Result<Option<String>> {
+        if r.resolution == AttemptResolution::Delivered {
+            self.healthy.execute([&r.webhook_id])?;
+            return Ok(None);
+        }
+        let since: Option<i64> = self
+            .failing
+            .query_row(params![r.webhook_id, at], |row| row.get(0))
+            .optional()?
+            .flatten();
+        Ok(match (&r.resolution, since) {
+            (AttemptResolution::DisableEndpoint(why), _) => Some(why.clone()),
+            (_, Some(since)) if at.saturating_sub(since) >= disable_after_us => Some(format!(
+                "failing continuously since {} (last error: {})",
+                Timestamp::from_micros(since),
+                r.error.as_deref().unwrap_or(&r.outcome)
+            )),
+            _ => None,
+        })
     }
 }
 

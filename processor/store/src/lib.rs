@@ -101,6 +101,10 @@ pub enum StoreError {
     Migration(String),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// A stored value that does not parse (a currency code, an id, a number out of range), its
+    /// parse error kept.
+    #[error("stored data is not readable: {0}")]
+    CorruptValue(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("timed out: {0}")]
     Timeout(String),
     #[error("background task failed: {0}")]

@@ -12,6 +12,7 @@
 pub mod config;
 pub mod dispatcher;
 pub mod guard;
+pub mod internal_events;
 pub mod outbox;
 pub mod schedule;
 pub mod sign;
@@ -35,10 +36,19 @@ pub enum WebhookError {
     BadCidr(#[from] tcg_address_guard::BadCidr),
     #[error("invalid signing secret: {0}")]
     InvalidSecret(String),
+    /// The secret after `whsec_` is not base64 (the decoder's error kept).
+    #[error("invalid signing secret: not base64 after whsec_: {0}")]
+    SecretNotBase64(#[source] base64::DecodeError),
     #[error("missing header {0}")]
     MissingHeader(&'static str),
-    #[error("invalid header {name}: {message}")]
-    InvalidHeader { name: &'static str, message: String },
+    /// A header that must be a whole number of unix seconds is not (the parse error kept).
+    #[error("invalid header {name}: {value:?} is not unix seconds: {source}")]
+    InvalidHeader {
+        name: &'static str,
+        value: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
     #[error("timestamp {timestamp} is {skew_secs} s away from now (tolerance {tolerance_secs} s)")]
     TimestampOutOfTolerance {
         timestamp: i64,

@@ -35,7 +35,7 @@ impl SigningKey {
         let b64 = b64.strip_prefix(SECRET_PREFIX).unwrap_or(b64);
         let key = STANDARD
             .decode(b64)
-            .map_err(|e| WebhookError::InvalidSecret(format!("not base64 after whsec_: {e}")))?;
+            .map_err(WebhookError::SecretNotBase64)?;
         if key.is_empty() {
             return Err(WebhookError::InvalidSecret("empty".into()));
         }
@@ -105,5 +105,17 @@ mod tests {
         assert_eq!(SigningKey::from_secret(&secret).unwrap().bytes().len(), 48);
         assert!(SigningKey::from_secret("whsec_not*base64").is_err());
         assert!(SigningKey::from_secret("whsec_").is_err());
+    }
+
+    #[test]
+    fn a_secret_that_is_not_base64_keeps_the_decoder_error() {
+        let err = SigningKey::from_secret("whsec_not*base64").unwrap_err();
+        assert!(matches!(err, WebhookError::SecretNotBase64(_)));
+        assert!(std::error::Error::source(&err).is_some());
+        assert!(
+            err.to_string()
+                .starts_with("invalid signing secret: not base64 after whsec_: "),
+            "{err}"
+        );
     }
 }

@@ -70,9 +70,10 @@ pub fn verify(
             .timestamp
             .trim()
             .parse()
-            .map_err(|_| WebhookError::InvalidHeader {
+            .map_err(|source| WebhookError::InvalidHeader {
                 name: "webhook-timestamp",
-                message: format!("{:?} is not unix seconds", headers.timestamp),
+                value: headers.timestamp.clone(),
+                source,
             })?;
     if let Some(tolerance) = tolerance {
         let skew = now.saturating_sub(timestamp);
@@ -260,5 +261,25 @@ mod tests {
         ));
         args.headers = None;
         assert!(matches!(run_verify(&args), Err(WebhookError::Usage(_))));
+    }
+
+    #[test]
+    fn a_timestamp_that_is_not_a_number_keeps_the_parse_error() {
+        let mut h = headers("v1,AAAA");
+        h.timestamp = "soon".into();
+        let err = verify(&[SECRET], &h, b"{}", 1_700_000_000, None).unwrap_err();
+        assert!(matches!(
+            err,
+            WebhookError::InvalidHeader {
+                name: "webhook-timestamp",
+                ..
+            }
+        ));
+        assert!(std::error::Error::source(&err).is_some());
+        assert!(
+            err.to_string()
+                .starts_with(r#"invalid header webhook-timestamp: "soon" is not unix seconds: "#),
+            "{err}"
+        );
     }
 }

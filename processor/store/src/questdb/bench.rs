@@ -9,14 +9,17 @@ use std::time::{Duration, Instant};
 
 use questdb::ingress::{Buffer, Sender, TimestampMicros};
 use serde_json::json;
-use tcg_schemas::{PriceKind, Source, Tick, Timestamp};
+use tcg_schemas::Tick;
 use tokio_postgres::Client;
 
 use super::{config::QuestDbConfig, ilp::ilp_err, store::QuestDbStore};
 use crate::{
-    BenchStoreConfig, Interval, Result, StoreError, TickStore,
-    bench::{BENCH_END, Generator, Rng, ms, round3, stats},
-    model::{CandleQuery, FillMode, MoversQuery, PriceFilter, SeriesTarget},
+    BenchStoreConfig, Result, StoreError, TickStore,
+    bench::{
+        ReadBaselines, ReadSamples, Rng, batches, ms, pick, pick_100, round3, series_ids,
+        week_of_movers, year_of_candles, year_window,
+    },
+    model::PriceFilter,
 };
 
 /// The baseline's table: the columns of `ticks`, no DEDUP.
@@ -87,33 +90,62 @@ async fn wait_applied(pg: &Client, table: &str) -> Result<()> {
     }
 }
 
-async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serde_json::Value> {
-    let end = BENCH_END;
+/// The bench's store configuration: flushes by rows alone, every `batch` rows (one
+/// `write_ticks` call of `batch` rows), with room for slow servers.
+fn bench_config(http: &str, pg_url: &str, batch: usize) -> Result<QuestDbConfig> {
     let mut config = QuestDbConfig::from_urls(http, pg_url)?;
-    // Flushes by rows alone, every --batch rows (one write_ticks call of --batch rows).
-    config.max_rows = args.batch;
+    config.max_rows = batch;
     config.max_bytes = usize::MAX / 2;
     config.max_age = Duration::from_secs(24 * 3600);
     config.retry_timeout = Duration::from_secs(60);
     config.request_timeout = Duration::from_secs(60);
     config.visibility_timeout = Duration::from_secs(1800);
+    Ok(config)
+}
+
+async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serde_json::Value> {
+    let config = bench_config(http, pg_url, args.batch)?;
     let store = QuestDbStore::connect(config.clone()).await?;
     let (pg, conn) = tokio_postgres::connect(pg_url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     let rows_before = one_i64(&pg, "SELECT count() FROM ticks").await?;
+    let ingest = ingest_store(&store, args).await?;
+    let baseline = ingest_baseline(&pg, &config, args).await?;
+    let stored_rows = one_i64(&pg, "SELECT count() FROM ticks").await?;
+    let db_bytes = one_i64(&pg, "SELECT sum(diskSize) FROM table_partitions('ticks')")
+        .await
+        .ok();
+    let runs = args.runs.max(1);
+    let reads = measure_reads(&store, &pg, &series_ids(args), runs).await?;
+    drop(store);
+    let rows = Rows {
+        before: rows_before,
+        after: stored_rows,
+        db_bytes,
+    };
+    Ok(report(args, runs, &rows, &ingest, &baseline, reads))
+}
 
-    // ---- ingest through the store ----
-    let mut gen_ = Generator::new(args, end);
+/// The ingest through the store, in seconds.
+#[derive(Debug)]
+struct StoreIngest {
+    /// Writing and flushing (until the server acknowledged every row).
+    write_secs: f64,
+    /// Generating the ticks, between the writes.
+    gen_secs: f64,
+    /// Then waiting until the WAL is applied (the rows visible to reads).
+    apply_wait_secs: f64,
+}
+
+/// Writes the generated ticks through the store (`write_ticks`, flushed every `--batch` rows),
+/// then waits until they are applied.
+async fn ingest_store(store: &QuestDbStore, args: &BenchStoreConfig) -> Result<StoreIngest> {
     let mut write_secs = 0.0;
     let t_all = Instant::now();
-    let mut i = 0u64;
-    while i < args.ticks {
-        let n = (args.batch as u64).min(args.ticks - i);
-        let batch: Vec<Tick> = (i..i + n).map(|k| gen_.tick(k)).collect();
+    for batch in batches(args) {
         let t = Instant::now();
         store.write_ticks(&batch).await?;
         write_secs += t.elapsed().as_secs_f64();
-        i += n;
     }
     let t = Instant::now();
     store.flush().await?;
@@ -121,22 +153,35 @@ async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serd
     let gen_secs = t_all.elapsed().as_secs_f64() - write_secs;
     let t = Instant::now();
     store.sync().await?;
-    let apply_wait_secs = t.elapsed().as_secs_f64();
-    let ingest_rps = args.ticks as f64 / write_secs;
-    let applied_rps = args.ticks as f64 / (write_secs + apply_wait_secs);
+    Ok(StoreIngest {
+        write_secs,
+        gen_secs,
+        apply_wait_secs: t.elapsed().as_secs_f64(),
+    })
+}
 
-    // ---- baseline: a bare Sender, same rows, same flush size, a table without DEDUP ----
+/// The baseline ingest: seconds writing, seconds until applied, and the rows the table held.
+#[derive(Debug)]
+struct BaselineIngest {
+    secs: f64,
+    apply_secs: f64,
+    rows: i64,
+}
+
+/// The baseline: a bare `Sender`, the same rows, the same flush size, into a scratch table
+/// without DEDUP (dropped after).
+async fn ingest_baseline(
+    pg: &Client,
+    config: &QuestDbConfig,
+    args: &BenchStoreConfig,
+) -> Result<BaselineIngest> {
     pg.simple_query(&format!("DROP TABLE IF EXISTS {BARE_TABLE}"))
         .await?;
     pg.simple_query(&bare_ddl()).await?;
     let mut sender = Sender::from_conf(config.ilp_conf()).map_err(ilp_err)?;
-    let mut gen_ = Generator::new(args, end);
-    let mut base_secs = 0.0;
-    let mut i = 0u64;
+    let mut secs = 0.0;
     let mut buf = sender.new_buffer();
-    while i < args.ticks {
-        let n = (args.batch as u64).min(args.ticks - i);
-        let batch: Vec<Tick> = (i..i + n).map(|k| gen_.tick(k)).collect();
+    for batch in batches(args) {
         let t = Instant::now();
         // The flush blocks: on the blocking pool, as the store does it.
         let (s, b, res) = tokio::task::spawn_blocking(move || {
@@ -147,134 +192,178 @@ async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serd
         .await?;
         (sender, buf) = (s, b);
         res.map_err(ilp_err)?;
-        base_secs += t.elapsed().as_secs_f64();
-        i += n;
+        secs += t.elapsed().as_secs_f64();
     }
     let t = Instant::now();
-    wait_applied(&pg, BARE_TABLE).await?;
-    let base_apply_secs = t.elapsed().as_secs_f64();
-    let base_rps = args.ticks as f64 / base_secs;
-    let base_applied_rps = args.ticks as f64 / (base_secs + base_apply_secs);
-    let bare_rows = one_i64(&pg, &format!("SELECT count() FROM {BARE_TABLE}")).await?;
+    wait_applied(pg, BARE_TABLE).await?;
+    let apply_secs = t.elapsed().as_secs_f64();
+    let rows = one_i64(pg, &format!("SELECT count() FROM {BARE_TABLE}")).await?;
     pg.simple_query(&format!("DROP TABLE IF EXISTS {BARE_TABLE}"))
         .await?;
-    let stored_rows = one_i64(&pg, "SELECT count() FROM ticks").await?;
-    let db_bytes = one_i64(&pg, "SELECT sum(diskSize) FROM table_partitions('ticks')")
-        .await
-        .ok();
+    Ok(BaselineIngest {
+        secs,
+        apply_secs,
+        rows,
+    })
+}
 
-    // ---- reads ----
+/// A string as a SQL literal.
+fn lit(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The reads, each beside its baseline: one untimed pass of each first (cold caches, compiled
+/// plans), reported apart; then `runs` timed runs (the movers at most 10).
+async fn measure_reads(
+    store: &QuestDbStore,
+    pg: &Client,
+    ids: &[String],
+    runs: usize,
+) -> Result<ReadSamples> {
     let mut rng = Rng(42);
-    let runs = args.runs.max(1);
-    let ids: Vec<String> = gen_.keys.iter().map(|k| k.0.clone()).collect();
-    let from = Timestamp::from_micros(end - 365 * 86_400_000_000);
-    let to = Timestamp::from_micros(end);
-    let candle_q = |id: String| CandleQuery {
-        target: SeriesTarget::Series(id),
-        prices: PriceFilter::only(Source::Tcgplayer, PriceKind::Market),
-        interval: Interval::DAY,
-        from,
-        to,
-        fill: FillMode::PreviousClose,
-    };
-    let lit = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    let (mut hist, mut hist_base, mut lat, mut lat_base, mut mov, mut mov_base) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    // One untimed pass of each read first (cold caches, compiled plans), reported apart.
+    let mut samples = ReadSamples::default();
     let t = Instant::now();
-    store.candles(&candle_q(ids[0].clone())).await?;
-    let cold_history_ms = ms(t);
+    store.candles(&year_of_candles(ids[0].clone())).await?;
+    samples.cold_history_ms = ms(t);
     let t = Instant::now();
     store
         .latest_prices(&ids[..100.min(ids.len())], &PriceFilter::any())
         .await?;
-    let cold_latest_ms = ms(t);
-    let mut candles_returned = 0usize;
-    let mut movers_returned = 0usize;
+    samples.cold_latest_ms = ms(t);
     for _ in 0..runs {
-        let id = ids[rng.below(ids.len() as u64) as usize].clone();
-        let t = Instant::now();
-        let c = store.candles(&candle_q(id.clone())).await?;
-        hist.push(ms(t));
-        candles_returned = c.first().map_or(0, |s| s.candles.len());
-        let t = Instant::now();
-        one_i64(
-            &pg,
-            &format!(
-                "SELECT count() FROM ticks WHERE series = {} AND source = 'tcgplayer' AND kind = 'market' AND observed_at >= {} AND observed_at < {}",
-                lit(&id),
-                super::sql::ts_lit(from),
-                super::sql::ts_lit(to)
-            ),
-        )
-        .await?;
-        hist_base.push(ms(t));
-
-        let some: Vec<String> = (0..100)
-            .map(|_| ids[rng.below(ids.len() as u64) as usize].clone())
-            .collect();
-        let t = Instant::now();
-        let l = store.latest_prices(&some, &PriceFilter::any()).await?;
-        lat.push(ms(t));
-        let distinct: std::collections::HashSet<&String> = some.iter().collect();
-        if l.len() != distinct.len() {
-            return Err(StoreError::Corrupt(format!(
-                "latest returned {} rows for {} series",
-                l.len(),
-                distinct.len()
-            )));
-        }
-        let list: Vec<String> = some.iter().map(|s| lit(s)).collect();
-        let t = Instant::now();
-        pg.query(
-            &format!(
-                "SELECT series, price_cents FROM ticks WHERE series IN ({}) LATEST ON observed_at PARTITION BY series",
-                list.join(", ")
-            ),
-            &[],
-        )
-        .await?;
-        lat_base.push(ms(t));
+        time_history(store, pg, pick(&mut rng, ids), &mut samples).await?;
+        time_latest(store, pg, &pick_100(&mut rng, ids), &mut samples).await?;
     }
-    let mut cold_movers_ms = None;
+    time_movers(store, pg, runs, &mut samples).await?;
+    Ok(samples)
+}
+
+/// One year of daily candles of series `id`; its baseline counts the year's ticks of the
+/// series, source and kind in one query.
+async fn time_history(
+    store: &QuestDbStore,
+    pg: &Client,
+    id: String,
+    samples: &mut ReadSamples,
+) -> Result<()> {
+    let (from, to) = year_window();
+    let t = Instant::now();
+    let c = store.candles(&year_of_candles(id.clone())).await?;
+    samples.history.push(ms(t));
+    samples.candles_returned = c.first().map_or(0, |s| s.candles.len());
+    let t = Instant::now();
+    one_i64(
+        pg,
+        &format!(
+            "SELECT count() FROM ticks WHERE series = {} AND source = 'tcgplayer' AND kind = 'market' AND observed_at >= {} AND observed_at < {}",
+            lit(&id),
+            super::sql::ts_lit(from),
+            super::sql::ts_lit(to)
+        ),
+    )
+    .await?;
+    samples.history_base.push(ms(t));
+    Ok(())
+}
+
+/// The latest prices of 100 series; its baseline is one `LATEST ON … PARTITION BY series` of
+/// the same series.
+async fn time_latest(
+    store: &QuestDbStore,
+    pg: &Client,
+    some: &[String],
+    samples: &mut ReadSamples,
+) -> Result<()> {
+    let t = Instant::now();
+    let l = store.latest_prices(some, &PriceFilter::any()).await?;
+    samples.latest.push(ms(t));
+    let distinct: std::collections::HashSet<&String> = some.iter().collect();
+    if l.len() != distinct.len() {
+        return Err(StoreError::Corrupt(format!(
+            "latest returned {} rows for {} series",
+            l.len(),
+            distinct.len()
+        )));
+    }
+    let list: Vec<String> = some.iter().map(|s| lit(s)).collect();
+    let t = Instant::now();
+    pg.query(
+        &format!(
+            "SELECT series, price_cents FROM ticks WHERE series IN ({}) LATEST ON observed_at PARTITION BY series",
+            list.join(", ")
+        ),
+        &[],
+    )
+    .await?;
+    samples.latest_base.push(ms(t));
+    Ok(())
+}
+
+/// The 7-day movers of all series: one untimed run, then up to 10 timed ones; the baseline
+/// counts the latest row of every series.
+async fn time_movers(
+    store: &QuestDbStore,
+    pg: &Client,
+    runs: usize,
+    samples: &mut ReadSamples,
+) -> Result<()> {
+    let (_, to) = year_window();
     for _ in 0..=runs.min(10) {
-        let q = MoversQuery {
-            since: Timestamp::from_micros(end - 7 * 86_400_000_000),
-            as_of: to,
-            game: None,
-            group_id: None,
-            prices: PriceFilter::any(),
-            limit: 20,
-            min_start_cents: 0,
-            start_lookback_secs: 7 * 86_400,
-        };
+        let q = week_of_movers();
         let t = Instant::now();
         let m = store.movers(&q).await?;
-        if cold_movers_ms.is_none() {
-            cold_movers_ms = Some(ms(t));
+        if samples.cold_movers_ms.is_none() {
+            samples.cold_movers_ms = Some(ms(t));
             continue;
         }
-        mov.push(ms(t));
-        movers_returned = m.gainers.len() + m.losers.len();
+        samples.movers.push(ms(t));
+        samples.movers_returned = m.gainers.len() + m.losers.len();
         let t = Instant::now();
         one_i64(
-            &pg,
+            pg,
             &format!(
                 "SELECT count() FROM (SELECT series, price_cents FROM ticks WHERE observed_at <= {} LATEST ON observed_at PARTITION BY series)",
                 super::sql::ts_lit(to)
             ),
         )
         .await?;
-        mov_base.push(ms(t));
+        samples.movers_base.push(ms(t));
     }
-    drop(store);
-    let (h50, hmax) = stats(hist);
-    let (hb50, _) = stats(hist_base);
-    let (l50, lmax) = stats(lat);
-    let (lb50, _) = stats(lat_base);
-    let (m50, mmax) = stats(mov);
-    let (mb50, _) = stats(mov_base);
-    Ok(json!({
+    Ok(())
+}
+
+/// What the QuestDB reads are compared with.
+const QUESTDB_BASELINES: ReadBaselines = ReadBaselines {
+    history: "SELECT count() of the same series, source, kind and year (the scan without bucketing), one query",
+    latest: "one LATEST ON … PARTITION BY series of the same 100 series (one key instead of series, source, kind)",
+    movers: "count() of LATEST ON … PARTITION BY series over all ticks up to as_of: the 'now' side alone, one key",
+};
+
+/// The `ticks` table around the run.
+#[derive(Debug)]
+struct Rows {
+    before: i64,
+    after: i64,
+    /// Its partitions' size on disk, when QuestDB tells.
+    db_bytes: Option<i64>,
+}
+
+/// The QuestDB bench's JSON object: the SQLite bench's figures and a few of its own.
+fn report(
+    args: &BenchStoreConfig,
+    runs: usize,
+    rows: &Rows,
+    ingest: &StoreIngest,
+    baseline: &BaselineIngest,
+    reads: ReadSamples,
+) -> serde_json::Value {
+    let ticks = args.ticks as f64;
+    let ingest_rps = ticks / ingest.write_secs;
+    let applied_rps = ticks / (ingest.write_secs + ingest.apply_wait_secs);
+    let base_rps = ticks / baseline.secs;
+    let base_applied_rps = ticks / (baseline.secs + baseline.apply_secs);
+    let reads = reads.figures(&QUESTDB_BASELINES);
+    json!({
         "bench": "store",
         "backend": "questdb",
         "ticks": args.ticks,
@@ -283,39 +372,24 @@ async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serd
         "batch": args.batch,
         "runs": runs,
         "note": "QuestDB over loopback: ILP/HTTP writes, PGWire reads (each read is one or more SQL round trips). Ingest rows_per_s counts until every row is acknowledged by the server (flushed); applied_rows_per_s until the WAL is applied (visible to reads). p50 and max exclude one untimed warm-up run, reported as cold_first_ms",
-        "db_bytes": db_bytes,
-        "ticks_rows_before": rows_before,
-        "ticks_rows_after": stored_rows,
+        "db_bytes": rows.db_bytes,
+        "ticks_rows_before": rows.before,
+        "ticks_rows_after": rows.after,
         "ingest": {
             "rows_per_s": ingest_rps.round(),
             "applied_rows_per_s": applied_rps.round(),
-            "generate_s": round3(gen_secs),
+            "generate_s": round3(ingest.gen_secs),
             "baseline": format!("a bare questdb-rs Sender: the same rows, flushed every {} rows, into a table of the same columns without DEDUP", args.batch),
             "baseline_rows_per_s": base_rps.round(),
             "baseline_applied_rows_per_s": base_applied_rps.round(),
-            "baseline_rows": bare_rows,
+            "baseline_rows": baseline.rows,
             "ratio_to_baseline": round3(ingest_rps / base_rps),
             "applied_ratio_to_baseline": round3(applied_rps / base_applied_rps),
             "target_rows_per_s": 200_000,
             "meets_target": ingest_rps >= 200_000.0,
         },
-        "history_1y_daily": {
-            "p50_ms": round3(h50), "max_ms": round3(hmax), "cold_first_ms": round3(cold_history_ms), "candles": candles_returned,
-            "baseline": "SELECT count() of the same series, source, kind and year (the scan without bucketing), one query",
-            "baseline_p50_ms": round3(hb50), "ratio_to_baseline": round3(h50 / hb50.max(1e-6)),
-            "target_ms": 5, "meets_target": hmax <= 5.0,
-        },
-        "latest_100": {
-            "p50_ms": round3(l50), "max_ms": round3(lmax), "cold_first_ms": round3(cold_latest_ms),
-            "baseline": "one LATEST ON … PARTITION BY series of the same 100 series (one key instead of series, source, kind)",
-            "baseline_p50_ms": round3(lb50), "ratio_to_baseline": round3(l50 / lb50.max(1e-6)),
-            "target_ms": 5, "meets_target": lmax <= 5.0,
-        },
-        "movers_all_series_7d": {
-            "p50_ms": round3(m50), "max_ms": round3(mmax), "cold_first_ms": round3(cold_movers_ms.unwrap_or(0.0)), "returned": movers_returned,
-            "baseline": "count() of LATEST ON … PARTITION BY series over all ticks up to as_of: the 'now' side alone, one key",
-            "baseline_p50_ms": round3(mb50), "ratio_to_baseline": round3(m50 / mb50.max(1e-6)),
-            "target_ms": 500, "meets_target": mmax <= 500.0,
-        },
-    }))
+        "history_1y_daily": reads.history,
+        "latest_100": reads.latest,
+        "movers_all_series_7d": reads.movers,
+    })
 }

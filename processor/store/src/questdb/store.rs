@@ -47,16 +47,17 @@ pub(super) fn from_naive(t: NaiveDateTime) -> Timestamp {
     Timestamp::from_micros(t.and_utc().timestamp_micros())
 }
 
-pub(super) fn corrupt<E: std::fmt::Display>(e: E) -> StoreError {
-    StoreError::Corrupt(e.to_string())
+/// A stored value that does not parse, its parse error kept.
+pub(super) fn corrupt<E: std::error::Error + Send + Sync + 'static>(e: E) -> StoreError {
+    StoreError::CorruptValue(Box::new(e))
 }
 
 pub(super) fn source_of(s: &str) -> Result<Source> {
-    Source::parse(s).ok_or_else(|| corrupt(format!("unknown source {s:?}")))
+    Source::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown source {s:?}")))
 }
 
 pub(super) fn kind_of(s: &str) -> Result<PriceKind> {
-    PriceKind::parse(s).ok_or_else(|| corrupt(format!("unknown kind {s:?}")))
+    PriceKind::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown kind {s:?}")))
 }
 
 /// One row of `wal_tables()`.

@@ -126,7 +126,7 @@ fn usd_cents(m: &Money, what: &str) -> Result<i64> {
 }
 
 fn ccy(text: &str) -> Result<Currency> {
-    Currency::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Currency::parse(text).map_err(|e| StoreError::CorruptValue(Box::new(e)))
 }
 
 fn placeholders(n: usize) -> String {
@@ -224,5 +224,22 @@ impl SqliteStore {
     pub fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
         let i = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.readers.len();
         f(&lock(&self.inner.readers[i]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_currency_keeps_its_parse_error() {
+        let err = ccy("not a code").unwrap_err();
+        assert!(matches!(err, StoreError::CorruptValue(_)), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some());
+        assert!(
+            err.to_string()
+                .starts_with("stored data is not readable: \"not a code\""),
+            "{err}"
+        );
     }
 }

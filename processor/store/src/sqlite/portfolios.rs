@@ -123,7 +123,7 @@ impl PortfolioStore for SqliteStore {
             rows.into_iter()
                 .map(|(id, o, name, at)| {
                     Ok(Portfolio {
-                        id: id.parse().map_err(|e: uuid_error::Error| StoreError::Corrupt(e.to_string()))?,
+                        id: id.parse().map_err(|e: uuid_error::Error| StoreError::CorruptValue(Box::new(e)))?,
                         owner: UserId(o),
                         name,
                         created_at: Timestamp::from_micros(at),
