@@ -2,6 +2,7 @@
 
 mod bench;
 mod catalog;
+mod collect_cmd;
 mod config;
 mod kafka_flags;
 mod keys_cmd;

@@ -100,7 +100,7 @@ pub async fn process(args: ProcessArgs) -> Result<()> {
 #[derive(Debug, clap::Args)]
 pub struct CollectCmdArgs {
     #[command(flatten)]
-    collect: tcg_collectors::CollectArgs,
+    collect: crate::collect_cmd::CollectArgs,
     #[command(flatten)]
     kafka: crate::kafka_flags::KafkaFlags,
     /// Print the quotes as JSON lines instead of producing them to Kafka.
@@ -137,7 +137,7 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
         )?))
     };
     let watch_list = match &args.collect.tracked {
-        Some(path) => tcg_collectors::cli::load_tracked(path)
+        Some(path) => tcg_collectors::load_tracked(path)
             .with_context(|| format!("reading the watch list {}", path.display()))?,
         None => Vec::new(),
     };
@@ -224,8 +224,8 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
         None
     };
     ready.set(true);
-    let result = tcg_collectors::run_collect_cli(
-        args.collect,
+    let result = tcg_collectors::run_collect(
+        args.collect.options(),
         sink,
         Some(tracked_rx),
         crate::shutdown_signal(),
@@ -241,7 +241,7 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
 #[derive(Debug, clap::Args)]
 pub struct BackfillCmdArgs {
     #[command(flatten)]
-    backfill: tcg_collectors::BackfillArgs,
+    backfill: crate::collect_cmd::BackfillArgs,
     /// SQLite tick store to fill (through the processor core).
     #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
     sqlite: PathBuf,
@@ -269,7 +269,7 @@ pub async fn backfill(args: BackfillCmdArgs) -> Result<()> {
         )
         .await
     });
-    let report = tcg_collectors::run_backfill_cli(args.backfill, Arc::new(tx)).await?;
+    let report = tcg_collectors::run_backfill(args.backfill.config(), Arc::new(tx)).await?;
     let stats = processing.await.context("the processing task")??;
     eprintln!(
         "back-fill: {report:?}; {} quotes → {} ticks ({} unchanged, {} rejected)",

@@ -265,7 +265,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
             // have data at once; a restart skips the days already done.
             if history_days > 0 {
                 let today = chrono::Utc::now().date_naive();
-                let backfill = tcg_collectors::BackfillArgs {
+                let backfill = tcg_collectors::BackfillConfig {
                     from: today - chrono::Days::new(history_days),
                     to: today - chrono::Days::new(1),
                     base_url: backfill_url,
@@ -273,7 +273,7 @@ pub async fn up(args: UpArgs) -> Result<()> {
                     state: backfill_state,
                     quiet: true,
                 };
-                if let Err(e) = tcg_collectors::run_backfill_cli(backfill, sink.clone()).await {
+                if let Err(e) = tcg_collectors::run_backfill(backfill, sink.clone()).await {
                     tracing::warn!(error = %e, "history back-fill failed");
                 }
             }

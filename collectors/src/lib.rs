@@ -3,27 +3,27 @@
 //!
 //! Every client takes a base URL, so the same code runs against the real services or the market
 //! simulator (the `tcg-simulator` crate). Sources implement [`Source`] and publish
-//! [`tcg_schemas::RawQuote`]s to a [`QuoteSink`]. The root binary calls [`cli::run_collect_cli`]
-//! (or [`cli::run_collectors`]) and [`cli::run_backfill_cli`].
+//! [`tcg_schemas::RawQuote`]s to a [`QuoteSink`]. The root binary maps its flags onto plain
+//! configurations and calls [`run_collect`] (or [`run_collectors`]) and [`run_backfill`].
 
-pub mod cli;
 pub mod ebay;
 pub mod ecb;
 pub mod error;
 pub mod http;
 pub mod internal_events;
 pub(crate) mod rng;
+pub mod run;
 pub mod sink;
 pub mod source;
 pub mod tcgcsv;
 pub mod tcgplayer;
 pub mod telemetry;
 
-pub use cli::{
-    BackfillArgs, CollectArgs, CollectConfig, CollectSummary, run_backfill_cli, run_collect_cli,
-    run_collectors,
-};
 pub use error::CollectorError;
+pub use run::{
+    BackfillConfig, CollectConfig, CollectOptions, CollectSummary, load_tracked, run_backfill,
+    run_collect, run_collectors,
+};
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};
 pub use source::{PassReport, RunReport, Source, run_source};
 

@@ -1,9 +1,7 @@
-//! What the root binary wires into `tcgtracker collect` and `tcgtracker backfill`: clap argument
-//! structs and the functions that run them.
+//! `tcgtracker collect`: every configured collector at once, into one quote sink.
 
 use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
 
-use chrono::NaiveDate;
 use serde::Deserialize;
 use tcg_schemas::{FxRates, TrackedCard};
 use tokio::sync::watch;
@@ -13,21 +11,9 @@ use crate::{
     ebay::{EbayConfig, EbaySource},
     ecb::{EcbClient, EcbConfig, run_fx},
     run_source,
-    tcgcsv::{
-        TcgcsvClient, TcgcsvConfig, TcgcsvSource,
-        backfill::{BackfillPlan, BackfillReport, backfill},
-    },
+    tcgcsv::{TcgcsvConfig, TcgcsvSource},
     tcgplayer::{TcgplayerConfig, TcgplayerSource},
 };
-
-async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// collect
 
 /// Which collectors run and how. A missing section switches that collector off.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -155,52 +141,60 @@ pub async fn run_collectors(
     Ok(summary)
 }
 
-/// `tcgtracker collect`: runs collectors against real services or one base URL.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CollectArgs {
-    /// One base URL for every source (the simulator, e.g. http://127.0.0.1:8787).
-    #[arg(long)]
+/// One `tcgtracker collect` run as plain data (the binary maps its flags onto it): which sources,
+/// their credentials, and when to stop. [`CollectOptions::to_config`] turns it into the
+/// collectors' [`CollectConfig`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectOptions {
+    /// One base URL for every source (the simulator); the real services when absent.
     pub base_url: Option<String>,
-    /// Sources to run.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "tcgplayer,tcgcsv,ebay,ecb"
-    )]
+    /// Sources to run (`tcgplayer`, `tcgcsv`, `ebay`, `ecb`).
     pub sources: Vec<String>,
     /// TCGplayer category ids to collect (TCGplayer API and TCGCSV).
-    #[arg(long, value_delimiter = ',', default_value = "3")]
     pub categories: Vec<u32>,
-    #[arg(long, env = "TCGPLAYER_CLIENT_ID")]
     pub tcgplayer_client_id: Option<String>,
-    #[arg(long, env = "TCGPLAYER_CLIENT_SECRET", hide_env_values = true)]
     pub tcgplayer_client_secret: Option<String>,
-    #[arg(long, env = "EBAY_CLIENT_ID")]
     pub ebay_client_id: Option<String>,
-    #[arg(long, env = "EBAY_CLIENT_SECRET", hide_env_values = true)]
     pub ebay_client_secret: Option<String>,
     /// Also read eBay Marketplace Insights (restricted API).
-    #[arg(long)]
     pub ebay_insights: bool,
     /// eBay Browse calls a day.
-    #[arg(long, default_value_t = 5_000)]
     pub ebay_daily_budget: u32,
-    /// JSON file with the tracked cards (an array of TrackedCard) for eBay.
-    #[arg(long)]
+    /// JSON file with the tracked cards (an array of `TrackedCard`) for eBay.
     pub tracked: Option<PathBuf>,
-    /// Seconds between passes of TCGplayer and TCGCSV.
-    #[arg(long)]
+    /// Seconds between passes of TCGplayer and TCGCSV (each source's own when absent).
     pub poll_secs: Option<u64>,
     /// Stop each source after this many passes.
-    #[arg(long)]
     pub passes: Option<u64>,
     /// Stop after this many seconds.
-    #[arg(long)]
     pub duration_secs: Option<u64>,
 }
 
-impl CollectArgs {
-    /// The collector configuration these arguments describe. Sources needing credentials are
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            base_url: None,
+            sources: ["tcgplayer", "tcgcsv", "ebay", "ecb"]
+                .map(String::from)
+                .to_vec(),
+            categories: vec![3],
+            tcgplayer_client_id: None,
+            tcgplayer_client_secret: None,
+            ebay_client_id: None,
+            ebay_client_secret: None,
+            ebay_insights: false,
+            ebay_daily_budget: 5_000,
+            tracked: None,
+            poll_secs: None,
+            passes: None,
+            duration_secs: None,
+        }
+    }
+}
+
+impl CollectOptions {
+    /// The collector configuration these options describe. Sources needing credentials are
     /// left out (with a warning) when none are given and no base URL is set.
     pub fn to_config(&self) -> CollectConfig {
         let mut cfg = match &self.base_url {
@@ -275,11 +269,11 @@ pub fn load_tracked(path: &std::path::Path) -> Result<Vec<TrackedCard>, Collecto
         .map_err(|e| CollectorError::Config(format!("{}: {e}", path.display())))
 }
 
-/// Runs `tcgtracker collect` into `sink` until `stop` resolves, `--duration-secs` or `--passes`,
+/// Runs `tcgtracker collect` into `sink` until `stop` resolves, `duration_secs` or `passes`,
 /// then prints a line per source. eBay searches `tracked` when given (a live list the caller
-/// keeps current), else the `--tracked` file.
-pub async fn run_collect_cli(
-    args: CollectArgs,
+/// keeps current), else the `tracked` file.
+pub async fn run_collect(
+    options: CollectOptions,
     sink: Arc<dyn QuoteSink>,
     tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
     stop: impl Future<Output = ()> + Send + 'static,
@@ -287,7 +281,7 @@ pub async fn run_collect_cli(
     let (_file_tx, tracked_rx) = match tracked {
         Some(rx) => (None, rx),
         None => {
-            let cards = match &args.tracked {
+            let cards = match &options.tracked {
                 Some(p) => load_tracked(p)?,
                 None => Vec::new(),
             };
@@ -296,7 +290,7 @@ pub async fn run_collect_cli(
         }
     };
     let (fx_tx, _fx_rx) = watch::channel(FxRates::default());
-    let duration = args.duration_secs.map(Duration::from_secs);
+    let duration = options.duration_secs.map(Duration::from_secs);
     let shutdown = async move {
         match duration {
             Some(d) => tokio::select! {
@@ -307,11 +301,11 @@ pub async fn run_collect_cli(
         }
     };
     let summary = run_collectors(
-        args.to_config(),
+        options.to_config(),
         tracked_rx,
         sink,
         Some(fx_tx),
-        args.passes,
+        options.passes,
         shutdown,
     )
     .await?;
@@ -324,128 +318,30 @@ pub async fn run_collect_cli(
     Ok(summary)
 }
 
-// ---------------------------------------------------------------------------------------------
-// backfill
-
-/// `tcgtracker backfill`: price history from TCGCSV's daily archives.
-#[derive(Debug, Clone, clap::Args)]
-pub struct BackfillArgs {
-    /// First day (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: NaiveDate,
-    /// Last day (YYYY-MM-DD), inclusive.
-    #[arg(long)]
-    pub to: NaiveDate,
-    /// TCGCSV base URL (or the simulator's).
-    #[arg(long, default_value = "https://tcgcsv.com")]
-    pub base_url: String,
-    /// Only these category ids (all when empty).
-    #[arg(long, value_delimiter = ',')]
-    pub categories: Vec<u32>,
-    /// Progress file: finished days are skipped when the command is run again.
-    #[arg(long, default_value = "tcgcsv-backfill.json")]
-    pub state: PathBuf,
-    /// No progress bar.
-    #[arg(long)]
-    pub quiet: bool,
-}
-
-/// Runs the back-fill into `sink`, with a progress bar on standard error; stops cleanly (and
-/// resumably) on Ctrl-C.
-pub async fn run_backfill_cli(
-    args: BackfillArgs,
-    sink: Arc<dyn QuoteSink>,
-) -> Result<BackfillReport, CollectorError> {
-    let config = TcgcsvConfig {
-        base_url: args.base_url.clone(),
-        ..TcgcsvConfig::default()
-    };
-    let client = TcgcsvClient::new(&config)?;
-    let plan = BackfillPlan {
-        from: args.from,
-        to: args.to,
-        categories: args.categories.clone(),
-        state_path: args.state.clone(),
-        archive_start: NaiveDate::parse_from_str(&config.archive_start, "%Y-%m-%d")
-            .map_err(|e| CollectorError::Config(format!("archive_start: {e}")))?,
-    };
-    let progress = if args.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} days {msg}",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    };
-    let report = backfill(&client, &plan, sink.as_ref(), &progress, ctrl_c()).await?;
-    eprintln!(
-        "back-fill: {} days done, {} already done, {} without archive, {} quotes{}",
-        report.days_done,
-        report.days_already_done,
-        report.days_missing,
-        report.quotes,
-        if report.interrupted {
-            " (interrupted; run again to resume)"
-        } else {
-            ""
-        }
-    );
-    Ok(report)
-}
-
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-
-    #[derive(Debug, Parser)]
-    struct Collect {
-        #[command(flatten)]
-        args: CollectArgs,
-    }
-
-    #[derive(Debug, Parser)]
-    struct Backfill {
-        #[command(flatten)]
-        args: BackfillArgs,
-    }
 
     #[test]
     fn collect_without_credentials_keeps_the_open_sources() {
-        let c = Collect::try_parse_from(["collect", "--sources", "tcgplayer,tcgcsv,ecb"]).unwrap();
-        let cfg = c.args.to_config();
-        // Env vars could hold real credentials; only the sources asked for may appear.
+        let options = CollectOptions {
+            sources: vec!["tcgplayer".into(), "tcgcsv".into(), "ecb".into()],
+            ..CollectOptions::default()
+        };
+        let cfg = options.to_config();
+        // Without credentials only the open sources asked for may appear.
         assert!(cfg.ebay.is_none());
         assert!(cfg.tcgcsv.is_some() && cfg.ecb.is_some());
-        let c = Collect::try_parse_from([
-            "collect",
-            "--base-url",
-            "http://127.0.0.1:1",
-            "--categories",
-            "1,3",
-        ])
-        .unwrap();
-        let cfg = c.args.to_config();
+        let options = CollectOptions {
+            base_url: Some("http://127.0.0.1:1".into()),
+            categories: vec![1, 3],
+            ..CollectOptions::default()
+        };
+        let cfg = options.to_config();
         let t = cfg.tcgplayer.unwrap();
         assert_eq!(t.base_url, "http://127.0.0.1:1");
         assert_eq!(t.categories, vec![1, 3]);
         assert!(cfg.ebay.is_some());
-    }
-
-    #[test]
-    fn backfill_dates_parse() {
-        let b =
-            Backfill::try_parse_from(["backfill", "--from", "2024-02-08", "--to", "2024-02-10"])
-                .unwrap();
-        assert_eq!(b.args.from.to_string(), "2024-02-08");
-        assert!(
-            Backfill::try_parse_from(["backfill", "--from", "yesterday", "--to", "2024-02-10"])
-                .is_err()
-        );
     }
 
     #[test]
@@ -457,5 +353,14 @@ mod tests {
         assert!(cfg.ebay.unwrap().insights.enabled);
         assert!(cfg.tcgplayer.is_none());
         assert!(serde_json::from_str::<CollectConfig>(r#"{"tcgcsv":{"bogus":1}}"#).is_err());
+    }
+
+    #[test]
+    fn collect_options_read_from_json() {
+        let options: CollectOptions =
+            serde_json::from_str(r#"{"sources":["tcgcsv"],"passes":1}"#).unwrap();
+        assert_eq!(options.passes, Some(1));
+        assert_eq!(options.categories, vec![3]);
+        assert!(serde_json::from_str::<CollectOptions>(r#"{"bogus":1}"#).is_err());
     }
 }

@@ -1,0 +1,11 @@
+//! The jobs the binary runs: `collect` (every configured collector into one sink) and `backfill`
+//! (history from TCGCSV's archives). Each takes a plain serde configuration; the command-line
+//! flags that fill them live in the binary.
+
+mod backfill;
+mod collect;
+
+pub use backfill::{BackfillConfig, run_backfill};
+pub use collect::{
+    CollectConfig, CollectOptions, CollectSummary, load_tracked, run_collect, run_collectors,
+};
