@@ -105,7 +105,14 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Up(args) => runtime()?.block_on(up::up(args)),
+        Command::Up(args) => match runtime()?.block_on(up::up(args)) {
+            // A configuration mistake is the user's to fix: say what, exit 2, start nothing.
+            Err(e) if e.downcast_ref::<config::ConfigError>().is_some() => {
+                eprintln!("error: {e:#}");
+                std::process::exit(2);
+            }
+            other => other,
+        },
         Command::Webhook { which } => match which {
             WebhookCommand::Verify(args) => {
                 println!("{}", tcg_webhooks::run_verify(&args.request())?);

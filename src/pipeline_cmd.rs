@@ -260,11 +260,14 @@ pub async fn backfill(args: BackfillCmdArgs) -> Result<()> {
         // History is old by design: no heartbeats are needed between daily archive prices.
         let mut core = tcg_processor_core::Processor::new(CoreConfig::default());
         tcg_pipeline::inproc::run(
-            rx,
+            tcg_pipeline::inproc::Inputs::quotes(rx),
             &mut core,
             sink,
-            5_000,
-            std::time::Duration::from_millis(200),
+            tcg_pipeline::inproc::Batching {
+                max: 5_000,
+                linger: std::time::Duration::from_millis(200),
+            },
+            |_| {},
             std::future::pending(),
         )
         .await

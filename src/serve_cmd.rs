@@ -1,4 +1,4 @@
-//! `tcgtracker serve` (the query API on its own) and `tcgtracker keys`.
+//! `tcgtracker serve`: the query API on its own.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -169,31 +169,4 @@ async fn follow_outputs(
             }
         }
     }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct KeysCmdArgs {
-    #[command(flatten)]
-    keys: tcg_query_api::KeysArgs,
-    /// SQLite file that keeps the accounts.
-    #[arg(
-        long,
-        env = "TCG_SQLITE",
-        default_value = "data/tcgtracker.db",
-        global = true
-    )]
-    sqlite: PathBuf,
-}
-
-/// `tcgtracker keys create|revoke|list`.
-pub async fn keys(args: KeysCmdArgs) -> Result<()> {
-    let store = StoreArgs {
-        sqlite: args.sqlite,
-        questdb_http: None,
-        questdb_pg: None,
-    }
-    .sqlite()?;
-    let text = tcg_query_api::run_keys_command(&store, &args.keys).await?;
-    println!("{text}");
-    Ok(())
 }

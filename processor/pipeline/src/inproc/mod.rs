@@ -5,4 +5,4 @@ mod channel;
 mod runner;
 
 pub use channel::{ChannelSink, channel};
-pub use runner::run;
+pub use runner::{Batching, Inputs, run};

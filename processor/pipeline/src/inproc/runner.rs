@@ -1,58 +1,146 @@
-//! The core's loop on the embedded bus: batches of quotes in, output to the sinks.
+//! The core's loop on the embedded bus: quotes in batches, rule changes and FX rates as they
+//! come, every batch's output delivered to the sinks before the next batch is taken.
 
-use crate::internal_events;
 use std::{future::Future, sync::Arc, time::Duration};
 
 use tcg_processor_core::{Processor, Stats};
-use tcg_schemas::RawQuote;
-use tokio::sync::mpsc;
+use tcg_schemas::{FxRates, RawQuote, RuleChange};
+use tokio::sync::{mpsc, watch};
 
-use crate::{error::Result, kafka::producer::now, sink::OutputSink};
+use crate::{error::Result, internal_events, kafka::producer::now, sink::OutputSink};
 
-/// Receives batches of up to `batch_max` quotes, waiting at most `linger` to fill one, until the
-/// channel closes or `shutdown` resolves; every batch's output is delivered before the next.
-/// Returns the totals.
+/// What the core reads on the embedded bus.
+#[derive(Debug)]
+pub struct Inputs {
+    /// The collectors' quotes. The loop ends when every sender is gone (after the last quote).
+    pub quotes: mpsc::Receiver<RawQuote>,
+    /// Rule changes (the query API's); `None`: the rules the core holds stay as they are.
+    pub rules: Option<mpsc::Receiver<RuleChange>>,
+    /// Reference rates (the ECB collector's); `None`: the core keeps the rates it holds.
+    pub fx: Option<watch::Receiver<FxRates>>,
+}
+
+impl Inputs {
+    /// Quotes only.
+    pub fn quotes(quotes: mpsc::Receiver<RawQuote>) -> Self {
+        Inputs {
+            quotes,
+            rules: None,
+            fx: None,
+        }
+    }
+}
+
+/// How quotes are gathered into batches.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// Most quotes in one batch.
+    pub max: usize,
+    /// Longest wait to fill a batch once its first quote is there.
+    pub linger: Duration,
+}
+
+/// One received input.
+enum Next {
+    Quotes,
+    Rule(RuleChange),
+    Fx(FxRates),
+    Stop,
+}
+
+/// Runs the core until the quote channel closes or `shutdown` resolves (then what the channel
+/// already holds is processed too). `on_batch` sees each batch's statistics once its output is
+/// delivered. Returns the totals.
 pub async fn run(
-    mut rx: mpsc::Receiver<RawQuote>,
+    mut inputs: Inputs,
     core: &mut Processor,
     sink: Arc<dyn OutputSink>,
-    batch_max: usize,
-    linger: Duration,
+    batching: Batching,
+    mut on_batch: impl FnMut(&Stats),
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stats> {
     tokio::pin!(shutdown);
+    let max = batching.max.max(1);
     let mut totals = Stats::default();
-    let mut batch = Vec::with_capacity(batch_max.max(1));
+    let mut batch = Vec::with_capacity(max);
     loop {
         batch.clear();
-        tokio::select! {
-            biased;
-            () = &mut shutdown => {
-                // Drain what the collectors already handed over, then stop.
-                while let Ok(q) = rx.try_recv() {
+        match next(&mut inputs, &mut batch, max, &mut shutdown).await {
+            Next::Rule(change) => {
+                if let Err(e) = core.apply_rule_change(change) {
+                    tracing::warn!(error = %e, "rule change refused by the core");
+                }
+                continue;
+            }
+            Next::Fx(rates) => {
+                core.set_fx_rates(rates);
+                continue;
+            }
+            Next::Stop => {
+                // Process what the collectors already handed over, then stop.
+                while let Ok(q) = inputs.quotes.try_recv() {
                     batch.push(q);
                 }
-                if !batch.is_empty() {
-                    deliver(core, &batch, sink.as_ref(), &mut totals).await?;
-                }
+                deliver(core, &batch, sink.as_ref(), &mut totals, &mut on_batch).await?;
                 break;
             }
-            n = rx.recv_many(&mut batch, batch_max.max(1)) => {
-                if n == 0 {
-                    break;
-                }
-            }
+            Next::Quotes => {}
         }
-        let deadline = tokio::time::Instant::now() + linger;
-        while batch.len() < batch_max {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
+        let deadline = tokio::time::Instant::now() + batching.linger;
+        while batch.len() < max {
+            match tokio::time::timeout_at(deadline, inputs.quotes.recv()).await {
                 Ok(Some(q)) => batch.push(q),
                 _ => break,
             }
         }
-        deliver(core, &batch, sink.as_ref(), &mut totals).await?;
+        deliver(core, &batch, sink.as_ref(), &mut totals, &mut on_batch).await?;
     }
     Ok(totals)
+}
+
+/// Waits for the next input; quotes land in `batch`.
+async fn next(
+    inputs: &mut Inputs,
+    batch: &mut Vec<RawQuote>,
+    max: usize,
+    shutdown: &mut std::pin::Pin<&mut impl Future<Output = ()>>,
+) -> Next {
+    let Inputs { quotes, rules, fx } = inputs;
+    tokio::select! {
+        biased;
+        () = shutdown.as_mut() => Next::Stop,
+        Some(change) = recv_rule(rules) => Next::Rule(change),
+        Some(rates) = changed_fx(fx) => Next::Fx(rates),
+        n = quotes.recv_many(batch, max) => if n == 0 { Next::Stop } else { Next::Quotes },
+    }
+}
+
+/// The next rule change; pending forever without a channel (or once it closed).
+async fn recv_rule(rules: &mut Option<mpsc::Receiver<RuleChange>>) -> Option<RuleChange> {
+    match rules {
+        Some(rx) => match rx.recv().await {
+            Some(change) => Some(change),
+            None => {
+                *rules = None;
+                None
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
+
+/// The new rates; pending forever without a channel (or once its sender is gone).
+async fn changed_fx(fx: &mut Option<watch::Receiver<FxRates>>) -> Option<FxRates> {
+    match fx {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(rx.borrow_and_update().clone()),
+            Err(_) => {
+                *fx = None;
+                None
+            }
+        },
+        None => std::future::pending().await,
+    }
 }
 
 async fn deliver(
@@ -60,7 +148,11 @@ async fn deliver(
     batch: &[RawQuote],
     sink: &dyn OutputSink,
     totals: &mut Stats,
+    on_batch: &mut impl FnMut(&Stats),
 ) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
     let out = core.process(now(), batch);
     for r in &out.rejected {
         metrics::counter!(internal_events::PROCESSOR_REJECTED, "reason" => r.reason.as_str())
@@ -69,5 +161,152 @@ async fn deliver(
     sink.deliver(&out.ticks, &out.alerts).await?;
     metrics::counter!(internal_events::PROCESSOR_QUOTES).increment(out.stats.quotes);
     totals.add(&out.stats);
+    on_batch(&out.stats);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use tcg_processor_core::CoreConfig;
+    use tcg_schemas::{
+        AlertEvent, AlertRule, Money, ProductId, RuleCondition, RuleId, SeriesFilter, Tick, UserId,
+    };
+
+    use super::*;
+    use crate::testkit::market_quote;
+
+    #[derive(Debug, Default)]
+    struct Recorder {
+        ticks: Mutex<usize>,
+        alerts: Mutex<usize>,
+    }
+
+    #[async_trait]
+    impl OutputSink for Recorder {
+        async fn deliver(&self, ticks: &[Tick], alerts: &[AlertEvent]) -> Result<()> {
+            *self.ticks.lock().unwrap() += ticks.len();
+            *self.alerts.lock().unwrap() += alerts.len();
+            Ok(())
+        }
+    }
+
+    const BATCHING: Batching = Batching {
+        max: 4,
+        linger: Duration::from_millis(5),
+    };
+
+    fn rule_above(product: u64, cents: i64) -> AlertRule {
+        let at = now();
+        AlertRule {
+            id: RuleId(uuid::Uuid::from_u128(1)),
+            owner: UserId("ash".into()),
+            name: "above".into(),
+            product_id: ProductId(product),
+            filter: SeriesFilter::default(),
+            condition: RuleCondition::PriceAbove {
+                threshold_usd: Money::usd_cents(cents),
+            },
+            cooldown_secs: 0,
+            paused: false,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_quote_is_processed_in_batches_until_the_channel_closes() {
+        let (tx, rx) = mpsc::channel(100);
+        let t0 = now().minus_secs(60);
+        for p in 0..10 {
+            tx.send(market_quote(p, t0, 100)).await.unwrap();
+        }
+        drop(tx);
+        let sink = Arc::new(Recorder::default());
+        let mut core = Processor::new(CoreConfig::default());
+        let mut batches = Vec::new();
+        let totals = run(
+            Inputs::quotes(rx),
+            &mut core,
+            sink.clone(),
+            BATCHING,
+            |s| batches.push(s.quotes),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(totals.quotes, 10);
+        assert_eq!(batches, vec![4, 4, 2], "batches of at most 4");
+        assert_eq!(*sink.ticks.lock().unwrap(), 10);
+    }
+
+    #[tokio::test]
+    async fn rule_changes_reach_the_core_between_batches() {
+        let (qtx, qrx) = mpsc::channel(100);
+        let (rtx, rrx) = mpsc::channel(10);
+        let sink = Arc::new(Recorder::default());
+        let mut core = Processor::new(CoreConfig::default());
+        let inputs = Inputs {
+            quotes: qrx,
+            rules: Some(rrx),
+            fx: None,
+        };
+        let t0 = now().minus_secs(60);
+        let feed = async move {
+            // Before the rule: no alert.
+            qtx.send(market_quote(7, t0, 500)).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            rtx.send(RuleChange::Upsert {
+                rule: rule_above(7, 600),
+            })
+            .await
+            .unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            // After it: the price crosses the threshold.
+            qtx.send(market_quote(7, t0.plus_secs(1), 700))
+                .await
+                .unwrap();
+        };
+        let (totals, ()) = tokio::join!(
+            run(
+                inputs,
+                &mut core,
+                sink.clone(),
+                BATCHING,
+                |_| {},
+                std::future::pending()
+            ),
+            feed
+        );
+        let totals = totals.unwrap();
+        assert_eq!(totals.quotes, 2);
+        assert_eq!(totals.alerts, 1);
+        assert_eq!(*sink.alerts.lock().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn shutdown_processes_what_the_channel_holds() {
+        let (tx, rx) = mpsc::channel(100);
+        let t0 = now().minus_secs(60);
+        for p in 0..3 {
+            tx.send(market_quote(p, t0, 100)).await.unwrap();
+        }
+        let sink = Arc::new(Recorder::default());
+        let mut core = Processor::new(CoreConfig::default());
+        // The sender stays open: only the shutdown ends the loop.
+        let totals = run(
+            Inputs::quotes(rx),
+            &mut core,
+            sink,
+            BATCHING,
+            |_| {},
+            std::future::ready(()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(totals.quotes, 3);
+        drop(tx);
+    }
 }

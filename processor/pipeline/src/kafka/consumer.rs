@@ -28,27 +28,26 @@
 use crate::internal_events;
 use std::{
     future::Future,
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use futures_util::FutureExt;
 use rdkafka::{
-    ClientContext, Message, Offset, TopicPartitionList,
-    consumer::{
-        BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, RebalanceProtocol,
-        StreamConsumer,
-    },
+    Message, Offset, TopicPartitionList,
+    consumer::{CommitMode, Consumer, StreamConsumer},
     error::{KafkaError, KafkaResult},
     message::{BorrowedMessage, Headers},
-    types::RDKafkaRespErr,
 };
 use tcg_processor_core::{Output, Processor, Stats};
-use tcg_schemas::{DeadLetter, Envelope, RawQuote, RejectReason, RuleChange, Timestamp, topics};
+use tcg_schemas::{DeadLetter, Envelope, RejectReason, RuleChange, topics};
 
+pub use super::group::GroupContext;
 use super::{
     batch::Batch,
+    group::commit_stored,
     producer::{EnvelopeProducer, Outgoing, now},
+    replay::replay_partition,
 };
 use crate::{
     config::{ConsumeConfig, KafkaConfig},
@@ -57,129 +56,8 @@ use crate::{
     sink::OutputSink,
 };
 
-/// What the group did since the runtime last looked (filled inside the poll, by librdkafka).
-#[derive(Debug, Default)]
-pub struct GroupContext {
-    /// Revoked and already unassigned (on close, or with the cooperative protocol).
-    revoked: Mutex<Vec<i32>>,
-    assigned: Mutex<Vec<i32>>,
-    /// Revoked, waiting for the runtime to flush, commit and unassign (eager protocol).
-    pending_revoke: Mutex<Option<Vec<i32>>>,
-    /// Wakes the runtime when a revocation is pending.
-    wake: tokio::sync::Notify,
-    /// Set when the runtime stops: a revocation during close is handled on the spot.
-    closing: std::sync::atomic::AtomicBool,
-}
-
-impl GroupContext {
-    fn take_pending_revoke(&self) -> Option<Vec<i32>> {
-        self.pending_revoke.lock().ok().and_then(|mut p| p.take())
-    }
-}
-
-impl ClientContext for GroupContext {
-    /// librdkafka's statistics (every `statistics.interval.ms`): consumer lag per partition,
-    /// from the client's own fetch state, without a request per batch.
-    fn stats(&self, statistics: rdkafka::Statistics) {
-        for (name, topic) in &statistics.topics {
-            for (partition, p) in &topic.partitions {
-                if *partition >= 0 && p.consumer_lag >= 0 {
-                    metrics::gauge!(internal_events::CONSUMER_LAG, "topic" => name.clone(), "partition" => partition.to_string())
-                        .set(p.consumer_lag as f64);
-                }
-            }
-        }
-    }
-}
-
-impl ConsumerContext for GroupContext {
-    fn rebalance(
-        &self,
-        consumer: &BaseConsumer<Self>,
-        err: RDKafkaRespErr,
-        tpl: &mut TopicPartitionList,
-    ) {
-        let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-        let cooperative = matches!(
-            consumer.rebalance_protocol(),
-            RebalanceProtocol::Cooperative
-        );
-        match err {
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                let done = if cooperative {
-                    consumer.incremental_assign(tpl)
-                } else {
-                    consumer.assign(tpl)
-                };
-                if let Err(e) = done {
-                    tracing::error!(error = %e, "assigning partitions");
-                }
-                tracing::info!(?parts, "partitions assigned");
-                if let Ok(mut a) = self.assigned.lock() {
-                    a.extend(parts);
-                }
-            }
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS
-                if !cooperative && !self.closing.load(std::sync::atomic::Ordering::SeqCst) =>
-            {
-                // Flush first: the runtime finishes the batch in hand, commits, then unassigns.
-                tracing::info!(
-                    ?parts,
-                    "partitions revoked: flushing before handing them over"
-                );
-                if let Ok(mut p) = self.pending_revoke.lock() {
-                    p.get_or_insert_with(Vec::new).extend(parts);
-                }
-                self.wake.notify_one();
-            }
-            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
-                // Closing (the batch in hand is done) or cooperative: commit and let go now.
-                commit_stored(consumer, CommitMode::Sync, "revoke");
-                let done = if cooperative {
-                    consumer.incremental_unassign(tpl)
-                } else {
-                    consumer.unassign()
-                };
-                if let Err(e) = done {
-                    tracing::warn!(error = %e, "unassigning partitions");
-                }
-                tracing::info!(?parts, "partitions revoked");
-                if let Ok(mut r) = self.revoked.lock() {
-                    r.extend(parts);
-                }
-            }
-            other => {
-                tracing::error!(error = ?other, "rebalance error");
-                if let Err(e) = consumer.unassign() {
-                    tracing::warn!(error = %e, "unassigning after a rebalance error");
-                }
-            }
-        }
-    }
-
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {}
-
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {}
-}
-
 /// How soon stored offsets are committed (librdkafka's `auto.commit.interval.ms` would be 5 s).
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Commits the offsets stored for the current assignment, unless librdkafka holds it lost (see
-/// the module's documentation); a failure is only logged (a later commit, or the next owner,
-/// covers it).
-fn commit_stored<C: ConsumerContext>(consumer: &impl Consumer<C>, mode: CommitMode, why: &str) {
-    if consumer.assignment_lost() {
-        tracing::info!(
-            why,
-            "assignment lost: its offsets are left to the next owner"
-        );
-        return;
-    }
-    if let Err(e) = consumer.commit_consumer_state(mode) {
-        tracing::debug!(why, error = %e, "commit (nothing stored yet?)");
-    }
-}
 
 /// Totals of one run of the runtime.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -437,27 +315,35 @@ impl KafkaProcessor {
 
     async fn handle(&mut self, batch: &mut Batch) -> Result<()> {
         let started = Instant::now();
-        // Partitions already let go while we polled (on close, or cooperative rebalancing):
-        // their messages go to the next owner.
-        let revoked: Vec<i32> = self
-            .consumer
-            .context()
+        self.follow_ownership(batch);
+        let (dead, next_offsets) = self.process_parts(batch).await?;
+        // 1. dead letters, 2. outputs, 3. offsets.
+        for letter in &dead {
+            self.send_dead_letter(letter).await?;
+        }
+        let output = &self.output;
+        self.sink.deliver(&output.ticks, &output.alerts).await?;
+        self.store_offsets(&next_offsets)?;
+        self.record_batch(dead.len() as u64, started);
+        Ok(())
+    }
+
+    /// Forgets the cores of partitions the group moved since the last batch, and drops the
+    /// batch's messages of partitions this processor no longer owns (the next owner has them).
+    fn follow_ownership(&mut self, batch: &mut Batch) {
+        let context = self.consumer.context();
+        let revoked: Vec<i32> = context
             .revoked
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
             .unwrap_or_default();
-        for p in &revoked {
-            self.core.remove(*p);
-        }
-        let assigned: Vec<i32> = self
-            .consumer
-            .context()
+        // A partition that comes back may have moved on elsewhere: rebuild it afresh.
+        let assigned: Vec<i32> = context
             .assigned
             .lock()
             .map(|mut a| std::mem::take(&mut *a))
             .unwrap_or_default();
-        for p in assigned {
-            // A partition that comes back may have moved on elsewhere: rebuild it afresh.
+        for p in revoked.into_iter().chain(assigned) {
             self.core.remove(p);
         }
         let owned: Vec<i32> = self
@@ -470,7 +356,11 @@ impl KafkaProcessor {
                 batch.drop_partition(p);
             }
         }
+    }
 
+    /// Runs each partition's core (rebuilding it first when new here) into `self.output`;
+    /// returns the dead letters and the next offset of each partition.
+    async fn process_parts(&mut self, batch: &Batch) -> Result<(Vec<DeadLetter>, Vec<(i32, i64)>)> {
         let output = &mut self.output;
         output.ticks.clear();
         output.alerts.clear();
@@ -497,8 +387,8 @@ impl KafkaProcessor {
             let Some(core) = self.core.get_mut(partition) else {
                 continue;
             };
-            core.process_into(&part.quotes, |i| part.produced[i], output);
-            for r in output.rejected.drain(..) {
+            core.process_into(&part.quotes, |i| part.produced[i], &mut self.output);
+            for r in self.output.rejected.drain(..) {
                 if r.reason.is_invalid_input() {
                     if let Some(letter) = part.dead_letter_for(r.index, r.reason, r.detail, now()) {
                         dead.push(letter);
@@ -517,36 +407,39 @@ impl KafkaProcessor {
             metrics::counter!(internal_events::PROCESSOR_REJECTED, "reason" => reason.as_str())
                 .increment(n);
         }
+        Ok((dead, next_offsets))
+    }
 
-        // 1. dead letters, 2. outputs, 3. offsets.
-        for letter in &dead {
-            self.send_dead_letter(letter).await?;
+    /// Stores the offsets after the batch (committed within [`COMMIT_INTERVAL`]).
+    fn store_offsets(&mut self, next_offsets: &[(i32, i64)]) -> Result<()> {
+        if next_offsets.is_empty() {
+            return Ok(());
         }
+        let mut tpl = TopicPartitionList::new();
+        for (p, o) in next_offsets {
+            tpl.add_partition_offset(topics::QUOTES_RAW, *p, Offset::Offset(*o))?;
+        }
+        self.consumer.store_offsets(&tpl)?;
+        self.commit_at
+            .get_or_insert_with(|| tokio::time::Instant::now() + COMMIT_INTERVAL);
+        Ok(())
+    }
+
+    /// The batch's figures into the report, the progress counter and the metrics.
+    fn record_batch(&mut self, dead_letters: u64, started: Instant) {
         let output = &self.output;
-        self.sink.deliver(&output.ticks, &output.alerts).await?;
-        if !next_offsets.is_empty() {
-            let mut tpl = TopicPartitionList::new();
-            for (p, o) in &next_offsets {
-                tpl.add_partition_offset(topics::QUOTES_RAW, *p, Offset::Offset(*o))?;
-            }
-            self.consumer.store_offsets(&tpl)?;
-            self.commit_at
-                .get_or_insert_with(|| tokio::time::Instant::now() + COMMIT_INTERVAL);
-        }
-
         self.progress
             .store(self.report.messages, std::sync::atomic::Ordering::Relaxed);
         self.report.batches += 1;
-        self.report.dead_letters += dead.len() as u64;
+        self.report.dead_letters += dead_letters;
         self.report.core.add(&output.stats);
         metrics::counter!(internal_events::PROCESSOR_QUOTES).increment(output.stats.quotes);
         metrics::counter!(internal_events::PROCESSOR_TICKS)
             .increment(output.stats.ticks + output.stats.heartbeats);
         metrics::counter!(internal_events::PROCESSOR_ALERTS).increment(output.stats.alerts);
-        metrics::counter!(internal_events::PROCESSOR_DLQ).increment(dead.len() as u64);
+        metrics::counter!(internal_events::PROCESSOR_DLQ).increment(dead_letters);
         metrics::histogram!(internal_events::PROCESSOR_BATCH_SECONDS)
             .record(started.elapsed().as_secs_f64());
-        Ok(())
     }
 
     async fn send_dead_letter(&self, letter: &DeadLetter) -> Result<()> {
@@ -613,7 +506,7 @@ impl KafkaProcessor {
 /// while, a partition's leader moving, a coordinator loading): it reconnects and retries, so the
 /// error is logged and counted and the caller goes on. A fatal error (or any other kind) is
 /// returned.
-fn usable<'a>(
+pub(super) fn usable<'a>(
     received: KafkaResult<BorrowedMessage<'a>>,
     consumer: &'static str,
 ) -> Result<Option<BorrowedMessage<'a>>> {
@@ -634,84 +527,6 @@ fn usable<'a>(
 fn take(batch: &mut Batch, m: &BorrowedMessage<'_>, fetched: &std::sync::atomic::AtomicU64) {
     batch.take(m.partition(), m.offset(), m.key(), m.payload(), now);
     fetched.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Reads `partition` of the quotes topic from the lookback horizon to `upto` and feeds the quotes
-/// to `core`, discarding the output. Blocking.
-fn replay_partition(
-    kafka: &KafkaConfig,
-    partition: i32,
-    upto: i64,
-    lookback_ms: i64,
-    core: &mut Processor,
-) -> Result<u64> {
-    if upto <= 0 {
-        return Ok(0);
-    }
-    let consumer: BaseConsumer = super::base_config(kafka)
-        .set("group.id", "tcg-replay")
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "false")
-        .create()?;
-    let (low, _) =
-        consumer.fetch_watermarks(topics::QUOTES_RAW, partition, Duration::from_secs(10))?;
-    let horizon = now().as_micros() / 1000 - lookback_ms;
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topics::QUOTES_RAW, partition, Offset::Offset(horizon))?;
-    let start = consumer
-        .offsets_for_times(tpl, Duration::from_secs(10))
-        .ok()
-        .and_then(|t| t.elements().first().map(|e| e.offset()))
-        .and_then(|o| match o {
-            Offset::Offset(o) => Some(o),
-            _ => None,
-        })
-        .unwrap_or(low)
-        .max(low);
-    if start >= upto {
-        return Ok(0);
-    }
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topics::QUOTES_RAW, partition, Offset::Offset(start))?;
-    consumer.assign(&tpl)?;
-    let mut replayed = 0u64;
-    let mut quotes = Vec::new();
-    let mut produced: Vec<Timestamp> = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut next = start;
-    while next < upto {
-        if Instant::now() > deadline {
-            return Err(PipelineError::Timeout(format!(
-                "replaying partition {partition}"
-            )));
-        }
-        let Some(msg) = consumer.poll(Duration::from_millis(500)) else {
-            continue;
-        };
-        let Some(msg) = usable(msg, "replay")? else {
-            continue;
-        };
-        next = msg.offset() + 1;
-        if msg.offset() >= upto {
-            break;
-        }
-        replayed += 1;
-        if let Some(Ok((produced_at, quote))) =
-            msg.payload().map(Envelope::<RawQuote>::decode_payload)
-        {
-            produced.push(produced_at);
-            quotes.push(quote);
-        }
-        if quotes.len() >= 5_000 {
-            core.process_at(&quotes, |i| produced[i]);
-            quotes.clear();
-            produced.clear();
-        }
-    }
-    if !quotes.is_empty() {
-        core.process_at(&quotes, |i| produced[i]);
-    }
-    Ok(replayed)
 }
 
 /// Reads the DLQ headers of a message (tests and tools).

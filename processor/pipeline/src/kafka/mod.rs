@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod batch;
 pub mod consumer;
+mod group;
 pub mod producer;
+mod replay;
 
 use rdkafka::ClientConfig;
 

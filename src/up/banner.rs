@@ -1,0 +1,113 @@
+//! What `up` prints once it is up: where the page, the API, the key and the data are, and
+//! where prices come from.
+
+use std::{net::SocketAddr, path::Path};
+
+use super::{DemoKey, parts::Upstream};
+use crate::config::Config;
+
+/// Everything the banner names.
+#[derive(Debug)]
+pub struct Banner<'a> {
+    pub cfg: &'a Config,
+    pub config_file: Option<&'a Path>,
+    pub api_addr: SocketAddr,
+    pub demo: &'a DemoKey,
+    pub upstream: &'a Upstream,
+    /// Whether the TCGplayer API and eBay are read live (credentials set).
+    pub live_tcgplayer: bool,
+    pub live_ebay: bool,
+}
+
+pub fn print(b: &Banner<'_>) {
+    eprintln!("{}", lines(b).join("\n"));
+}
+
+fn lines(b: &Banner<'_>) -> Vec<String> {
+    let (cfg, addr) = (b.cfg, b.api_addr);
+    let mut out = vec![
+        "tcgtracker is up".to_owned(),
+        format!("  web page   http://{addr}/#key={}", b.demo.key),
+        format!("  API        http://{addr}/v1  (Authorization: Bearer <key>; docs at /docs)"),
+        format!(
+            "  demo key   {} (also in {})",
+            b.demo.key,
+            b.demo.file.display()
+        ),
+        format!("  data       {}", cfg.data_dir.display()),
+        format!(
+            "  config     {}",
+            b.config_file.map_or_else(
+                || "defaults (see tcgtracker.example.toml)".to_owned(),
+                |p| p.display().to_string()
+            )
+        ),
+    ];
+    let products = b.upstream.catalog.len();
+    match &b.upstream.sim {
+        Some(sim) => out.push(format!(
+            "  upstream   built-in simulator at {} (seed {}); {products} products in the catalog",
+            sim.base_url, cfg.simulator.seed
+        )),
+        None => {
+            out.push(format!(
+                "  upstream   live: TCGCSV {} and ECB {}; {products} products in the catalog",
+                cfg.tcgcsv.base_url, cfg.ecb.base_url
+            ));
+            let state = |on: bool, url: &str| {
+                if on {
+                    format!("live at {url}")
+                } else {
+                    "off (no credentials)".to_owned()
+                }
+            };
+            out.push(format!(
+                "             TCGplayer API {}; eBay {}",
+                state(b.live_tcgplayer, &cfg.tcgplayer.base_url),
+                state(b.live_ebay, &cfg.ebay.base_url)
+            ));
+        }
+    }
+    out.push("  Ctrl-C stops (and keeps everything for the next start)".to_owned());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_without_credentials_says_which_sources_are_off() {
+        let cfg = Config::default();
+        let demo = DemoKey {
+            key: "tcg_demo".into(),
+            file: "data/demo-key.txt".into(),
+            first_start: true,
+        };
+        let upstream = Upstream {
+            sim: None,
+            sim_url: None,
+            tcgcsv_url: cfg.tcgcsv.base_url.clone(),
+            catalog: Vec::new(),
+        };
+        let text = lines(&Banner {
+            cfg: &cfg,
+            config_file: None,
+            api_addr: "127.0.0.1:8080".parse().unwrap(),
+            demo: &demo,
+            upstream: &upstream,
+            live_tcgplayer: false,
+            live_ebay: true,
+        })
+        .join("\n");
+        assert!(
+            text.contains("web page   http://127.0.0.1:8080/#key=tcg_demo"),
+            "{text}"
+        );
+        assert!(
+            text.contains("TCGplayer API off (no credentials); eBay live at https://api.ebay.com"),
+            "{text}"
+        );
+        assert!(text.contains("live: TCGCSV https://tcgcsv.com"), "{text}");
+    }
+}
