@@ -177,3 +177,32 @@ pub fn market(seed: u64, products: u64, quotes: usize) -> Vec<RawQuote> {
     out.truncate(quotes);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// FNV-1a over the quotes' JSON: stable across Rust releases (unlike `DefaultHasher`).
+    fn fingerprint(quotes: &[RawQuote]) -> u64 {
+        let bytes = serde_json::to_vec(quotes).unwrap();
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_market() {
+        // Pinned: benchmarks compare runs over time only if the market they replay is the same.
+        let quotes = market(7, 40, 1_000);
+        assert_eq!(quotes.len(), 1_000);
+        assert_eq!(fingerprint(&quotes), 10_792_533_706_923_029_729);
+        let cents = |q: &RawQuote| (q.price.minor, q.shipping.map(|s| s.minor));
+        assert_eq!(cents(&quotes[0]), (1566, None));
+        assert_eq!(cents(&quotes[5]), (1346, Some(580)));
+        assert_eq!(cents(&quotes[7]), (1472, Some(242)));
+        assert_eq!(cents(&quotes[999]), (11589, Some(571)));
+        assert_eq!(quotes[999].source, Source::EbayBrowse);
+        assert_eq!(market(7, 40, 1_000), quotes);
+        assert_ne!(fingerprint(&market(8, 40, 1_000)), fingerprint(&quotes));
+    }
+}
