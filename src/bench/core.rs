@@ -188,7 +188,7 @@ pub fn run(args: &CoreBenchArgs) -> Result<()> {
             "decode_ns_per_quote": decode.1 * 1e9 / n,
             "decoder_ns_per_quote": decoder.1 * 1e9 / n,
         },
-        "note": "decode_only is plain serde_json decoding of the envelopes (the baseline); decoder is the processor's own (Envelope::decode_payload: the canonical form read straight through, serde for anything else); decode_and_core uses the processor's decoder",
+        "note": "decode_only is plain serde_json decoding of the envelopes (the baseline); decoder is the processor's (Envelope::decode_payload: serde_json too, into a borrowed envelope whose schema name is checked in place); decode_and_core uses the processor's decoder",
         "ratio_decoder_to_decode_only": decode.1 / decoder.1,
         "ratio_core_only_to_decode_only": decode.1 / core.1,
         "ratio_decode_and_core_to_decode_only": decode.1 / pipeline.1,
