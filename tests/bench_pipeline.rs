@@ -5,6 +5,7 @@
 //! README), not asserted here.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 use std::process::Command;
 

@@ -3,6 +3,7 @@
 //! rules there, not only for a static watch list.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 mod common;
 

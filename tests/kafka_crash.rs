@@ -5,6 +5,7 @@
 //! and SIGTERM stops the processor cleanly.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 mod common;
 

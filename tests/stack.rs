@@ -11,6 +11,7 @@
 //! - a scan of every file git knows for secret-looking strings.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 use std::{
     collections::{BTreeMap, BTreeSet},

@@ -3,6 +3,7 @@
 //! drains in time, and a restart that duplicates nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 mod common;
 

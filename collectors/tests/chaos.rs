@@ -1,6 +1,8 @@
 //! Every collector against the simulator with every fault switched on: the run goes on and
 //! says what happened in metrics.
 
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
+
 mod common;
 
 use std::{collections::HashMap, sync::Arc};

@@ -4,6 +4,7 @@
 //! alerting rules (`prometheus_exprs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 mod expected;
 mod grafana;

@@ -2,6 +2,7 @@
 //! node) from `tcg-engines`, on free loopback ports.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 use std::{
     collections::{BTreeMap, BTreeSet},

@@ -3,6 +3,7 @@
 //! local HTTP endpoint that answers 500, 204 or hangs.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 use std::{
     sync::{

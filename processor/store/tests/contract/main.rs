@@ -3,6 +3,7 @@
 //! QuestDB the harness starts.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 
 #[path = "../support/mod.rs"]
 mod support;
