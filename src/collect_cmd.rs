@@ -1,10 +1,16 @@
-//! The flags of `tcgtracker collect` and `tcgtracker backfill` (and their environment
-//! variables), mapped onto the collectors' plain configurations.
+//! `tcgtracker collect` and `tcgtracker backfill`: their flags (and environment variables),
+//! mapped onto the collectors' plain configurations, and the commands that run them.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use tcg_collectors::{BackfillConfig, CollectOptions};
+use tcg_collectors::{BackfillConfig, CollectOptions, QuoteSink, tcgcsv::TcgcsvConfig};
+use tcg_pipeline::{OutputSink, StoreSink, kafka::producer::EnvelopeProducer};
+use tcg_processor_core::CoreConfig;
+use tcg_schemas::TrackedCard;
+use tcg_store::{SqliteStore, Store};
+use tokio::{sync::watch, task::JoinHandle};
 
 /// `tcgtracker collect`: runs collectors against real services or one base URL.
 #[derive(Debug, Clone, clap::Args)]
@@ -106,6 +112,209 @@ impl BackfillArgs {
             quiet: self.quiet,
         }
     }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectCmdArgs {
+    #[command(flatten)]
+    collect: CollectArgs,
+    #[command(flatten)]
+    kafka: crate::kafka_flags::KafkaFlags,
+    /// Print the quotes as JSON lines instead of producing them to Kafka.
+    #[arg(long)]
+    stdout: bool,
+    /// Search eBay for every card users hold in portfolios or watch with active alert rules,
+    /// read from the store (--sqlite, or QuestDB) and refreshed every `--track-refresh-secs`;
+    /// merged with the `--tracked` watch list.
+    #[arg(long, env = "TCG_TRACK_FROM_STORE")]
+    track_from_store: bool,
+    #[arg(long, env = "TCG_TRACK_REFRESH_SECS", default_value_t = 60)]
+    track_refresh_secs: u64,
+    /// Write TCGCSV's catalog (sets and products of `--categories`) to the store at start and
+    /// every `--catalog-refresh-secs`, so that the API, the tracked cards and Grafana have names.
+    #[arg(long, env = "TCG_SYNC_CATALOG")]
+    sync_catalog: bool,
+    #[arg(long, env = "TCG_CATALOG_REFRESH_SECS", default_value_t = 86_400)]
+    catalog_refresh_secs: u64,
+    #[command(flatten)]
+    store: crate::serve_cmd::StoreArgs,
+    #[command(flatten)]
+    ops: crate::ops_server::OpsArgs,
+}
+
+/// Runs the collectors, publishing to tcg.quotes.raw.v1 (or standard output), until SIGTERM or
+/// Ctrl-C (or `--duration-secs`, or `--passes`).
+pub async fn collect(args: CollectCmdArgs) -> Result<()> {
+    let ready = crate::ops_server::start(&args.ops, "collector").await?;
+    let sink = quote_sink(&args)?;
+    let watch_list = watch_list(&args.collect)?;
+    let (tracked_tx, tracked_rx) = watch::channel(watch_list.clone());
+    let stores = if args.track_from_store || args.sync_catalog {
+        let sqlite = args.store.sqlite()?;
+        let store = args.store.ticks(&sqlite).await?;
+        Some((sqlite, store))
+    } else {
+        None
+    };
+    let catalog = match (&stores, args.sync_catalog) {
+        (Some((_, store)), true) => Some(sync_catalog(&args, store.clone()).await?),
+        _ => None,
+    };
+    let tracker = match (stores, args.track_from_store) {
+        (Some((sqlite, store)), true) => {
+            let every = Duration::from_secs(args.track_refresh_secs.max(1));
+            Some(track_from_store(sqlite, store, watch_list, every, tracked_tx).await)
+        }
+        _ => None,
+    };
+    ready.set(true);
+    let result = tcg_collectors::run_collect(
+        args.collect.options(),
+        sink,
+        Some(tracked_rx),
+        crate::shutdown_signal(),
+    )
+    .await;
+    for task in [tracker, catalog].into_iter().flatten() {
+        task.abort();
+    }
+    result?;
+    Ok(())
+}
+
+/// Where the quotes go: Kafka, or JSON lines on standard output with `--stdout`.
+fn quote_sink(args: &CollectCmdArgs) -> Result<Arc<dyn QuoteSink>> {
+    Ok(if args.stdout {
+        Arc::new(tcg_collectors::JsonLinesSink)
+    } else {
+        Arc::new(tcg_pipeline::KafkaQuoteSink(EnvelopeProducer::new(
+            &args.kafka.config(),
+        )?))
+    })
+}
+
+/// The `--tracked` watch list (empty without one).
+fn watch_list(collect: &CollectArgs) -> Result<Vec<TrackedCard>> {
+    Ok(match &collect.tracked {
+        Some(path) => tcg_collectors::load_tracked(path)
+            .with_context(|| format!("reading the watch list {}", path.display()))?,
+        None => Vec::new(),
+    })
+}
+
+/// Writes TCGCSV's catalog to the store now (before the first eBay pass: the tracked cards need
+/// its names), then again every `--catalog-refresh-secs` (at least a minute) in the returned task.
+async fn sync_catalog(args: &CollectCmdArgs, store: Arc<dyn Store>) -> Result<JoinHandle<()>> {
+    let tcgcsv = TcgcsvConfig {
+        base_url: args
+            .collect
+            .base_url
+            .clone()
+            .unwrap_or_else(|| TcgcsvConfig::default().base_url),
+        ..Default::default()
+    };
+    let categories = args.collect.categories.clone();
+    let products =
+        crate::catalog::sync_catalog(tcgcsv.clone(), &categories, store.as_ref(), false).await?;
+    eprintln!(
+        "catalog: {} products of categories {categories:?}",
+        products.len()
+    );
+    let every = Duration::from_secs(args.catalog_refresh_secs.max(60));
+    Ok(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match crate::catalog::sync_catalog(tcgcsv.clone(), &categories, store.as_ref(), false)
+                .await
+            {
+                Ok(p) => tracing::info!(products = p.len(), "catalog synced"),
+                Err(e) => tracing::warn!(error = %e, "catalog sync failed"),
+            }
+        }
+    }))
+}
+
+/// Keeps eBay's tracked cards current from the store (merged with `watch_list`): the first list
+/// now, before the first eBay pass, then a refresh every `every` in the returned task.
+async fn track_from_store(
+    sqlite: SqliteStore,
+    store: Arc<dyn Store>,
+    watch_list: Vec<TrackedCard>,
+    every: Duration,
+    tracked_tx: watch::Sender<Vec<TrackedCard>>,
+) -> JoinHandle<()> {
+    let read = move || {
+        let (store, sqlite, watch_list) = (store.clone(), sqlite.clone(), watch_list.clone());
+        async move {
+            match crate::tracked::tracked_cards(store.as_ref(), &sqlite, &watch_list).await {
+                Ok(cards) => {
+                    metrics::gauge!("tcg_collector_tracked_cards").set(cards.len() as f64);
+                    Some(cards)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the tracked cards");
+                    None
+                }
+            }
+        }
+    };
+    if let Some(cards) = read().await {
+        eprintln!("tracking {} cards from the store", cards.len());
+        let _ = tracked_tx.send(cards);
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Some(cards) = read().await {
+                let _ = tracked_tx.send(cards);
+            }
+        }
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackfillCmdArgs {
+    #[command(flatten)]
+    backfill: BackfillArgs,
+    /// SQLite tick store to fill (through the processor core).
+    #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
+    sqlite: PathBuf,
+}
+
+/// Back-fills history from TCGCSV's archives into the SQLite store, through the core.
+pub async fn backfill(args: BackfillCmdArgs) -> Result<()> {
+    if let Some(dir) = args.sqlite.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let store = SqliteStore::open(&args.sqlite)
+        .with_context(|| format!("opening the store {}", args.sqlite.display()))?;
+    let (tx, rx) = tcg_pipeline::inproc::channel(10_000);
+    let sink: Arc<dyn OutputSink> = Arc::new(StoreSink(Arc::new(store)));
+    let processing = tokio::spawn(async move {
+        // History is old by design: no heartbeats are needed between daily archive prices.
+        let mut core = tcg_processor_core::Processor::new(CoreConfig::default());
+        tcg_pipeline::inproc::run(
+            tcg_pipeline::inproc::Inputs::quotes(rx),
+            &mut core,
+            sink,
+            tcg_pipeline::inproc::Batching {
+                max: 5_000,
+                linger: Duration::from_millis(200),
+            },
+            |_| {},
+            std::future::pending(),
+        )
+        .await
+    });
+    let report = tcg_collectors::run_backfill(args.backfill.config(), Arc::new(tx)).await?;
+    let stats = processing.await.context("the processing task")??;
+    eprintln!(
+        "back-fill: {report:?}; {} quotes → {} ticks ({} unchanged, {} rejected)",
+        stats.quotes, stats.ticks, stats.unchanged, stats.rejected
+    );
+    Ok(())
 }
 
 #[cfg(test)]

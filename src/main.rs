@@ -13,7 +13,7 @@ mod serve_cmd;
 mod sim_cmd;
 mod tracked;
 mod up;
-mod verify_cmd;
+mod webhook_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -55,9 +55,9 @@ enum Command {
     /// The processor of the distributed pipeline: tcg.quotes.raw.v1 → core → store (and topics).
     Process(pipeline_cmd::ProcessArgs),
     /// The collectors: TCGplayer, TCGCSV, eBay and ECB rates → tcg.quotes.raw.v1.
-    Collect(pipeline_cmd::CollectCmdArgs),
+    Collect(collect_cmd::CollectCmdArgs),
     /// Price history from TCGCSV's daily archives into the SQLite store (resumable).
-    Backfill(pipeline_cmd::BackfillCmdArgs),
+    Backfill(collect_cmd::BackfillCmdArgs),
     /// The market simulator: every upstream API shape on one port, deterministic under a seed.
     Sim(sim_cmd::SimArgs),
     /// The query API (REST, SSE, OpenAPI, metrics) on its own.
@@ -74,9 +74,9 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum WebhookCommand {
     /// Checks the signature of a saved webhook request.
-    Verify(verify_cmd::VerifyFlags),
+    Verify(webhook_cmd::VerifyFlags),
     /// Delivers stored alerts to webhook endpoints (the distributed mode's dispatcher).
-    Dispatch(pipeline_cmd::DispatchArgs),
+    Dispatch(webhook_cmd::DispatchArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,11 +114,8 @@ fn main() -> Result<()> {
             other => other,
         },
         Command::Webhook { which } => match which {
-            WebhookCommand::Verify(args) => {
-                println!("{}", tcg_webhooks::run_verify(&args.request())?);
-                Ok(())
-            }
-            WebhookCommand::Dispatch(args) => runtime()?.block_on(pipeline_cmd::dispatch(args)),
+            WebhookCommand::Verify(args) => webhook_cmd::verify(&args),
+            WebhookCommand::Dispatch(args) => runtime()?.block_on(webhook_cmd::dispatch(args)),
         },
         Command::Bench { which } => match which {
             BenchCommand::Core(args) => bench::core::run(&args),
@@ -130,8 +127,8 @@ fn main() -> Result<()> {
         },
         Command::Questdb { which } => runtime()?.block_on(questdb_init::run(which)),
         Command::Process(args) => runtime()?.block_on(pipeline_cmd::process(args)),
-        Command::Collect(args) => runtime()?.block_on(pipeline_cmd::collect(args)),
-        Command::Backfill(args) => runtime()?.block_on(pipeline_cmd::backfill(args)),
+        Command::Collect(args) => runtime()?.block_on(collect_cmd::collect(args)),
+        Command::Backfill(args) => runtime()?.block_on(collect_cmd::backfill(args)),
         Command::Sim(args) => runtime()?.block_on(sim_cmd::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),
         Command::Keys(args) => runtime()?.block_on(keys_cmd::keys(args)),

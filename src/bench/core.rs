@@ -108,69 +108,132 @@ fn best<F: FnMut() -> Result<()>>(rounds: usize, mut f: F) -> Result<(f64, f64)>
     Ok(best)
 }
 
-pub fn run(args: &CoreBenchArgs) -> Result<()> {
-    let quotes = synth::market(args.seed, args.products, args.quotes);
-    let now = quotes
-        .last()
-        .map_or(Timestamp::from_secs(0), |q| q.observed_at.plus_secs(3600));
-    let produced = Timestamp::from_secs(1_714_521_600);
-    let payloads: Vec<Vec<u8>> = quotes
-        .iter()
-        .map(|q| Envelope::new(produced, q.clone()).encode())
-        .collect::<Result<_, _>>()
-        .context("encoding the synthetic quotes")?;
-    let bytes: usize = payloads.iter().map(Vec::len).sum();
-    let rules = rules(args.products, args.rule_every);
-    let batch = args.batch.max(1);
-    let n = quotes.len() as f64;
+/// What every measurement runs on: the synthetic quotes, their encoded envelopes and the rules.
+struct Workload {
+    quotes: Vec<RawQuote>,
+    payloads: Vec<Vec<u8>>,
+    rules: Vec<AlertRule>,
+    batch: usize,
+    /// The processor's clock: an hour after the last quote.
+    now: Timestamp,
+}
 
-    // The baseline: plain serde_json decoding of the same payloads.
-    let decode = best(args.rounds, || {
-        for p in &payloads {
+impl Workload {
+    fn new(args: &CoreBenchArgs) -> Result<Self> {
+        let quotes = synth::market(args.seed, args.products, args.quotes);
+        let now = quotes
+            .last()
+            .map_or(Timestamp::from_secs(0), |q| q.observed_at.plus_secs(3600));
+        let produced = Timestamp::from_secs(1_714_521_600);
+        let payloads: Vec<Vec<u8>> = quotes
+            .iter()
+            .map(|q| Envelope::new(produced, q.clone()).encode())
+            .collect::<Result<_, _>>()
+            .context("encoding the synthetic quotes")?;
+        Ok(Self {
+            quotes,
+            payloads,
+            rules: rules(args.products, args.rule_every),
+            batch: args.batch.max(1),
+            now,
+        })
+    }
+}
+
+/// Best (wall, CPU) seconds of each measurement, and what the core made of the quotes.
+struct Timings {
+    decode: (f64, f64),
+    decoder: (f64, f64),
+    core: (f64, f64),
+    pipeline: (f64, f64),
+    stats: Stats,
+}
+
+/// The baseline: plain serde_json decoding of the payloads.
+fn decode_only(rounds: usize, w: &Workload) -> Result<(f64, f64)> {
+    best(rounds, || {
+        for p in &w.payloads {
             black_box(serde_json::from_slice::<Envelope<RawQuote>>(p)?);
         }
         Ok(())
-    })?;
-    // The processor's own decoder (the canonical form read straight through, serde otherwise).
-    let decoder = best(args.rounds, || {
-        for p in &payloads {
+    })
+}
+
+/// The processor's own decoder (serde_json into a borrowed envelope, the schema name checked in
+/// place).
+fn decoder(rounds: usize, w: &Workload) -> Result<(f64, f64)> {
+    best(rounds, || {
+        for p in &w.payloads {
             black_box(Envelope::<RawQuote>::decode_payload(p)?);
         }
         Ok(())
-    })?;
+    })
+}
 
+/// The core alone on decoded quotes, in batches; also what it made of them (the last round's).
+fn core_only(rounds: usize, w: &Workload) -> Result<((f64, f64), Stats)> {
     let mut stats = Stats::default();
-    let core = best(args.rounds, || {
-        let mut p = processor(&rules)?;
+    let timing = best(rounds, || {
+        let mut p = processor(&w.rules)?;
         let mut s = Stats::default();
-        for chunk in quotes.chunks(batch) {
-            let out = p.process(now, chunk);
+        for chunk in w.quotes.chunks(w.batch) {
+            let out = p.process(w.now, chunk);
             s.add(&out.stats);
             black_box(out);
         }
         stats = s;
         Ok(())
     })?;
+    Ok((timing, stats))
+}
 
-    let pipeline = best(args.rounds, || {
-        let mut p = processor(&rules)?;
-        let mut decoded = Vec::with_capacity(batch);
-        for chunk in payloads.chunks(batch) {
+/// The processor's decoder then the core, batch by batch, as the pipeline runs them.
+fn decode_and_core(rounds: usize, w: &Workload) -> Result<(f64, f64)> {
+    best(rounds, || {
+        let mut p = processor(&w.rules)?;
+        let mut decoded = Vec::with_capacity(w.batch);
+        for chunk in w.payloads.chunks(w.batch) {
             decoded.clear();
             for bytes in chunk {
                 decoded.push(Envelope::<RawQuote>::decode_payload(bytes)?.1);
             }
-            black_box(p.process(now, &decoded));
+            black_box(p.process(w.now, &decoded));
         }
         Ok(())
-    })?;
+    })
+}
 
-    let report = json!({
+fn measure(rounds: usize, w: &Workload) -> Result<Timings> {
+    let decode = decode_only(rounds, w)?;
+    let decoder = decoder(rounds, w)?;
+    let (core, stats) = core_only(rounds, w)?;
+    let pipeline = decode_and_core(rounds, w)?;
+    Ok(Timings {
+        decode,
+        decoder,
+        core,
+        pipeline,
+        stats,
+    })
+}
+
+/// The JSON object the bench prints.
+fn report(args: &CoreBenchArgs, w: &Workload, t: &Timings) -> serde_json::Value {
+    let n = w.quotes.len() as f64;
+    let bytes: usize = w.payloads.iter().map(Vec::len).sum();
+    let Timings {
+        decode,
+        decoder,
+        core,
+        pipeline,
+        stats,
+    } = t;
+    json!({
         "bench": "core",
-        "quotes": quotes.len(),
+        "quotes": w.quotes.len(),
         "products": args.products,
-        "rules": rules.len(),
-        "batch": batch,
+        "rules": w.rules.len(),
+        "batch": w.batch,
         "rounds": args.rounds,
         "avg_payload_bytes": bytes as f64 / n,
         "wall": {
@@ -197,7 +260,13 @@ pub fn run(args: &CoreBenchArgs) -> Result<()> {
             "core_only_quotes_per_cpu_s": 1_000_000,
             "ratio_decode_and_core_to_decode_only": 0.5
         }
-    });
+    })
+}
+
+pub fn run(args: &CoreBenchArgs) -> Result<()> {
+    let workload = Workload::new(args)?;
+    let timings = measure(args.rounds, &workload)?;
+    let report = report(args, &workload, &timings);
     if args.json {
         println!("{report}");
     } else {

@@ -97,53 +97,97 @@ async fn main() {
     let n = args.first().copied().unwrap_or(10_000);
     let concurrency = args.get(1).copied().unwrap_or(16) as usize;
 
-    let hits = Arc::new(AtomicU64::new(0));
-    let h = hits.clone();
-    let app = Router::new().fallback(move || {
-        let h = h.clone();
-        async move {
-            h.fetch_add(1, Ordering::Relaxed);
-            StatusCode::NO_CONTENT
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let receiver = Receiver::start().await;
+    let backlog = Backlog::store(&receiver, n).await;
+    let base = baseline(&receiver, n, concurrency, backlog.body_len).await;
+    let run = dispatcher_phase(&receiver, &backlog.store, n, concurrency).await;
+    println!("{}", report(n, concurrency, backlog.body_len, &run, &base));
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("burst.db")).unwrap();
-    let owner = UserId("bench".into());
-    let now = Timestamp::from(chrono::Utc::now());
-    store
-        .insert_webhook(&Webhook {
-            id: uuid::Uuid::new_v4().to_string(),
-            owner: owner.clone(),
-            url: format!("http://{addr}/hook"),
-            description: None,
-            enabled: true,
-            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-            created_at: now,
-            updated_at: now,
-        })
-        .await
-        .unwrap();
-    // The backlog is stored before either phase (in chunks, never all in memory at once).
-    let body_len = tcg_webhooks::outbox::body(&serde_json::to_string(&alert(&owner, 0)).unwrap())
-        .unwrap()
-        .len();
-    let mut i = 0;
-    while i < n {
-        let chunk: Vec<AlertEvent> = (i..n.min(i + 2000)).map(|k| alert(&owner, k)).collect();
-        store.write_alerts(&chunk).await.unwrap();
-        i += chunk.len() as u64;
+/// The local endpoint: answers 204 to everything and counts the requests.
+struct Receiver {
+    addr: std::net::SocketAddr,
+    hits: Arc<AtomicU64>,
+}
+
+impl Receiver {
+    async fn start() -> Self {
+        let hits = Arc::new(AtomicU64::new(0));
+        let h = hits.clone();
+        let app = Router::new().fallback(move || {
+            let h = h.clone();
+            async move {
+                h.fetch_add(1, Ordering::Relaxed);
+                StatusCode::NO_CONTENT
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { addr, hits }
     }
+}
 
-    // Baseline: bare POSTs of the same size, same concurrency, a plain client.
+/// The store holding the endpoint and the `n` alerts to deliver, and the size of one body.
+struct Backlog {
+    /// Removed on drop: kept for as long as the store is used.
+    _dir: tempfile::TempDir,
+    store: SqliteStore,
+    body_len: usize,
+}
+
+impl Backlog {
+    /// The backlog is stored before either phase (in chunks, never all in memory at once).
+    async fn store(receiver: &Receiver, n: u64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("burst.db")).unwrap();
+        let owner = UserId("bench".into());
+        let now = Timestamp::from(chrono::Utc::now());
+        store
+            .insert_webhook(&Webhook {
+                id: uuid::Uuid::new_v4().to_string(),
+                owner: owner.clone(),
+                url: format!("http://{}/hook", receiver.addr),
+                description: None,
+                enabled: true,
+                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                created_at: now,
+                updated_at: now,
+            })
+            .await
+            .unwrap();
+        let body_len =
+            tcg_webhooks::outbox::body(&serde_json::to_string(&alert(&owner, 0)).unwrap())
+                .unwrap()
+                .len();
+        let mut i = 0;
+        while i < n {
+            let chunk: Vec<AlertEvent> = (i..n.min(i + 2000)).map(|k| alert(&owner, k)).collect();
+            store.write_alerts(&chunk).await.unwrap();
+            i += chunk.len() as u64;
+        }
+        Self {
+            _dir: dir,
+            store,
+            body_len,
+        }
+    }
+}
+
+/// The baseline phase's figures.
+struct Baseline {
+    secs: f64,
+    rate: f64,
+    memory: serde_json::Value,
+}
+
+/// Baseline: bare POSTs of the same size, same concurrency, a plain client.
+async fn baseline(receiver: &Receiver, n: u64, concurrency: usize, body_len: usize) -> Baseline {
     let reset = reset_peak_rss();
     let rss_before = status_kib("VmRSS");
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let url = format!("http://{addr}/base");
+    let url = format!("http://{}/base", receiver.addr);
     let started = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..n {
@@ -158,13 +202,33 @@ async fn main() {
         while set.try_join_next().is_some() {}
     }
     while set.join_next().await.is_some() {}
-    let base_secs = started.elapsed().as_secs_f64();
-    let baseline = n as f64 / base_secs;
-    let base_mem = phase_memory(rss_before, reset);
-    assert_eq!(hits.swap(0, Ordering::SeqCst), n);
+    let secs = started.elapsed().as_secs_f64();
+    let rate = n as f64 / secs;
+    let memory = phase_memory(rss_before, reset);
+    assert_eq!(receiver.hits.swap(0, Ordering::SeqCst), n);
     drop(client);
+    Baseline { secs, rate, memory }
+}
 
-    // The dispatcher: outbox → signed POSTs → recorded attempts.
+/// The dispatcher phase's figures, with the bounds and sizes of its configuration.
+struct DispatcherRun {
+    elapsed: f64,
+    rate: f64,
+    report: RunReport,
+    claimed_bound: u64,
+    unrecorded_bound: u64,
+    page_size: usize,
+    record_batch: usize,
+    memory: serde_json::Value,
+}
+
+/// The dispatcher: outbox → signed POSTs → recorded attempts, until all `n` arrived.
+async fn dispatcher_phase(
+    receiver: &Receiver,
+    store: &SqliteStore,
+    n: u64,
+    concurrency: usize,
+) -> DispatcherRun {
     let config = DispatcherConfig {
         concurrency,
         allow_cidrs: vec!["127.0.0.1/32".into()],
@@ -184,49 +248,64 @@ async fn main() {
     let run = tokio::spawn(dispatcher.run(async move {
         let _ = rx.await;
     }));
-    while hits.load(Ordering::Relaxed) < n {
+    while receiver.hits.load(Ordering::Relaxed) < n {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
     let _ = stop.send(());
     let report = run.await.unwrap().unwrap();
-    let rate = n as f64 / elapsed;
-    let mem = phase_memory(rss_before, reset);
+    DispatcherRun {
+        elapsed,
+        rate: n as f64 / elapsed,
+        report,
+        claimed_bound,
+        unrecorded_bound,
+        page_size,
+        record_batch,
+        memory: phase_memory(rss_before, reset),
+    }
+}
+
+/// The JSON line the example prints.
+fn report(
+    n: u64,
+    concurrency: usize,
+    body_len: usize,
+    run: &DispatcherRun,
+    base: &Baseline,
+) -> serde_json::Value {
     let peak = |v: &serde_json::Value| v["peak_rss_kib"].as_f64();
-    let rss_ratio = match (peak(&mem), peak(&base_mem)) {
+    let rss_ratio = match (peak(&run.memory), peak(&base.memory)) {
         (Some(a), Some(b)) if b > 0.0 => Some((a / b * 1000.0).round() / 1000.0),
         _ => None,
     };
-    println!(
-        "{}",
-        serde_json::json!({
-            "bench": "webhook_delivery",
-            "build": if cfg!(debug_assertions) { "debug" } else { "release" },
-            "alerts": n,
-            "concurrency": concurrency,
-            "body_bytes": body_len,
-            "dispatcher": {
-                "seconds": (elapsed * 1000.0).round() / 1000.0,
-                "deliveries_per_sec": rate.round(),
-                "delivered": report.delivered,
-                "attempts": report.attempts,
-                "peak_claimed": report.peak_claimed,
-                "claimed_bound": claimed_bound,
-                "peak_unrecorded": report.peak_unrecorded,
-                "unrecorded_bound": unrecorded_bound,
-                "page_size": page_size,
-                "record_batch": record_batch,
-                "memory": mem,
-            },
-            "baseline_bare_posts": {
-                "seconds": (base_secs * 1000.0).round() / 1000.0,
-                "posts_per_sec": baseline.round(),
-                "memory": base_mem,
-            },
-            "ratio_to_baseline": {
-                "deliveries_per_sec": (rate / baseline * 1000.0).round() / 1000.0,
-                "peak_rss": rss_ratio,
-            },
-        })
-    );
+    serde_json::json!({
+        "bench": "webhook_delivery",
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "alerts": n,
+        "concurrency": concurrency,
+        "body_bytes": body_len,
+        "dispatcher": {
+            "seconds": (run.elapsed * 1000.0).round() / 1000.0,
+            "deliveries_per_sec": run.rate.round(),
+            "delivered": run.report.delivered,
+            "attempts": run.report.attempts,
+            "peak_claimed": run.report.peak_claimed,
+            "claimed_bound": run.claimed_bound,
+            "peak_unrecorded": run.report.peak_unrecorded,
+            "unrecorded_bound": run.unrecorded_bound,
+            "page_size": run.page_size,
+            "record_batch": run.record_batch,
+            "memory": run.memory,
+        },
+        "baseline_bare_posts": {
+            "seconds": (base.secs * 1000.0).round() / 1000.0,
+            "posts_per_sec": base.rate.round(),
+            "memory": base.memory,
+        },
+        "ratio_to_baseline": {
+            "deliveries_per_sec": (run.rate / base.rate * 1000.0).round() / 1000.0,
+            "peak_rss": rss_ratio,
+        },
+    })
 }

@@ -1,7 +1,9 @@
-//! `tcgtracker webhook verify`: its flags, mapped onto tcg-webhooks' `VerifyRequest`.
+//! `tcgtracker webhook verify` and `tcgtracker webhook dispatch`: the webhook commands, their
+//! flags mapped onto tcg-webhooks' `VerifyRequest` and `DispatcherConfig`.
 
 use std::path::PathBuf;
 
+use anyhow::{Context, Result};
 use tcg_webhooks::VerifyRequest;
 
 /// `webhook verify`: checks a saved request against a secret.
@@ -43,6 +45,56 @@ impl VerifyFlags {
             tolerance_secs: self.tolerance_secs,
         }
     }
+}
+
+/// Checks a saved webhook request and prints the verdict.
+pub fn verify(flags: &VerifyFlags) -> Result<()> {
+    println!("{}", tcg_webhooks::run_verify(&flags.request())?);
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DispatchArgs {
+    /// SQLite file holding the alert outbox, the webhook endpoints and the delivery log.
+    #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
+    sqlite: PathBuf,
+    /// Deliver to loopback and private addresses too.
+    #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
+    allow_private: bool,
+    /// Internal networks delivered to anyway, comma-separated CIDRs (e.g. 10.1.2.0/24).
+    #[arg(long, env = "TCG_WEBHOOKS_ALLOW_CIDRS", value_delimiter = ',')]
+    allow_cidrs: Vec<String>,
+    /// Most deliveries in flight.
+    #[arg(long, env = "TCG_WEBHOOKS_CONCURRENCY", default_value_t = 16)]
+    concurrency: usize,
+    #[command(flatten)]
+    ops: crate::ops_server::OpsArgs,
+}
+
+/// Runs the webhook dispatcher on its own (distributed mode) until SIGTERM or Ctrl-C.
+pub async fn dispatch(args: DispatchArgs) -> Result<()> {
+    let ready = crate::ops_server::start(&args.ops, "webhook-dispatcher").await?;
+    let store = tcg_store::SqliteStore::open(&args.sqlite)
+        .with_context(|| format!("opening {}", args.sqlite.display()))?;
+    let dispatcher = tcg_webhooks::Dispatcher::new(
+        store,
+        tcg_webhooks::DispatcherConfig {
+            allow_private: args.allow_private,
+            allow_cidrs: args.allow_cidrs.clone(),
+            concurrency: args.concurrency.max(1),
+            ..tcg_webhooks::DispatcherConfig::default()
+        },
+    )?;
+    eprintln!("delivering webhooks from {}", args.sqlite.display());
+    ready.set(true);
+    let report = dispatcher
+        .run(async move {
+            crate::shutdown_signal().await;
+            ready.set(false);
+        })
+        .await?;
+    eprintln!("stopped: {report:?}");
+    Ok(())
 }
 
 #[cfg(test)]
