@@ -78,6 +78,7 @@ fn product(id: u64, group: u32, game: Game, name: &str, number: &str) -> Product
     }
 }
 
+#[allow(clippy::too_many_lines)] // one fixture, read top to bottom
 pub async fn seed(store: &SqliteStore) {
     store
         .upsert_sets(&[
