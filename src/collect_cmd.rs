@@ -6,9 +6,10 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use tcg_collectors::{BackfillConfig, CollectOptions, QuoteSink, tcgcsv::TcgcsvConfig};
-use tcg_pipeline::{OutputSink, StoreSink, kafka::producer::EnvelopeProducer};
+use tcg_pipeline::{OutputSink, kafka::producer::EnvelopeProducer};
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::TrackedCard;
+use tcg_store::StoreSink;
 use tcg_store::{SqliteStore, Store};
 use tokio::{sync::watch, task::JoinHandle};
 

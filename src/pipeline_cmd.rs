@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tcg_pipeline::{
-    FanOut, KafkaOutputs, OutputSink, PartitionedCore, StoreSink,
+    FanOut, KafkaOutputs, OutputSink, PartitionedCore,
     kafka::{admin::TopicOutcome, consumer::KafkaProcessor, producer::EnvelopeProducer},
 };
 use tcg_processor_core::CoreConfig;
@@ -52,10 +52,10 @@ pub async fn process(args: ProcessArgs) -> Result<()> {
     let ready = crate::ops_server::start(&args.ops, "processor").await?;
     let sqlite = args.store.sqlite()?;
     let store = args.store.ticks(&sqlite).await?;
-    let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(StoreSink(store.clone()))];
+    let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(tcg_store::StoreSink(store.clone()))];
     if store.backend() != "sqlite" {
         // The webhook outbox lives in the SQLite file (`tcgtracker webhook dispatch` reads it).
-        sinks.push(Arc::new(tcg_pipeline::AlertOutboxSink(Arc::new(sqlite))));
+        sinks.push(Arc::new(tcg_store::AlertOutboxSink(Arc::new(sqlite))));
     }
     if args.publish {
         sinks.push(Arc::new(KafkaOutputs(EnvelopeProducer::new(

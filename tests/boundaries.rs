@@ -80,7 +80,7 @@ fn schemas_ports_and_core_have_no_io_dependencies() {
 }
 
 #[test]
-fn the_processor_links_no_collector_simulator_or_http_client() {
+fn the_processor_runtime_links_no_collector_store_or_http_client() {
     assert_free_of(
         "tcg-pipeline",
         false,
@@ -89,6 +89,10 @@ fn the_processor_links_no_collector_simulator_or_http_client() {
             "tcg-simulator",
             "tcg-webhooks",
             "tcg-query-api",
+            "tcg-store",
+            "rusqlite",
+            "questdb-rs",
+            "tokio-postgres",
             "reqwest",
             "indicatif",
             "governor",
@@ -108,9 +112,8 @@ fn no_adapter_links_another_adapter() {
     ];
     for package in adapters {
         // Known exception: the store traits still live beside their SQLite and QuestDB
-        // backends in tcg-store, so the pipeline's store sink and the webhook dispatcher (whose
-        // outbox is the store) link it.
-        let store_user = matches!(package, "tcg-pipeline" | "tcg-webhooks");
+        // backends in tcg-store, so the webhook dispatcher (whose outbox is the store) links it.
+        let store_user = package == "tcg-webhooks";
         let others: Vec<&str> = adapters
             .iter()
             .copied()

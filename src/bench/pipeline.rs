@@ -15,7 +15,7 @@ use rdkafka::{
 };
 use serde_json::json;
 use tcg_pipeline::{
-    ConsumeConfig, KafkaConfig, NullSink, OutputSink, PartitionedCore, StoreSink, TopicConfig,
+    ConsumeConfig, KafkaConfig, NullSink, OutputSink, PartitionedCore, TopicConfig,
     kafka::{admin::ensure_topics, consumer::KafkaProcessor, producer::EnvelopeProducer},
 };
 use tcg_processor_core::CoreConfig;
@@ -343,7 +343,7 @@ async fn sqlite_run(
         kafka,
         args,
         expected,
-        Arc::new(StoreSink(Arc::new(store))),
+        Arc::new(tcg_store::StoreSink(Arc::new(store))),
         "sqlite",
     )
     .await;

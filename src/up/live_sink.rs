@@ -1,7 +1,6 @@
 //! Ticks and alerts to the query API's live streams (SSE), and a nudge to the webhook
 //! dispatcher when alerts fired.
 
-use async_trait::async_trait;
 use tcg_pipeline::OutputSink;
 use tcg_schemas::{AlertEvent, Tick};
 use tokio::sync::broadcast;
@@ -16,20 +15,25 @@ pub struct LiveSink {
     pub webhooks: tcg_webhooks::Notifier,
 }
 
-#[async_trait]
 impl OutputSink for LiveSink {
-    async fn deliver(&self, ticks: &[Tick], alerts: &[AlertEvent]) -> tcg_pipeline::Result<()> {
-        let cutoff = tcg_pipeline::kafka::producer::now().minus_secs(LIVE_SECS);
-        // A send fails only while nobody listens: nothing to do then.
-        for t in ticks.iter().filter(|t| t.observed_at >= cutoff) {
-            let _ = self.ticks.send(t.clone());
-        }
-        for a in alerts {
-            let _ = self.alerts.send(a.clone());
-        }
-        if !alerts.is_empty() {
-            self.webhooks.notify();
-        }
-        Ok(())
+    fn deliver<'a>(
+        &'a self,
+        ticks: &'a [Tick],
+        alerts: &'a [AlertEvent],
+    ) -> tcg_ports::BoxFuture<'a, Result<(), tcg_ports::SinkError>> {
+        Box::pin(async move {
+            let cutoff = tcg_pipeline::kafka::producer::now().minus_secs(LIVE_SECS);
+            // A send fails only while nobody listens: nothing to do then.
+            for t in ticks.iter().filter(|t| t.observed_at >= cutoff) {
+                let _ = self.ticks.send(t.clone());
+            }
+            for a in alerts {
+                let _ = self.alerts.send(a.clone());
+            }
+            if !alerts.is_empty() {
+                self.webhooks.notify();
+            }
+            Ok(())
+        })
     }
 }

@@ -22,13 +22,13 @@ use std::{path::PathBuf, sync::Arc, time::Duration, time::Instant};
 
 use anyhow::{Context, Result};
 use tcg_pipeline::{
-    FanOut, OutputSink, StoreSink,
+    FanOut, OutputSink,
     inproc::{Batching, Inputs},
 };
 use tcg_processor_core::{Processor, Stats};
 use tcg_query_api::{ApiConfig, AppState, ChannelRulePublisher};
 use tcg_schemas::{FxRates, RuleChange, TrackedCard};
-use tcg_store::{SqliteStore, prelude::*};
+use tcg_store::{SqliteStore, StoreSink, prelude::*};
 use tokio::{
     sync::{mpsc, watch},
     task::JoinSet,

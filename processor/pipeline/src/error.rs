@@ -20,8 +20,9 @@ pub enum PipelineError {
     PollThread(#[source] std::io::Error),
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
-    #[error("store: {0}")]
-    Store(#[from] tcg_store::StoreError),
+    /// An output sink (a store, the output topics) did not take a batch's output.
+    #[error("delivering the output: {0}")]
+    Sink(#[from] tcg_ports::SinkError),
     #[error("encoding: {0}")]
     Schema(#[from] SchemaError),
     #[error("invalid configuration: {0}")]

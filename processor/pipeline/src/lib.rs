@@ -22,4 +22,4 @@ pub use config::{ConsumeConfig, KafkaConfig, TopicConfig};
 pub use error::{PipelineError, Result};
 pub use partitioned::PartitionedCore;
 pub use quote_sink::KafkaQuoteSink;
-pub use sink::{AlertOutboxSink, FanOut, KafkaOutputs, NullSink, OutputSink, StoreSink};
+pub use sink::{FanOut, KafkaOutputs, NullSink, OutputSink};

@@ -12,7 +12,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use async_trait::async_trait;
 use rdkafka::{
     Message,
     consumer::{Consumer, StreamConsumer},
@@ -20,7 +19,7 @@ use rdkafka::{
 };
 use tcg_engines::Kafka;
 use tcg_pipeline::{
-    ConsumeConfig, FanOut, KafkaConfig, OutputSink, PartitionedCore, StoreSink, TopicConfig,
+    ConsumeConfig, FanOut, KafkaConfig, OutputSink, PartitionedCore, TopicConfig,
     kafka::{
         admin::{TopicOutcome, ensure_topics},
         consumer::{KafkaProcessor, header},
@@ -29,7 +28,7 @@ use tcg_pipeline::{
 };
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::*;
-use tcg_store::{SqliteStore, StoreError};
+use tcg_store::{SqliteStore, StoreError, StoreSink};
 
 // The quote fixture the crate's unit tests use too (test code, not library API).
 #[path = "../src/testkit.rs"]
@@ -43,26 +42,31 @@ struct Collecting {
     alerts: Mutex<BTreeMap<AlertId, u32>>,
 }
 
-#[async_trait]
 impl OutputSink for Collecting {
-    async fn deliver(&self, ticks: &[Tick], alerts: &[AlertEvent]) -> tcg_pipeline::Result<()> {
-        let mut t = self.ticks.lock().unwrap();
-        for tick in ticks {
-            let k = tick.key();
-            *t.entry(format!(
-                "{}|{}|{}|{}",
-                k.observed_at,
-                k.series_id,
-                k.source.as_str(),
-                k.kind.as_str()
-            ))
-            .or_default() += 1;
-        }
-        let mut a = self.alerts.lock().unwrap();
-        for alert in alerts {
-            *a.entry(alert.id).or_default() += 1;
-        }
-        Ok(())
+    fn deliver<'a>(
+        &'a self,
+        ticks: &'a [Tick],
+        alerts: &'a [AlertEvent],
+    ) -> tcg_ports::BoxFuture<'a, Result<(), tcg_ports::SinkError>> {
+        Box::pin(async move {
+            let mut t = self.ticks.lock().unwrap();
+            for tick in ticks {
+                let k = tick.key();
+                *t.entry(format!(
+                    "{}|{}|{}|{}",
+                    k.observed_at,
+                    k.series_id,
+                    k.source.as_str(),
+                    k.kind.as_str()
+                ))
+                .or_default() += 1;
+            }
+            let mut a = self.alerts.lock().unwrap();
+            for alert in alerts {
+                *a.entry(alert.id).or_default() += 1;
+            }
+            Ok(())
+        })
     }
 }
 
@@ -455,16 +459,21 @@ struct Tally {
     file: Option<PathBuf>,
 }
 
-#[async_trait]
 impl OutputSink for Tally {
-    async fn deliver(&self, ticks: &[Tick], _: &[AlertEvent]) -> tcg_pipeline::Result<()> {
-        let n = self.ticks.fetch_add(ticks.len() as u64, Ordering::SeqCst) + ticks.len() as u64;
-        if let Some(f) = &self.file {
-            let tmp = f.with_extension("tmp");
-            std::fs::write(&tmp, n.to_string()).unwrap();
-            std::fs::rename(&tmp, f).unwrap();
-        }
-        Ok(())
+    fn deliver<'a>(
+        &'a self,
+        ticks: &'a [Tick],
+        _: &'a [AlertEvent],
+    ) -> tcg_ports::BoxFuture<'a, Result<(), tcg_ports::SinkError>> {
+        Box::pin(async move {
+            let n = self.ticks.fetch_add(ticks.len() as u64, Ordering::SeqCst) + ticks.len() as u64;
+            if let Some(f) = &self.file {
+                let tmp = f.with_extension("tmp");
+                std::fs::write(&tmp, n.to_string()).unwrap();
+                std::fs::rename(&tmp, f).unwrap();
+            }
+            Ok(())
+        })
     }
 }
 

@@ -26,6 +26,7 @@ pub mod deliveries;
 pub mod interval;
 pub mod model;
 pub mod movers;
+mod output_sinks;
 mod portfolio_store;
 pub mod questdb;
 pub mod sqlite;
@@ -44,6 +45,7 @@ pub use deliveries::{
 };
 pub use interval::Interval;
 pub use model::*;
+pub use output_sinks::{AlertOutboxSink, StoreSink};
 pub use portfolio_store::PortfolioStore;
 pub use questdb::{IlpWriter, QuestDbConfig, QuestDbStore};
 pub use sqlite::{SqliteOptions, SqliteStore};

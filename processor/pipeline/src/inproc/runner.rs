@@ -169,7 +169,6 @@ async fn deliver(
 mod tests {
     use std::sync::Mutex;
 
-    use async_trait::async_trait;
     use tcg_processor_core::CoreConfig;
     use tcg_schemas::{
         AlertEvent, AlertRule, Money, ProductId, RuleCondition, RuleId, SeriesFilter, Tick, UserId,
@@ -184,12 +183,15 @@ mod tests {
         alerts: Mutex<usize>,
     }
 
-    #[async_trait]
     impl OutputSink for Recorder {
-        async fn deliver(&self, ticks: &[Tick], alerts: &[AlertEvent]) -> Result<()> {
+        fn deliver<'a>(
+            &'a self,
+            ticks: &'a [Tick],
+            alerts: &'a [AlertEvent],
+        ) -> tcg_ports::BoxFuture<'a, std::result::Result<(), tcg_ports::SinkError>> {
             *self.ticks.lock().unwrap() += ticks.len();
             *self.alerts.lock().unwrap() += alerts.len();
-            Ok(())
+            Box::pin(std::future::ready(Ok(())))
         }
     }
 
@@ -307,6 +309,52 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(totals.quotes, 3);
+        drop(tx);
+    }
+
+    #[derive(Debug)]
+    struct Refusing;
+
+    impl OutputSink for Refusing {
+        fn deliver<'a>(
+            &'a self,
+            _: &'a [Tick],
+            _: &'a [AlertEvent],
+        ) -> tcg_ports::BoxFuture<'a, std::result::Result<(), tcg_ports::SinkError>> {
+            let cause = std::io::Error::other("disk full");
+            Box::pin(std::future::ready(Err(tcg_ports::SinkError::failed(cause))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_sink_that_refuses_stops_the_run_with_its_cause() {
+        let (tx, rx) = mpsc::channel(10);
+        tx.send(market_quote(1, now().minus_secs(60), 100))
+            .await
+            .unwrap();
+        let mut core = Processor::new(CoreConfig::default());
+        let err = run(
+            Inputs::quotes(rx),
+            &mut core,
+            Arc::new(Refusing),
+            BATCHING,
+            |_| {},
+            std::future::pending(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, crate::PipelineError::Sink(_)), "{err}");
+        let mut chain = Vec::new();
+        let mut cause: Option<&dyn std::error::Error> = Some(&err);
+        while let Some(e) = cause {
+            chain.push(e.to_string());
+            cause = e.source();
+        }
+        assert_eq!(
+            chain.last().map(String::as_str),
+            Some("disk full"),
+            "{chain:?}"
+        );
         drop(tx);
     }
 }
