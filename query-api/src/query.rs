@@ -42,11 +42,25 @@ impl<T: QueryParams + Send> FromRequestParts<AppState> for ApiQuery<T> {
 /// and the rest is deserialized again, so that every bad parameter is named; the value returned
 /// has the bad parameters absent.
 pub(crate) fn parse<T: DeserializeOwned>(query: &str) -> Result<(T, Vec<FieldError>), ApiError> {
+    // The common case: every parameter fits, read once from the request's own text.
+    let first = serde_path_to_error::deserialize::<_, T>(serde_urlencoded::Deserializer::new(
+        form_urlencoded::parse(query.as_bytes()),
+    ));
+    let mut error = match first {
+        Ok(value) => return Ok((value, Vec::new())),
+        Err(e) => field_error(&e),
+    };
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
     let mut errors = Vec::new();
     loop {
+        let before = pairs.len();
+        pairs.retain(|(name, _)| *name != error.field);
+        errors.push(error);
+        if pairs.len() == before {
+            return Err(ApiError::InvalidParams(errors));
+        }
         let encoded = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(&pairs)
             .finish();
@@ -54,13 +68,7 @@ pub(crate) fn parse<T: DeserializeOwned>(query: &str) -> Result<(T, Vec<FieldErr
         match serde_path_to_error::deserialize::<_, T>(de) {
             Ok(value) => return Ok((value, errors)),
             Err(e) => {
-                let error = field_error(&e);
-                let before = pairs.len();
-                pairs.retain(|(name, _)| *name != error.field);
-                errors.push(error);
-                if pairs.len() == before {
-                    return Err(ApiError::InvalidParams(errors));
-                }
+                error = field_error(&e);
             }
         }
     }

@@ -344,4 +344,21 @@ mod tests {
         assert!(matches!(err, CollectorError::Status { status: 403, .. }));
         assert_eq!(mint.calls(), 3);
     }
+
+    /// The token answers as the services document them (TCGplayer: ASP.NET's OAuth answer with
+    /// `.issued`, `.expires` and `userName`; eBay: `token_type` "Application Access Token"):
+    /// the extra fields are ignored, the token and its life are read.
+    #[test]
+    fn the_documented_token_answers_are_read() {
+        let tcgplayer = br#"{"access_token":"abc.def","token_type":"bearer","expires_in":1209599,".issued":"Mon, 04 Mar 2024 10:00:00 GMT",".expires":"Mon, 18 Mar 2024 10:00:00 GMT","userName":"3b1f0c2e-public-key"}"#;
+        let a: TokenAnswer = serde_json::from_slice(tcgplayer).unwrap();
+        assert_eq!(
+            (a.access_token.as_str(), a.expires_in),
+            ("abc.def", Some(1_209_599))
+        );
+        let ebay = br#"{"access_token":"v^1.1#i^1#p^1#r^0#f^0#I^3#t^H4sI","expires_in":7200,"token_type":"Application Access Token"}"#;
+        let a: TokenAnswer = serde_json::from_slice(ebay).unwrap();
+        assert_eq!(a.expires_in, Some(7200));
+        assert!(a.access_token.starts_with("v^1.1#"));
+    }
 }

@@ -32,22 +32,10 @@ impl QuoteSink for ChannelSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tcg_schemas::{CategoryId, Money, PriceKind, ProductId, Source, Subject, Timestamp};
+    use tcg_schemas::Timestamp;
 
     fn quote(n: u64) -> RawQuote {
-        RawQuote {
-            source: Source::Tcgcsv,
-            observed_at: Timestamp::from_secs(1_700_000_000),
-            kind: PriceKind::Market,
-            price: Money::usd_cents(100),
-            shipping: None,
-            subject: Subject::TcgProduct {
-                category_id: CategoryId(3),
-                group_id: None,
-                product_id: ProductId(n),
-                sub_type_name: "Normal".into(),
-            },
-        }
+        crate::testkit::market_quote(n, Timestamp::from_secs(1_700_000_000), 100)
     }
 
     #[tokio::test]

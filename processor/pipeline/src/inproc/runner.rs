@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(*sink.ticks.lock().unwrap(), 10);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn rule_changes_reach_the_core_between_batches() {
         let (qtx, qrx) = mpsc::channel(100);
         let (rtx, rrx) = mpsc::channel(10);
