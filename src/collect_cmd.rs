@@ -151,20 +151,18 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
     let watch_list = watch_list(&args.collect)?;
     let (tracked_tx, tracked_rx) = watch::channel(watch_list.clone());
     let stores = if args.track_from_store || args.sync_catalog {
-        let sqlite = args.store.sqlite()?;
-        let store = args.store.ticks(&sqlite).await?;
-        Some((sqlite, store))
+        Some(args.store.open().await?)
     } else {
         None
     };
     let catalog = match (&stores, args.sync_catalog) {
-        (Some((_, store)), true) => Some(sync_catalog(&args, store.clone()).await?),
+        (Some(stores), true) => Some(sync_catalog(&args, stores.prices.clone()).await?),
         _ => None,
     };
     let tracker = match (stores, args.track_from_store) {
-        (Some((sqlite, store)), true) => {
+        (Some(stores), true) => {
             let every = Duration::from_secs(args.track_refresh_secs.max(1));
-            Some(track_from_store(sqlite, store, watch_list, every, tracked_tx).await)
+            Some(track_from_store(stores, watch_list, every, tracked_tx).await)
         }
         _ => None,
     };
@@ -238,16 +236,20 @@ async fn sync_catalog(args: &CollectCmdArgs, store: Arc<dyn Store>) -> Result<Jo
 /// Keeps eBay's tracked cards current from the store (merged with `watch_list`): the first list
 /// now, before the first eBay pass, then a refresh every `every` in the returned task.
 async fn track_from_store(
-    sqlite: SqliteStore,
-    store: Arc<dyn Store>,
+    stores: crate::stores::Stores,
     watch_list: Vec<TrackedCard>,
     every: Duration,
     tracked_tx: watch::Sender<Vec<TrackedCard>>,
 ) -> JoinHandle<()> {
     let read = move || {
-        let (store, sqlite, watch_list) = (store.clone(), sqlite.clone(), watch_list.clone());
+        let (stores, watch_list) = (stores.clone(), watch_list.clone());
         async move {
-            match crate::tracked::tracked_cards(store.as_ref(), &sqlite, &watch_list).await {
+            let cards = crate::tracked::tracked_cards(
+                stores.prices.as_ref(),
+                stores.app.as_ref(),
+                &watch_list,
+            );
+            match cards.await {
                 Ok(cards) => {
                     metrics::gauge!("tcg_collector_tracked_cards").set(cards.len() as f64);
                     Some(cards)

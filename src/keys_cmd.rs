@@ -11,7 +11,7 @@ use crate::serve_cmd::StoreArgs;
 pub struct KeysCmdArgs {
     #[command(flatten)]
     keys: KeysArgs,
-    /// SQLite file that keeps the accounts.
+    /// SQLite file that keeps the accounts (without `--database-url`).
     #[arg(
         long,
         env = "TCG_SQLITE",
@@ -19,6 +19,9 @@ pub struct KeysCmdArgs {
         global = true
     )]
     sqlite: PathBuf,
+    /// The app database (`postgres://…` or `sqlite://…`), as `serve` is given.
+    #[arg(long, env = "TCG_DATABASE_URL", hide_env_values = true, global = true)]
+    database_url: Option<String>,
 }
 
 /// `tcgtracker keys …`
@@ -63,13 +66,15 @@ impl From<KeysFlags> for KeysCommand {
 
 /// `tcgtracker keys create|revoke|list`.
 pub async fn keys(args: KeysCmdArgs) -> Result<()> {
-    let store = StoreArgs {
+    let app = StoreArgs {
         sqlite: args.sqlite,
+        database_url: args.database_url,
         questdb_http: None,
         questdb_pg: None,
     }
-    .sqlite()?;
-    let text = tcg_query_api::run_keys_command(&store, &args.keys.command.into()).await?;
+    .app()
+    .await?;
+    let text = tcg_query_api::run_keys_command(app.as_ref(), &args.keys.command.into()).await?;
     println!("{text}");
     Ok(())
 }

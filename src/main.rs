@@ -11,6 +11,7 @@ mod pipeline_cmd;
 mod questdb_init;
 mod serve_cmd;
 mod sim_cmd;
+mod stores;
 mod tracked;
 mod up;
 mod webhook_cmd;

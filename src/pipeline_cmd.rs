@@ -50,12 +50,12 @@ pub struct ProcessArgs {
 /// Runs the processor until SIGTERM or Ctrl-C.
 pub async fn process(args: ProcessArgs) -> Result<()> {
     let ready = crate::ops_server::start(&args.ops, "processor").await?;
-    let sqlite = args.store.sqlite()?;
-    let store = args.store.ticks(&sqlite).await?;
-    let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(tcg_store::StoreSink(store.clone()))];
-    if store.backend() != "sqlite" {
-        // The webhook outbox lives in the SQLite file (`tcgtracker webhook dispatch` reads it).
-        sinks.push(Arc::new(tcg_store::AlertOutboxSink(Arc::new(sqlite))));
+    let stores = args.store.open().await?;
+    let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(tcg_store::StoreSink(stores.prices))];
+    if !stores.shared {
+        // The webhook outbox is the app store's alert table (`tcgtracker webhook dispatch`
+        // reads it); the tick store keeps its own copy of the alerts for the dashboards.
+        sinks.push(Arc::new(tcg_store::AlertOutboxSink(stores.app)));
     }
     if args.publish {
         sinks.push(Arc::new(KafkaOutputs(EnvelopeProducer::new(

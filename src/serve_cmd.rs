@@ -1,6 +1,6 @@
 //! `tcgtracker serve`: the query API on its own.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
 use async_trait::async_trait;
@@ -11,52 +11,8 @@ use rdkafka::{
 use tcg_pipeline::{KafkaConfig, kafka::producer::EnvelopeProducer};
 use tcg_query_api::{ApiConfig, AppState, PublishError, RulePublisher};
 use tcg_schemas::{AlertEvent, Envelope, RuleChange, Tick, topics};
-use tcg_store::{SqliteStore, Store};
 
-/// Where ticks are stored: the embedded SQLite file, or QuestDB when both URLs are given.
-#[derive(Debug, Clone, clap::Args)]
-pub struct StoreArgs {
-    /// SQLite file of the embedded store (also keeps users, API keys and webhooks).
-    #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
-    pub sqlite: PathBuf,
-    /// QuestDB HTTP endpoint (ILP writes), e.g. http://127.0.0.1:9000.
-    #[arg(long, env = "QUESTDB_HTTP", requires = "questdb_pg")]
-    pub questdb_http: Option<String>,
-    /// QuestDB PGWire URL (reads), e.g. postgres://admin:quest@127.0.0.1:8812/qdb.
-    #[arg(
-        long,
-        env = "QUESTDB_PG",
-        requires = "questdb_http",
-        hide_env_values = true
-    )]
-    pub questdb_pg: Option<String>,
-}
-
-impl StoreArgs {
-    /// The SQLite store (always: accounts live there).
-    pub fn sqlite(&self) -> Result<SqliteStore> {
-        if let Some(dir) = self.sqlite.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        SqliteStore::open(&self.sqlite)
-            .with_context(|| format!("opening the store {}", self.sqlite.display()))
-    }
-
-    /// The tick store: QuestDB when configured, else the SQLite file.
-    pub async fn ticks(&self, sqlite: &SqliteStore) -> Result<Arc<dyn Store>> {
-        match (&self.questdb_http, &self.questdb_pg) {
-            (Some(http), Some(pg)) => {
-                let config = tcg_store::QuestDbConfig::from_urls(http, pg)?;
-                Ok(Arc::new(
-                    tcg_store::QuestDbStore::connect(config)
-                        .await
-                        .with_context(|| format!("connecting to QuestDB at {http} / {pg}"))?,
-                ))
-            }
-            _ => Ok(Arc::new(sqlite.clone())),
-        }
-    }
-}
+pub use crate::stores::StoreArgs;
 
 /// Publishes rule changes to tcg.alert-rules.v1 (key: rule id).
 #[derive(Debug)]
@@ -96,8 +52,7 @@ pub struct ServeArgs {
 
 /// Runs the query API until SIGTERM or Ctrl-C.
 pub async fn serve(args: ServeArgs) -> Result<()> {
-    let sqlite = args.store.sqlite()?;
-    let ticks = args.store.ticks(&sqlite).await?;
+    let stores = args.store.open().await?;
     let config = ApiConfig {
         webhook_guard: tcg_webhooks::AddressGuard::new(
             args.allow_private_webhooks,
@@ -105,7 +60,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         )?,
         ..ApiConfig::default()
     };
-    let mut state = AppState::new(ticks, Arc::new(sqlite), config);
+    let mut state =
+        AppState::new(stores.prices, stores.app, config).with_portfolio_store(stores.portfolios);
     if args.kafka {
         state = state.with_rule_publisher(Arc::new(KafkaRulePublisher(EnvelopeProducer::new(
             &args.brokers.config(),

@@ -5,35 +5,35 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tcg_schemas::{ProductId, TrackedCard, Wanted};
-use tcg_store::{AccountStore, Store, StoreError};
+use tcg_store::{AppStore, PriceStore, StoreError};
 
 /// The tracked cards the store knows of, merged with `watch_list` (whose entries win: they may
 /// say more, such as the printing or the grade wanted). Products missing from the catalog are
 /// left out, since eBay cannot be searched for a card without its name.
 pub async fn tracked_cards(
-    store: &dyn Store,
-    accounts: &dyn AccountStore,
+    prices: &dyn PriceStore,
+    app: &dyn AppStore,
     watch_list: &[TrackedCard],
 ) -> Result<Vec<TrackedCard>, StoreError> {
-    let mut ids: BTreeSet<ProductId> = store
+    let mut ids: BTreeSet<ProductId> = app
         .rules(None)
         .await?
         .into_iter()
         .filter(|r| !r.paused)
         .map(|r| r.product_id)
         .collect();
-    for user in accounts.users().await? {
-        for portfolio in store.portfolios(&user.name).await? {
-            for holding in store.holdings(portfolio.id).await? {
+    for user in app.users().await? {
+        for portfolio in app.portfolios(&user.name).await? {
+            for holding in app.holdings(portfolio.id).await? {
                 ids.insert(holding.product_id);
             }
         }
     }
     let mut out: BTreeMap<ProductId, TrackedCard> = BTreeMap::new();
     if !ids.is_empty() {
-        let sets = store.sets(None).await?;
+        let sets = prices.sets(None).await?;
         for id in ids {
-            let Some(p) = store.product(id).await? else {
+            let Some(p) = prices.product(id).await? else {
                 continue;
             };
             let set = sets.iter().find(|s| s.group_id == p.group_id);

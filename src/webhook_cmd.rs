@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tcg_webhooks::VerifyRequest;
 
 /// `webhook verify`: checks a saved request against a secret.
@@ -55,9 +55,13 @@ pub fn verify(flags: &VerifyFlags) -> Result<()> {
 
 #[derive(Debug, clap::Args)]
 pub struct DispatchArgs {
-    /// SQLite file holding the alert outbox, the webhook endpoints and the delivery log.
+    /// SQLite file holding the alert outbox, the webhook endpoints and the delivery log (without
+    /// `--database-url`).
     #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
     sqlite: PathBuf,
+    /// The app database holding them (`postgres://…`: several dispatchers share its outbox).
+    #[arg(long, env = "TCG_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Deliver to loopback and private addresses too.
     #[arg(long, env = "TCG_WEBHOOKS_ALLOW_PRIVATE")]
     allow_private: bool,
@@ -74,9 +78,15 @@ pub struct DispatchArgs {
 /// Runs the webhook dispatcher on its own (distributed mode) until SIGTERM or Ctrl-C.
 pub async fn dispatch(args: DispatchArgs) -> Result<()> {
     let ready = crate::ops_server::start(&args.ops, "webhook-dispatcher").await?;
-    let store = tcg_store::SqliteStore::open(&args.sqlite)
-        .with_context(|| format!("opening {}", args.sqlite.display()))?;
-    let dispatcher = tcg_webhooks::Dispatcher::new(
+    let stores = crate::stores::StoreArgs {
+        sqlite: args.sqlite.clone(),
+        database_url: args.database_url.clone(),
+        questdb_http: None,
+        questdb_pg: None,
+    };
+    let store = stores.app().await?;
+    let from = stores.app_description();
+    let dispatcher = tcg_webhooks::Dispatcher::from_arc(
         store,
         tcg_webhooks::DispatcherConfig {
             allow_private: args.allow_private,
@@ -85,7 +95,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<()> {
             ..tcg_webhooks::DispatcherConfig::default()
         },
     )?;
-    eprintln!("delivering webhooks from {}", args.sqlite.display());
+    eprintln!("delivering webhooks from {from}");
     ready.set(true);
     let report = dispatcher
         .run(async move {

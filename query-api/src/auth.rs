@@ -282,7 +282,7 @@ async fn authenticate(state: &AppState, header_value: Option<&str>) -> Result<Ca
     }
     let record = state
         .inner
-        .accounts
+        .app
         .api_key_by_prefix(prefix)
         .await?
         .ok_or_else(invalid)?;

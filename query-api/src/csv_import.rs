@@ -32,7 +32,7 @@ use tcg_schemas::{
     Condition, Currency, Game, Grade, Grader, Grading, Holding, Language, Money, Printing, Product,
     ProductId,
 };
-use tcg_store::{CatalogQuery, Store};
+use tcg_store::{CatalogQuery, PriceStore};
 
 use crate::error::ApiError;
 
@@ -411,7 +411,7 @@ impl Columns {
 
 /// Finds the catalog product a row means, or says why not.
 pub async fn match_row(
-    store: &dyn Store,
+    store: &dyn PriceStore,
     set_names: &HashMap<u32, String>,
     row: &ImportRow,
 ) -> Result<Product, String> {

@@ -5,7 +5,7 @@ use std::{num::NonZeroU32, sync::Arc, time::Duration};
 use async_trait::async_trait;
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::{AlertEvent, RuleChange, Tick, Timestamp};
-use tcg_store::{AccountStore, Store};
+use tcg_store::{AppStore, PortfolioStore, PriceStore};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::{auth::AuthCache, metrics::Metrics};
@@ -104,8 +104,9 @@ impl Default for ApiConfig {
 type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 pub(crate) struct Inner {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) accounts: Arc<dyn AccountStore>,
+    pub(crate) prices: Arc<dyn PriceStore>,
+    pub(crate) app: Arc<dyn AppStore>,
+    pub(crate) portfolios: Arc<dyn PortfolioStore>,
     pub(crate) config: ApiConfig,
     pub(crate) ticks: broadcast::Sender<Tick>,
     pub(crate) alerts: broadcast::Sender<AlertEvent>,
@@ -124,24 +125,26 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("store", &self.inner.store.backend())
+            .field("prices", &self.inner.prices.backend())
             .field("config", &self.inner.config)
             .finish()
     }
 }
 
 impl AppState {
-    /// State over a tick store and an account store (in both modes a `SqliteStore`), with fresh
-    /// broadcast channels for ticks and alerts (see [`Self::tick_sender`]) and no rule publisher.
-    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn AccountStore>, config: ApiConfig) -> Self {
+    /// State over the price data (SQLite or QuestDB) and the app's own data (SQLite or
+    /// PostgreSQL; embedded, one `SqliteStore` is both), with fresh broadcast channels for ticks
+    /// and alerts (see [`Self::tick_sender`]) and no rule publisher.
+    pub fn new(prices: Arc<dyn PriceStore>, app: Arc<dyn AppStore>, config: ApiConfig) -> Self {
         let cap = config.broadcast_capacity.max(1);
         let (ticks, _) = broadcast::channel(cap);
         let (alerts, _) = broadcast::channel(cap);
         let auth = AuthCache::new(&config);
         Self {
             inner: Arc::new(Inner {
-                store,
-                accounts,
+                prices,
+                portfolios: app.clone(),
+                app,
                 config,
                 ticks,
                 alerts,
@@ -157,8 +160,9 @@ impl AppState {
         let mut inner = match Arc::try_unwrap(self.inner) {
             Ok(inner) => inner,
             Err(shared) => Inner {
-                store: shared.store.clone(),
-                accounts: shared.accounts.clone(),
+                prices: shared.prices.clone(),
+                app: shared.app.clone(),
+                portfolios: shared.portfolios.clone(),
                 config: shared.config.clone(),
                 ticks: shared.ticks.clone(),
                 alerts: shared.alerts.clone(),
@@ -177,6 +181,12 @@ impl AppState {
     /// Publishes rule changes through `publisher` after they are stored.
     pub fn with_rule_publisher(self, publisher: Arc<dyn RulePublisher>) -> Self {
         self.map(|i| i.rules = Some(publisher))
+    }
+
+    /// Keeps portfolios through `portfolios` instead of the app store itself (distributed: the
+    /// app store plus the dashboards' copy in QuestDB, [`tcg_store::PortfolioCopy`]).
+    pub fn with_portfolio_store(self, portfolios: Arc<dyn PortfolioStore>) -> Self {
+        self.map(|i| i.portfolios = portfolios)
     }
 
     /// Uses an existing tick channel (e.g. the one the processor already publishes into).
@@ -208,17 +218,24 @@ impl AppState {
         &self.inner.config
     }
 
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
+    /// Ticks, latest prices, candles, movers and the catalog.
+    pub fn prices(&self) -> &Arc<dyn PriceStore> {
+        &self.inner.prices
     }
 
-    /// Portfolio valuation over the store's holdings and prices.
+    /// Accounts, keys, portfolios, rules, alerts and webhooks.
+    pub fn app(&self) -> &Arc<dyn AppStore> {
+        &self.inner.app
+    }
+
+    /// Portfolios, holdings and their events (the app store's, unless replaced).
+    pub fn portfolios(&self) -> &Arc<dyn PortfolioStore> {
+        &self.inner.portfolios
+    }
+
+    /// Portfolio valuation: the app store's holdings at the price store's prices.
     pub fn valuer(&self) -> tcg_store::Valuer<'_> {
-        tcg_store::Valuer::new(self.inner.store.as_ref(), self.inner.store.as_ref())
-    }
-
-    pub fn accounts(&self) -> &Arc<dyn AccountStore> {
-        &self.inner.accounts
+        tcg_store::Valuer::new(self.inner.prices.as_ref(), self.inner.portfolios.as_ref())
     }
 
     /// The Prometheus text the `/metrics` endpoint serves.

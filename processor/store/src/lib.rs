@@ -18,6 +18,7 @@
 
 pub mod accounts;
 mod alert_store;
+mod app_database;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod catalog_store;
@@ -27,6 +28,7 @@ pub mod interval;
 pub mod model;
 pub mod movers;
 mod output_sinks;
+mod portfolio_copy;
 mod portfolio_store;
 pub mod questdb;
 pub mod sqlite;
@@ -36,6 +38,7 @@ mod valuer;
 
 pub use accounts::{AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch};
 pub use alert_store::AlertStore;
+pub use app_database::{AppDatabase, connect_app_store};
 #[cfg(feature = "bench")]
 pub use bench::{BenchStoreConfig, bench_store};
 pub use catalog_store::CatalogStore;
@@ -46,6 +49,7 @@ pub use deliveries::{
 pub use interval::Interval;
 pub use model::*;
 pub use output_sinks::{AlertOutboxSink, StoreSink};
+pub use portfolio_copy::PortfolioCopy;
 pub use portfolio_store::PortfolioStore;
 pub use questdb::{IlpWriter, QuestDbConfig, QuestDbStore};
 pub use sqlite::{SqliteOptions, SqliteStore};
@@ -115,13 +119,29 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Every store concern of one backend: what the embedded `up` and the current distributed
-/// services hold as one `Arc<dyn Store>`. Implemented for anything that implements the four.
-pub trait Store: TickStore + CatalogStore + PortfolioStore + AlertStore {}
+/// Every store concern of one backend: what the processor's output sink writes (ticks and the
+/// alerts the dashboards read) and what the embedded `up` holds as one file. Implemented for
+/// anything that implements the four.
+pub trait Store: PriceStore + PortfolioStore + AlertStore {}
 
-impl<T: TickStore + CatalogStore + PortfolioStore + AlertStore + ?Sized> Store for T {}
+impl<T: PriceStore + PortfolioStore + AlertStore + ?Sized> Store for T {}
+
+/// The price data: ticks, latest, candles, movers and the catalog beside them. SQLite (embedded)
+/// or QuestDB (distributed).
+pub trait PriceStore: TickStore + CatalogStore {}
+
+impl<T: TickStore + CatalogStore + ?Sized> PriceStore for T {}
+
+/// The app's own data: accounts and keys, portfolios and holdings, alert rules and fired alerts,
+/// webhook endpoints, deliveries and the outbox. SQLite (embedded) or PostgreSQL (distributed).
+pub trait AppStore: AccountStore + PortfolioStore + AlertStore + DeliveryStore {}
+
+impl<T: AccountStore + PortfolioStore + AlertStore + DeliveryStore + ?Sized> AppStore for T {}
 
 /// The store traits, for `use tcg_store::prelude::*` where methods of several are called.
 pub mod prelude {
-    pub use crate::{AlertStore, CatalogStore, PortfolioStore, Store, TickStore};
+    pub use crate::{
+        AccountStore, AlertStore, AppStore, CatalogStore, DeliveryStore, PortfolioStore,
+        PriceStore, Store, TickStore,
+    };
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tcg_ports::{BoxFuture, OutputSink, SinkError};
 use tcg_schemas::{AlertEvent, Tick};
 
-use crate::Store;
+use crate::{AlertStore, Store};
 
 /// The tick store; its alert table is the webhook outbox.
 #[derive(Debug, Clone)]
@@ -33,10 +33,11 @@ impl OutputSink for StoreSink {
     }
 }
 
-/// Alerts only, into a store whose alert table is the webhook outbox (the SQLite file the
-/// dispatcher reads, when ticks go to QuestDB).
+/// Alerts only, into the app store whose alert table is the webhook outbox (SQLite or
+/// PostgreSQL, which the dispatchers read) when ticks go to another store. Both backends have an
+/// alert durable when `write_alerts` returns.
 #[derive(Debug, Clone)]
-pub struct AlertOutboxSink(pub Arc<dyn Store>);
+pub struct AlertOutboxSink(pub Arc<dyn AlertStore>);
 
 impl OutputSink for AlertOutboxSink {
     fn deliver<'a>(
@@ -50,7 +51,6 @@ impl OutputSink for AlertOutboxSink {
                     .write_alerts(alerts)
                     .await
                     .map_err(SinkError::failed)?;
-                self.0.flush().await.map_err(SinkError::failed)?;
             }
             Ok(())
         })

@@ -79,7 +79,7 @@ fn key_view(k: ApiKeyRecord) -> KeyView {
               (status = 403, description = "Not an admin key", body = Problem)))]
 pub async fn users(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserList>> {
     caller.require_admin()?;
-    let users = state.accounts().users().await?;
+    let users = state.app().users().await?;
     Ok(Json(UserList {
         items: users
             .into_iter()
@@ -114,7 +114,7 @@ pub async fn keys(
     ApiQuery(q): ApiQuery<KeyParams>,
 ) -> ApiResult<Json<KeyList>> {
     caller.require_admin()?;
-    let keys = state.accounts().api_keys(q.user.as_ref()).await?;
+    let keys = state.app().api_keys(q.user.as_ref()).await?;
     Ok(Json(KeyList {
         items: keys.into_iter().map(key_view).collect(),
     }))
@@ -132,6 +132,6 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<Json<KeyView>> {
     caller.require_admin()?;
-    let k = revoke_key(state.accounts().as_ref(), &id).await?;
+    let k = revoke_key(state.app().as_ref(), &id).await?;
     Ok(Json(key_view(k)))
 }

@@ -42,10 +42,10 @@ pub async fn healthz() -> Json<Health> {
         (status = 200, description = "Ready", body = Health),
         (status = 503, description = "A store does not answer", body = Problem)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let store = state.store();
+    let store = state.prices();
     let probe = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         store.product(tcg_schemas::ProductId(0)).await?;
-        state.accounts().ping().await
+        state.app().ping().await
     })
     .await;
     match probe {

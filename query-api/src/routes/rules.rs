@@ -82,7 +82,7 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiResult<AlertRule> {
     let id: RuleId = path_id(raw, "alert rule")?;
     state
-        .store()
+        .app()
         .rules(Some(&caller.user))
         .await?
         .into_iter()
@@ -97,7 +97,7 @@ async fn validate(state: &AppState, rule: &AlertRule) -> ApiResult<()> {
             e.field, e.message,
         )]));
     }
-    if state.store().product(rule.product_id).await?.is_none() {
+    if state.prices().product(rule.product_id).await?.is_none() {
         return Err(ApiError::field(
             "product_id",
             format!("no card {} in the catalog", rule.product_id),
@@ -108,7 +108,7 @@ async fn validate(state: &AppState, rule: &AlertRule) -> ApiResult<()> {
 
 /// Stores a change, then publishes it; a failed publish undoes the store write (503).
 async fn apply(state: &AppState, change: RuleChange, previous: Option<AlertRule>) -> ApiResult<()> {
-    let store = state.store();
+    let store = state.app();
     store.apply_rule_change(&change).await?;
     if let Some(publisher) = &state.inner.rules
         && let Err(e) = publisher.publish(change.clone()).await
@@ -135,7 +135,7 @@ async fn apply(state: &AppState, change: RuleChange, previous: Option<AlertRule>
     responses((status = 200, description = "Rules", body = RuleList)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RuleList>> {
     Ok(Json(RuleList {
-        items: state.store().rules(Some(&caller.user)).await?,
+        items: state.app().rules(Some(&caller.user)).await?,
     }))
 }
 
@@ -149,7 +149,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> ApiResult<Response> {
-    let count = state.store().rules(Some(&caller.user)).await?.len();
+    let count = state.app().rules(Some(&caller.user)).await?.len();
     if count >= state.config().max_rules {
         return Err(ApiError::Conflict(format!(
             "at most {} rules per user",
@@ -367,7 +367,7 @@ pub async fn alerts(
     } else {
         limit
     };
-    let mut items = state.store().alerts(&caller.user, fetch).await?;
+    let mut items = state.app().alerts(&caller.user, fetch).await?;
     if let Some(r) = rule {
         items.retain(|a| a.rule_id == r);
     }

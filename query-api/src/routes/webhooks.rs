@@ -183,7 +183,7 @@ fn with_health(mut v: WebhookView, h: Option<&WebhookHealth>) -> WebhookView {
 /// One endpoint's view with its delivery health.
 async fn full_view(state: &AppState, caller: &Caller, w: Webhook) -> ApiResult<WebhookView> {
     let health = state
-        .accounts()
+        .app()
         .webhook_health(&caller.user, Some(&w.id))
         .await?;
     Ok(with_health(view(w), health.first()))
@@ -273,8 +273,8 @@ fn check_description(errors: &mut Vec<FieldError>, d: Option<&str>) {
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks",
     responses((status = 200, description = "Endpoints", body = WebhookList)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WebhookList>> {
-    let items = state.accounts().webhooks(&caller.user).await?;
-    let health = state.accounts().webhook_health(&caller.user, None).await?;
+    let items = state.app().webhooks(&caller.user).await?;
+    let health = state.app().webhook_health(&caller.user, None).await?;
     Ok(Json(WebhookList {
         items: items
             .into_iter()
@@ -309,7 +309,7 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    if state.accounts().webhooks(&caller.user).await?.len() >= state.config().max_webhooks {
+    if state.app().webhooks(&caller.user).await?.len() >= state.config().max_webhooks {
         return Err(ApiError::Conflict(format!(
             "at most {} webhooks per user",
             state.config().max_webhooks
@@ -327,7 +327,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    state.accounts().insert_webhook(&hook).await?;
+    state.app().insert_webhook(&hook).await?;
     Ok(created(WebhookCreated {
         webhook: view(hook),
         secret,
@@ -352,7 +352,7 @@ pub async fn get_one(
 ) -> ApiResult<Json<WebhookView>> {
     let id = parse_id(&id)?;
     let w = state
-        .accounts()
+        .app()
         .webhook(&caller.user, &id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
@@ -401,7 +401,7 @@ pub async fn update(
         enabled: input.enabled,
     };
     let w = state
-        .accounts()
+        .app()
         .update_webhook(&caller.user, &id, &patch, state.now())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
@@ -419,7 +419,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
-    if state.accounts().delete_webhook(&caller.user, &id).await? {
+    if state.app().delete_webhook(&caller.user, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no webhook {id}")))
@@ -483,7 +483,7 @@ pub async fn deliveries(
     let limit = limit_or(q.limit, 50);
     let before = q.before;
     let items = state
-        .accounts()
+        .app()
         .webhook_attempts(&caller.user, &id, limit, before)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;
@@ -535,7 +535,7 @@ pub async fn rotate_secret(
     let until = now.plus_secs(grace);
     let secret = new_secret();
     let w = state
-        .accounts()
+        .app()
         .rotate_webhook_secret(&caller.user, &id, &secret, until, now)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no webhook {id}")))?;

@@ -232,7 +232,7 @@ pub async fn history(
         },
     };
     let candles = state
-        .store()
+        .prices()
         .candles(&CandleQuery {
             target,
             prices: PriceFilter {

@@ -155,7 +155,7 @@ pub async fn search(
     ApiQuery(q): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<CardPage>> {
     let page = state
-        .store()
+        .prices()
         .search_catalog(&CatalogQuery {
             name: q.q,
             number: q.number,
@@ -192,13 +192,13 @@ pub async fn sets(
     ApiQuery(q): ApiQuery<SetParams>,
 ) -> ApiResult<Json<SetList>> {
     Ok(Json(SetList {
-        items: state.store().sets(q.game).await?,
+        items: state.prices().sets(q.game).await?,
     }))
 }
 
 pub(crate) async fn product_or_404(state: &AppState, id: ProductId) -> ApiResult<Product> {
     state
-        .store()
+        .prices()
         .product(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no card {id}")))
@@ -216,7 +216,7 @@ pub async fn card(
 ) -> ApiResult<Json<CardDetail>> {
     let id = ProductId(path_id(&raw, "card")?);
     let card = product_or_404(&state, id).await?;
-    let store = state.store();
+    let store = state.prices();
     let (skus, seen, sets) = tokio::try_join!(
         store.skus(id),
         store.product_series(id),

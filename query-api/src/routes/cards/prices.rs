@@ -142,7 +142,7 @@ pub async fn latest(
         sources: q.source.into_iter().collect(),
         kinds: q.kind.into_iter().collect(),
     };
-    let items = state.store().latest_prices(&unique, &prices).await?;
+    let items = state.prices().latest_prices(&unique, &prices).await?;
     let priced: HashSet<&str> = items.iter().map(|l| l.series_id.as_str()).collect();
     let missing = unique
         .iter()
@@ -211,7 +211,7 @@ pub async fn movers(
     let as_of = state.now();
     let since = as_of.minus_secs(window_secs);
     let m = state
-        .store()
+        .prices()
         .movers(&MoversQuery {
             since,
             as_of,
@@ -245,7 +245,7 @@ pub async fn movers(
 async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>> {
     let mut out = Vec::with_capacity(movers.len());
     for m in movers {
-        let name = state.store().product(m.product_id).await?.map(|p| p.name);
+        let name = state.prices().product(m.product_id).await?.map(|p| p.name);
         out.push(MoverView {
             series_id: m.series_id,
             product_id: m.product_id,

@@ -98,7 +98,7 @@ pub async fn import(
     let body = body_bytes(req, &state).await?;
     let (rows, mut unmatched) = csv_import::read(format, &body, state.config().import_max_rows)?;
     let total = rows.len() + unmatched.len();
-    let existing = state.store().holdings(portfolio.id).await?.len();
+    let existing = state.portfolios().holdings(portfolio.id).await?.len();
     if existing + rows.len() > state.config().max_holdings {
         return Err(ApiError::Conflict(format!(
             "the import would exceed {} holdings per portfolio",
@@ -108,9 +108,9 @@ pub async fn import(
     let (holdings, events) = build_rows(&state, &portfolio, rows, &mut unmatched).await?;
     unmatched.sort_by_key(|u| u.row);
     if !dry_run {
-        state.store().append_portfolio_events(&events).await?;
+        state.portfolios().append_portfolio_events(&events).await?;
         for h in &holdings {
-            state.store().upsert_holding(h).await?;
+            state.portfolios().upsert_holding(h).await?;
         }
     }
     Ok(Json(ImportReport {
@@ -130,7 +130,7 @@ pub async fn import(
 /// Set names by group id.
 async fn set_names(state: &AppState) -> ApiResult<HashMap<u32, String>> {
     Ok(state
-        .store()
+        .prices()
         .sets(None)
         .await?
         .into_iter()
@@ -150,7 +150,7 @@ async fn build_rows(
     let mut holdings = Vec::new();
     let mut events = Vec::new();
     for row in rows {
-        let product = match csv_import::match_row(state.store().as_ref(), &set_names, &row).await {
+        let product = match csv_import::match_row(state.prices().as_ref(), &set_names, &row).await {
             Ok(p) => p,
             Err(reason) => {
                 unmatched.push(RowProblem {
@@ -203,11 +203,11 @@ pub async fn export(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let p = owned(&state, &caller, &id).await?;
-    let holdings = state.store().holdings(p.id).await?;
+    let holdings = state.portfolios().holdings(p.id).await?;
     let mut catalog = HashMap::new();
     for h in &holdings {
         if let std::collections::hash_map::Entry::Vacant(e) = catalog.entry(h.product_id.0)
-            && let Some(prod) = state.store().product(h.product_id).await?
+            && let Some(prod) = state.prices().product(h.product_id).await?
         {
             e.insert(prod);
         }

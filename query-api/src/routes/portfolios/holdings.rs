@@ -133,7 +133,7 @@ pub async fn holdings(
 ) -> ApiResult<Json<HoldingList>> {
     let p = owned(&state, &caller, &id).await?;
     Ok(Json(HoldingList {
-        items: state.store().holdings(p.id).await?,
+        items: state.portfolios().holdings(p.id).await?,
     }))
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn build_holding(
     {
         errors.push(FieldError::new("note", "at most 500 characters"));
     }
-    if errors.is_empty() && state.store().product(input.product_id).await?.is_none() {
+    if errors.is_empty() && state.prices().product(input.product_id).await?.is_none() {
         errors.push(FieldError::new(
             "product_id",
             format!("no card {} in the catalog", input.product_id),
@@ -224,8 +224,8 @@ pub(crate) async fn build_holding(
 
 async fn save_holding(state: &AppState, h: &Holding, events: &[PortfolioEvent]) -> ApiResult<()> {
     // Events first: a holding without events would be valued from its own fields.
-    state.store().append_portfolio_events(events).await?;
-    state.store().upsert_holding(h).await?;
+    state.portfolios().append_portfolio_events(events).await?;
+    state.portfolios().upsert_holding(h).await?;
     Ok(())
 }
 
@@ -242,7 +242,7 @@ pub async fn add_holding(
     ApiJson(input): ApiJson<HoldingInput>,
 ) -> ApiResult<Response> {
     let p = owned(&state, &caller, &id).await?;
-    if state.store().holdings(p.id).await?.len() >= state.config().max_holdings {
+    if state.portfolios().holdings(p.id).await?.len() >= state.config().max_holdings {
         return Err(ApiError::Conflict(format!(
             "at most {} holdings per portfolio",
             state.config().max_holdings
@@ -343,7 +343,7 @@ pub async fn delete_holding(
 ) -> ApiResult<StatusCode> {
     let p = owned(&state, &caller, &id).await?;
     let h = holding_of(&state, &p, &hid).await?;
-    state.store().delete_holding(p.id, h.id).await?;
+    state.portfolios().delete_holding(p.id, h.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -409,6 +409,6 @@ pub async fn events(
 ) -> ApiResult<Json<EventList>> {
     let p = owned(&state, &caller, &id).await?;
     Ok(Json(EventList {
-        items: state.store().portfolio_events(p.id).await?,
+        items: state.portfolios().portfolio_events(p.id).await?,
     }))
 }

@@ -60,7 +60,7 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 pub(crate) async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiResult<Portfolio> {
     let id: PortfolioId = path_id(raw, "portfolio")?;
     state
-        .store()
+        .portfolios()
         .portfolios(&caller.user)
         .await?
         .into_iter()
@@ -71,7 +71,7 @@ pub(crate) async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiRe
 pub(crate) async fn holding_of(state: &AppState, p: &Portfolio, raw: &str) -> ApiResult<Holding> {
     let id: HoldingId = path_id(raw, "holding")?;
     state
-        .store()
+        .portfolios()
         .holdings(p.id)
         .await?
         .into_iter()
@@ -92,7 +92,7 @@ fn check_name(name: &str) -> ApiResult<String> {
     responses((status = 200, description = "Portfolios", body = PortfolioList)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<PortfolioList>> {
     Ok(Json(PortfolioList {
-        items: state.store().portfolios(&caller.user).await?,
+        items: state.portfolios().portfolios(&caller.user).await?,
     }))
 }
 
@@ -106,7 +106,7 @@ pub async fn create(
     ApiJson(input): ApiJson<PortfolioInput>,
 ) -> ApiResult<Response> {
     let name = check_name(&input.name)?;
-    let existing = state.store().portfolios(&caller.user).await?;
+    let existing = state.portfolios().portfolios(&caller.user).await?;
     if existing.len() >= state.config().max_portfolios {
         return Err(ApiError::Conflict(format!(
             "at most {} portfolios per user",
@@ -119,7 +119,7 @@ pub async fn create(
         name,
         created_at: state.now(),
     };
-    state.store().upsert_portfolio(&p).await?;
+    state.portfolios().upsert_portfolio(&p).await?;
     Ok(created(p))
 }
 
@@ -150,7 +150,7 @@ pub async fn rename(
 ) -> ApiResult<Json<Portfolio>> {
     let mut p = owned(&state, &caller, &id).await?;
     p.name = check_name(&input.name)?;
-    state.store().upsert_portfolio(&p).await?;
+    state.portfolios().upsert_portfolio(&p).await?;
     Ok(Json(p))
 }
 
@@ -165,6 +165,6 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let p = owned(&state, &caller, &id).await?;
-    state.store().delete_portfolio(&p).await?;
+    state.portfolios().delete_portfolio(&p).await?;
     Ok(StatusCode::NO_CONTENT)
 }
