@@ -155,6 +155,10 @@ impl SqliteStore {
             )));
         }
         configure(&conn, options.cache_mib)?;
+        // Write transactions take the write lock when they begin: one that read first and then
+        // wrote would fail with "database is locked" at once (no busy wait) whenever another
+        // process (a second service on the same file) wrote in between.
+        conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         migrate(&mut conn)?;
         let mut readers = Vec::new();
         for _ in 0..options.readers.max(1) {
