@@ -1,8 +1,8 @@
 //! Accounts of the query API: users, API keys (stored hashed) and webhook endpoints.
 //!
-//! They live in SQLite in both modes (embedded, and distributed with QuestDB for ticks): small,
-//! mutable, relational rows with unique keys, which QuestDB's append-only tables are not made for.
-//! `SqliteStore` implements [`AccountStore`]; the migration is `schemas/sql/sqlite/0002_accounts.sql`.
+//! Small, mutable, relational rows with unique keys, which QuestDB's append-only tables are not
+//! made for: `SqliteStore` (embedded; migration `schemas/sql/sqlite/0002_accounts.sql`) and
+//! `PostgresAppStore` (distributed; `postgres/accounts.rs`) implement [`AccountStore`].
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
@@ -56,6 +56,22 @@ pub struct Webhook {
 
 /// What creating a webhook stores.
 pub type NewWebhook = Webhook;
+
+/// A webhook endpoint with all of its state: the secret before the last rotation and the
+/// delivery health beside the endpoint itself. What copying an installation reads and writes
+/// ([`AccountStore::webhook_records`], [`AccountStore::import_webhook`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    pub hook: Webhook,
+    /// The secret before the last rotation, and until when it still signs.
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<Timestamp>,
+    /// Why and when the dispatcher disabled the endpoint.
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<Timestamp>,
+    /// The first failure since the last success.
+    pub failing_since: Option<Timestamp>,
+}
 
 /// A partial update of a webhook.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -129,6 +145,12 @@ pub trait AccountStore: Send + Sync + std::fmt::Debug {
         previous_valid_until: Timestamp,
         at: Timestamp,
     ) -> Result<Option<Webhook>>;
+    /// Every owner's webhooks with all of their state, oldest first (for copying an
+    /// installation).
+    async fn webhook_records(&self) -> Result<Vec<WebhookRecord>>;
+    /// Stores a webhook exactly as given (secrets, health, times) unless its id exists;
+    /// `true` when it was stored. Nothing else changes (no delivery is made for it).
+    async fn import_webhook(&self, record: &WebhookRecord) -> Result<bool>;
     /// A cheap query proving the database answers.
     async fn ping(&self) -> Result<()>;
 }
@@ -136,6 +158,8 @@ pub trait AccountStore: Send + Sync + std::fmt::Debug {
 const KEY_COLS: &str = "key_id, prefix, hash, user_name, admin, created_at, revoked_at";
 const HOOK_COLS: &str =
     "webhook_id, owner, url, description, enabled, secret, created_at, updated_at";
+const RECORD_COLS: &str = "webhook_id, owner, url, description, enabled, secret, created_at, \
+     updated_at, previous_secret, previous_secret_until, disabled_reason, disabled_at, failing_since";
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     Ok(ApiKeyRecord {
@@ -159,6 +183,20 @@ fn hook_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Webhook> {
         secret: r.get(5)?,
         created_at: Timestamp::from_micros(r.get(6)?),
         updated_at: Timestamp::from_micros(r.get(7)?),
+    })
+}
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WebhookRecord> {
+    let ts = |i: usize| -> rusqlite::Result<Option<Timestamp>> {
+        Ok(r.get::<_, Option<i64>>(i)?.map(Timestamp::from_micros))
+    };
+    Ok(WebhookRecord {
+        hook: hook_from_row(r)?,
+        previous_secret: r.get(8)?,
+        previous_secret_until: ts(9)?,
+        disabled_reason: r.get(10)?,
+        disabled_at: ts(11)?,
+        failing_since: ts(12)?,
     })
 }
 
@@ -431,93 +469,52 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn webhook_records(&self) -> Result<Vec<WebhookRecord>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {RECORD_COLS} FROM webhooks ORDER BY created_at, webhook_id"
+            ))?
+            .query_map([], record_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn import_webhook(&self, record: &WebhookRecord) -> Result<bool> {
+        let r = record.clone();
+        self.write(move |w| {
+            let h = &r.hook;
+            let n = w
+                .conn
+                .prepare_cached(&format!(
+                    "INSERT OR IGNORE INTO webhooks ({RECORD_COLS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                ))?
+                .execute(params![
+                    h.id,
+                    h.owner.0,
+                    h.url,
+                    h.description,
+                    i64::from(h.enabled),
+                    h.secret,
+                    h.created_at.as_micros(),
+                    h.updated_at.as_micros(),
+                    r.previous_secret,
+                    r.previous_secret_until.map(Timestamp::as_micros),
+                    r.disabled_reason,
+                    r.disabled_at.map(Timestamp::as_micros),
+                    r.failing_since.map(Timestamp::as_micros)
+                ])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<()> {
         self.read(|c| {
             c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
             Ok(())
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    fn key(id: &str, prefix: &str, user: &str) -> ApiKeyRecord {
-        ApiKeyRecord {
-            id: id.into(),
-            prefix: prefix.into(),
-            hash: "00".into(),
-            user: UserId(user.into()),
-            admin: false,
-            created_at: Timestamp::from_secs(1),
-            revoked_at: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn keys_and_webhooks_round_trip() {
-        let dir = std::env::temp_dir().join(format!("tcg-accounts-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = SqliteStore::open(dir.join("a.db")).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 3);
-        store
-            .insert_api_key(&key("k1", "abc", "ana"))
-            .await
-            .unwrap();
-        store
-            .insert_api_key(&key("k2", "def", "ana"))
-            .await
-            .unwrap();
-        assert!(store.insert_api_key(&key("k3", "abc", "bo")).await.is_err());
-        let users = store.users().await.unwrap();
-        assert_eq!(users.len(), 1);
-        assert_eq!(users[0].active_keys, 2);
-        let revoked = store
-            .revoke_api_key("abc", Timestamp::from_secs(2))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(revoked.revoked_at, Some(Timestamp::from_secs(2)));
-        assert!(
-            store
-                .revoke_api_key("nope", Timestamp::from_secs(2))
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert_eq!(store.users().await.unwrap()[0].active_keys, 1);
-
-        let ana = UserId("ana".into());
-        let hook = Webhook {
-            id: "w1".into(),
-            owner: ana.clone(),
-            url: "https://example.test/h".into(),
-            description: None,
-            enabled: true,
-            secret: "s".into(),
-            created_at: Timestamp::from_secs(1),
-            updated_at: Timestamp::from_secs(1),
-        };
-        store.insert_webhook(&hook).await.unwrap();
-        let bo = UserId("bo".into());
-        assert!(store.webhook(&bo, "w1").await.unwrap().is_none());
-        let patch = WebhookPatch {
-            enabled: Some(false),
-            ..WebhookPatch::default()
-        };
-        let h = store
-            .update_webhook(&ana, "w1", &patch, Timestamp::from_secs(3))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(!h.enabled);
-        assert!(store.enabled_webhooks(&ana).await.unwrap().is_empty());
-        assert!(!store.delete_webhook(&bo, "w1").await.unwrap());
-        assert!(store.delete_webhook(&ana, "w1").await.unwrap());
-        store.ping().await.unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

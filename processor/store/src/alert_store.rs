@@ -1,7 +1,7 @@
 //! Users' alert rules and the alerts they fired (the app's own data).
 
 use async_trait::async_trait;
-use tcg_schemas::{AlertEvent, AlertRule, RuleChange, RuleId, UserId};
+use tcg_schemas::{AlertEvent, AlertId, AlertRule, RuleChange, RuleId, UserId};
 
 use crate::{Result, model::WriteReport};
 
@@ -24,4 +24,10 @@ pub trait AlertStore: Send + Sync + std::fmt::Debug {
     async fn write_alerts(&self, alerts: &[AlertEvent]) -> Result<WriteReport>;
     /// An owner's alerts, newest first.
     async fn alerts(&self, owner: &UserId, limit: usize) -> Result<Vec<AlertEvent>>;
+    /// Every owner's alerts by id, those after `after` (exclusive), at most `limit` (at least
+    /// one): pages for copying an installation.
+    async fn alerts_after(&self, after: Option<AlertId>, limit: usize) -> Result<Vec<AlertEvent>>;
+    /// Stores alerts as history, idempotent by id like [`AlertStore::write_alerts`], but never
+    /// queued for webhook delivery (they were delivered where they fired).
+    async fn import_alerts(&self, alerts: &[AlertEvent]) -> Result<WriteReport>;
 }

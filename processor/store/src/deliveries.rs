@@ -7,6 +7,9 @@
 //! [`records`](DeliveryStore::record_attempts) every attempt with its consequence (delivered,
 //! retry at, given up, endpoint disabled). All state is in SQLite, so a restarted dispatcher goes on
 //! where the last one stopped; a delivery with a recorded 2xx is never sent again.
+//!
+//! `SqliteStore` (below) and `PostgresAppStore` (`postgres/deliveries.rs`, where several
+//! dispatchers may share one database) implement [`DeliveryStore`].
 
 use async_trait::async_trait;
 use rusqlite::{CachedStatement, OptionalExtension, params};
@@ -297,7 +300,7 @@ impl DeliveryStore for SqliteStore {
 }
 
 /// The delivery state and next attempt time an attempt's resolution leaves.
-fn delivery_state(resolution: &AttemptResolution) -> (&'static str, Option<i64>) {
+pub(crate) fn delivery_state(resolution: &AttemptResolution) -> (&'static str, Option<i64>) {
     match resolution {
         AttemptResolution::Delivered => ("delivered", None),
         AttemptResolution::RetryAt(t) => ("pending", Some(t.as_micros())),
@@ -419,15 +422,26 @@ impl<'c> AttemptWriter<'c> {
             .query_row(params![r.webhook_id, at], |row| row.get(0))
             .optional()?
             .flatten();
-        Ok(match (&r.resolution, since) {
-            (AttemptResolution::DisableEndpoint(why), _) => Some(why.clone()),
-            (_, Some(since)) if at.saturating_sub(since) >= disable_after_us => Some(format!(
-                "failing continuously since {} (last error: {})",
-                Timestamp::from_micros(since),
-                r.error.as_deref().unwrap_or(&r.outcome)
-            )),
-            _ => None,
-        })
+        Ok(streak_reason(r, at, since, disable_after_us))
+    }
+}
+
+/// Why a failed attempt at `at` disables its endpoint, if it does: the attempt said so, or the
+/// failure streak (started at `since`) is older than `disable_after_us`.
+pub(crate) fn streak_reason(
+    r: &AttemptRecord,
+    at: i64,
+    since: Option<i64>,
+    disable_after_us: i64,
+) -> Option<String> {
+    match (&r.resolution, since) {
+        (AttemptResolution::DisableEndpoint(why), _) => Some(why.clone()),
+        (_, Some(since)) if at.saturating_sub(since) >= disable_after_us => Some(format!(
+            "failing continuously since {} (last error: {})",
+            Timestamp::from_micros(since),
+            r.error.as_deref().unwrap_or(&r.outcome)
+        )),
+        _ => None,
     }
 }
 

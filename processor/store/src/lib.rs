@@ -1,12 +1,14 @@
 //! The stores: one trait per concern, each implemented by the embedded [`SqliteStore`] (the
-//! default) and [`QuestDbStore`]:
+//! default) and [`QuestDbStore`] or [`PostgresAppStore`]:
 //! - [`TickStore`]: price ticks, latest prices, candles, movers, price points;
 //! - [`CatalogStore`]: sets, products, SKUs;
 //! - [`PortfolioStore`] and [`AlertStore`]: the app's own data (portfolios, holdings and their
 //!   events; alert rules and fired alerts), beside [`AccountStore`] and [`DeliveryStore`];
 //! - [`Valuer`]: portfolio valuation as one service over a tick store and a portfolio store.
 //!
-//! [`Store`] is all four of one backend, as `up` and the services hold them today.
+//! [`Store`] is all four of one backend, as `up` and the services hold them today. [`AppStore`]
+//! is the app's own data (SQLite or PostgreSQL, chosen by URL with [`AppDatabase`] and
+//! [`connect_app_store`]); [`copy_app_data`] copies it from one app store into another.
 //!
 //! Write semantics shared by both backends:
 //! - ticks are idempotent by [`tcg_schemas::Tick::key`]: a replayed tick changes nothing;
@@ -18,6 +20,7 @@
 
 pub mod accounts;
 mod alert_store;
+pub mod app_copy;
 mod app_database;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -30,14 +33,18 @@ pub mod movers;
 mod output_sinks;
 mod portfolio_copy;
 mod portfolio_store;
+pub mod postgres;
 pub mod questdb;
 pub mod sqlite;
 mod tick_store;
 pub mod valuation;
 mod valuer;
 
-pub use accounts::{AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch};
+pub use accounts::{
+    AccountStore, ApiKeyRecord, NewWebhook, User, Webhook, WebhookPatch, WebhookRecord,
+};
 pub use alert_store::AlertStore;
+pub use app_copy::{CopyCount, CopyReport, copy_app_data};
 pub use app_database::{AppDatabase, connect_app_store};
 #[cfg(feature = "bench")]
 pub use bench::{BenchStoreConfig, bench_store};
@@ -51,6 +58,7 @@ pub use model::*;
 pub use output_sinks::{AlertOutboxSink, StoreSink};
 pub use portfolio_copy::PortfolioCopy;
 pub use portfolio_store::PortfolioStore;
+pub use postgres::{PostgresAppStore, PostgresConfig};
 pub use questdb::{IlpWriter, QuestDbConfig, QuestDbStore};
 pub use sqlite::{SqliteOptions, SqliteStore};
 pub use tick_store::TickStore;
@@ -61,8 +69,33 @@ pub use valuer::Valuer;
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (the app store) or QuestDB's PGWire answered with an error or the connection
+    /// failed.
     #[error("postgres wire: {0}")]
     Postgres(#[from] tokio_postgres::Error),
+    /// The app store's pool gave no connection: the server refused or did not answer within the
+    /// connect timeout, every connection stayed busy past the wait timeout, or the pool closed.
+    #[error("postgres pool: {0}")]
+    Pool(#[source] deadpool_postgres::PoolError),
+    /// The pool could not be built from its configuration.
+    #[error("postgres pool configuration: {0}")]
+    PoolBuild(#[source] deadpool_postgres::BuildError),
+    /// A database URL that names no backend or does not parse (its password masked).
+    #[error("database URL {url}: {reason}")]
+    DatabaseUrl {
+        url: String,
+        reason: String,
+        #[source]
+        source: Option<tokio_postgres::Error>,
+    },
+    /// A PostgreSQL migration failed (and was rolled back).
+    #[error("PostgreSQL migration {version:04}_{name} failed: {source}")]
+    PostgresMigration {
+        version: i64,
+        name: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// The QuestDB client refused to build or send rows (its error code and message).
     #[error("questdb ingest: {:?}: {}", .0.code(), .0.msg())]
     Ilp(#[source] ::questdb::Error),
@@ -118,6 +151,47 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// Whether the database cannot be reached right now, so that a request can be answered
+    /// with 503 (and retried) rather than 500: connection refused or reset, connect timeout, the
+    /// pool's wait or check timed out, a connection closed under a query, or the server shutting
+    /// down or starting up. Causes are kept (`source()`); the pool makes new connections by
+    /// itself once the server is back, nothing needs reopening.
+    pub fn is_unavailable(&self) -> bool {
+        use deadpool_postgres::PoolError;
+        match self {
+            Self::Pool(PoolError::Timeout(_) | PoolError::Closed) => true,
+            Self::Pool(PoolError::Backend(e))
+            | Self::Postgres(e)
+            | Self::PostgresMigration { source: e, .. } => pg_unavailable(e),
+            _ => false,
+        }
+    }
+}
+
+/// A PostgreSQL client error that says the server is out of reach, not that the request was
+/// wrong.
+fn pg_unavailable(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(code) = e.code() {
+        // 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect now (starting
+        // up); 53300: too many connections.
+        let code = code.code();
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300");
+    }
+    // Connecting or talking failed at the socket: refused, reset, timed out.
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
 
 /// Every store concern of one backend: what the processor's output sink writes (ticks and the
 /// alerts the dashboards read) and what the embedded `up` holds as one file. Implemented for

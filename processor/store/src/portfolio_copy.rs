@@ -71,6 +71,10 @@ impl PortfolioStore for PortfolioCopy {
         self.primary.portfolios(owner).await
     }
 
+    async fn all_portfolios(&self) -> Result<Vec<Portfolio>> {
+        self.primary.all_portfolios().await
+    }
+
     async fn holdings(&self, portfolio_id: PortfolioId) -> Result<Vec<Holding>> {
         self.primary.holdings(portfolio_id).await
     }

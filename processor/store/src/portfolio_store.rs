@@ -17,6 +17,8 @@ pub trait PortfolioStore: Send + Sync + std::fmt::Debug {
     async fn append_portfolio_events(&self, events: &[PortfolioEvent]) -> Result<WriteReport>;
 
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>>;
+    /// Every owner's portfolios, by id (for copying an installation).
+    async fn all_portfolios(&self) -> Result<Vec<Portfolio>>;
     async fn holdings(&self, portfolio_id: PortfolioId) -> Result<Vec<Holding>>;
     async fn portfolio_events(&self, portfolio_id: PortfolioId) -> Result<Vec<PortfolioEvent>>;
 }

@@ -1,7 +1,7 @@
 //! [`AlertStore`] on QuestDB: rules (visible on return) and fired alerts.
 
 use async_trait::async_trait;
-use tcg_schemas::{AlertEvent, AlertRule, RuleId, UserId};
+use tcg_schemas::{AlertEvent, AlertId, AlertRule, RuleId, UserId};
 
 use super::{ilp::*, sql::*, store::*};
 use crate::{AlertStore, Result, model::*};
@@ -67,5 +67,27 @@ impl AlertStore for QuestDbStore {
         );
         let rows = self.query(&sql, &[Param::Text(owner.0.clone())]).await?;
         bodies(&rows)
+    }
+
+    async fn alerts_after(&self, after: Option<AlertId>, limit: usize) -> Result<Vec<AlertEvent>> {
+        let limit = limit.max(1);
+        let rows = match after {
+            Some(a) => {
+                let sql = format!(
+                    "SELECT body FROM alerts WHERE alert_id > $1 ORDER BY alert_id LIMIT {limit}"
+                );
+                self.query(&sql, &[Param::Text(a.to_string())]).await?
+            }
+            None => {
+                let sql = format!("SELECT body FROM alerts ORDER BY alert_id LIMIT {limit}");
+                self.query(&sql, &[]).await?
+            }
+        };
+        bodies(&rows)
+    }
+
+    /// QuestDB has no outbox: the same as [`AlertStore::write_alerts`].
+    async fn import_alerts(&self, alerts: &[AlertEvent]) -> Result<WriteReport> {
+        self.write_alerts(alerts).await
     }
 }

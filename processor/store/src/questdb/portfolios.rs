@@ -6,6 +6,19 @@ use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, Us
 use super::{ilp::*, sql::*, store::*};
 use crate::{PortfolioStore, Result, model::*};
 
+fn portfolios_from(rows: &[tokio_postgres::Row]) -> Result<Vec<Portfolio>> {
+    rows.iter()
+        .map(|r| {
+            Ok(Portfolio {
+                id: r.try_get::<_, String>(0)?.parse().map_err(corrupt)?,
+                owner: UserId(r.try_get(1)?),
+                name: r.try_get(2)?,
+                created_at: from_naive(r.try_get(3)?),
+            })
+        })
+        .collect()
+}
+
 #[async_trait]
 impl PortfolioStore for QuestDbStore {
     async fn upsert_portfolio(&self, p: &Portfolio) -> Result<()> {
@@ -66,18 +79,17 @@ impl PortfolioStore for QuestDbStore {
             "portfolio_id, owner, name, created_at",
             " AND owner = $1 ORDER BY created_at, portfolio_id",
         );
-        self.query(&sql, &[Param::Text(owner.0.clone())])
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(Portfolio {
-                    id: r.try_get::<_, String>(0)?.parse().map_err(corrupt)?,
-                    owner: UserId(r.try_get(1)?),
-                    name: r.try_get(2)?,
-                    created_at: from_naive(r.try_get(3)?),
-                })
-            })
-            .collect()
+        portfolios_from(&self.query(&sql, &[Param::Text(owner.0.clone())]).await?)
+    }
+
+    async fn all_portfolios(&self) -> Result<Vec<Portfolio>> {
+        let sql = sql_newest(
+            "portfolios",
+            "portfolio_id",
+            "portfolio_id, owner, name, created_at",
+            " ORDER BY portfolio_id",
+        );
+        portfolios_from(&self.query(&sql, &[]).await?)
     }
 
     async fn holdings(&self, portfolio_id: PortfolioId) -> Result<Vec<Holding>> {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, params, params_from_iter, types::Value};
-use tcg_schemas::{AlertEvent, AlertRule, RuleId, UserId};
+use tcg_schemas::{AlertEvent, AlertId, AlertRule, RuleId, UserId};
 
 use super::{SqliteStore, to_i64};
 use crate::{AlertStore, Result, model::WriteReport};
@@ -64,6 +64,43 @@ impl AlertStore for SqliteStore {
     }
 
     async fn write_alerts(&self, alerts: &[AlertEvent]) -> Result<WriteReport> {
+        self.insert_alerts(alerts, true).await
+    }
+
+    async fn alerts(&self, owner: &UserId, limit: usize) -> Result<Vec<AlertEvent>> {
+        let owner = owner.0.clone();
+        self.read(move |c| {
+            json_bodies(
+                c,
+                "SELECT body FROM alerts WHERE owner = ?1 ORDER BY observed_at DESC, alert_id LIMIT ?2",
+                &[Value::Text(owner), Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX))],
+            )
+        })
+        .await
+    }
+
+    async fn alerts_after(&self, after: Option<AlertId>, limit: usize) -> Result<Vec<AlertEvent>> {
+        let after = after.map_or(Value::Null, |a| Value::Text(a.to_string()));
+        let limit = Value::Integer(i64::try_from(limit.max(1)).unwrap_or(i64::MAX));
+        self.read(move |c| {
+            json_bodies(
+                c,
+                "SELECT body FROM alerts WHERE ?1 IS NULL OR alert_id > ?1 ORDER BY alert_id LIMIT ?2",
+                &[after, limit],
+            )
+        })
+        .await
+    }
+
+    async fn import_alerts(&self, alerts: &[AlertEvent]) -> Result<WriteReport> {
+        self.insert_alerts(alerts, false).await
+    }
+}
+
+impl SqliteStore {
+    /// Inserts alerts idempotently by id in one transaction. The trigger queues each new one in
+    /// the outbox; unless `queue`, that entry is taken out again in the same transaction.
+    async fn insert_alerts(&self, alerts: &[AlertEvent], queue: bool) -> Result<WriteReport> {
         let rows = alerts
             .iter()
             .map(|a| {
@@ -82,24 +119,17 @@ impl AlertStore for SqliteStore {
             let mut n = 0;
             {
                 let mut st = tx.prepare_cached("INSERT OR IGNORE INTO alerts (alert_id, rule_id, owner, series_id, observed_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+                let mut unqueue = tx.prepare_cached("DELETE FROM alert_outbox WHERE alert_id = ?1")?;
                 for r in &rows {
-                    n += st.execute(params![r.0, r.1, r.2, r.3, r.4, r.5])?;
+                    let new = st.execute(params![r.0, r.1, r.2, r.3, r.4, r.5])?;
+                    if new == 1 && !queue {
+                        unqueue.execute([&r.0])?;
+                    }
+                    n += new;
                 }
             }
             tx.commit()?;
             Ok(WriteReport { rows: rows.len(), new_rows: Some(n) })
-        })
-        .await
-    }
-
-    async fn alerts(&self, owner: &UserId, limit: usize) -> Result<Vec<AlertEvent>> {
-        let owner = owner.0.clone();
-        self.read(move |c| {
-            json_bodies(
-                c,
-                "SELECT body FROM alerts WHERE owner = ?1 ORDER BY observed_at DESC, alert_id LIMIT ?2",
-                &[Value::Text(owner), Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX))],
-            )
         })
         .await
     }

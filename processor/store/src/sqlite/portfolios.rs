@@ -1,7 +1,7 @@
 //! Portfolios, holdings and their events.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, params, params_from_iter, types::Value};
 use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId};
 
 use super::SqliteStore;
@@ -28,6 +28,32 @@ fn events_blocking(conn: &Connection, id: PortfolioId) -> Result<Vec<PortfolioEv
     bodies
         .iter()
         .map(|b| Ok(serde_json::from_str(b)?))
+        .collect()
+}
+
+fn portfolios_blocking(conn: &Connection, sql: &str, args: &[Value]) -> Result<Vec<Portfolio>> {
+    let rows = conn
+        .prepare_cached(sql)?
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(id, o, name, at)| {
+            Ok(Portfolio {
+                id: id
+                    .parse()
+                    .map_err(|e: uuid_error::Error| StoreError::CorruptValue(Box::new(e)))?,
+                owner: UserId(o),
+                name,
+                created_at: Timestamp::from_micros(at),
+            })
+        })
         .collect()
 }
 
@@ -114,22 +140,24 @@ impl PortfolioStore for SqliteStore {
     }
 
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {
-        let owner = owner.clone();
+        let owner = owner.0.clone();
         self.read(move |c| {
-            let rows = c
-                .prepare_cached("SELECT portfolio_id, owner, name, created_at FROM portfolios WHERE owner = ?1 ORDER BY created_at, portfolio_id")?
-                .query_map([&owner.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.into_iter()
-                .map(|(id, o, name, at)| {
-                    Ok(Portfolio {
-                        id: id.parse().map_err(|e: uuid_error::Error| StoreError::CorruptValue(Box::new(e)))?,
-                        owner: UserId(o),
-                        name,
-                        created_at: Timestamp::from_micros(at),
-                    })
-                })
-                .collect()
+            portfolios_blocking(
+                c,
+                "SELECT portfolio_id, owner, name, created_at FROM portfolios WHERE owner = ?1 ORDER BY created_at, portfolio_id",
+                &[Value::Text(owner)],
+            )
+        })
+        .await
+    }
+
+    async fn all_portfolios(&self) -> Result<Vec<Portfolio>> {
+        self.read(move |c| {
+            portfolios_blocking(
+                c,
+                "SELECT portfolio_id, owner, name, created_at FROM portfolios ORDER BY portfolio_id",
+                &[],
+            )
         })
         .await
     }

@@ -1,94 +1,48 @@
-//! The [`AlertStore`] contract: rules and fired alerts.
+//! The [`AlertStore`] contract: rules and fired alerts. The checks live with the app-store
+//! contract (`tests/app_contract/alerts.rs`); here they run on every [`Store`] (QuestDB too),
+//! settled with `sync()` where QuestDB applies writes asynchronously.
 
-use tcg_schemas::{
-    AlertEvent, AlertId, AlertRule, Condition, Money, PriceKind, RuleChange, RuleCondition, RuleId,
-    Source, Trigger, UserId,
-};
 use tcg_store::*;
 
-use super::fixtures::*;
-
-pub fn rule(ids: Ids, n: u128, owner: &UserId, name: &str) -> AlertRule {
-    AlertRule {
-        id: RuleId(ids.uuid(n)),
-        owner: owner.clone(),
-        name: name.into(),
-        product_id: ids.product(1),
-        filter: Default::default(),
-        condition: RuleCondition::PriceBelow {
-            threshold_usd: Money::usd_cents(500),
-        },
-        cooldown_secs: 3600,
-        paused: false,
-        created_at: at(0),
-        updated_at: at(0),
-    }
-}
+use super::{app_alerts, fixtures::*};
 
 pub async fn rules_and_alerts(store: &dyn Store, ids: Ids) {
-    let alice = ids.user("alice");
-    let bob = ids.user("bob");
-    let r1 = rule(ids, 1, &alice, "cheap");
-    let r2 = rule(ids, 2, &bob, "bob's");
-    store.upsert_rule(&r1).await.unwrap();
-    store
-        .apply_rule_change(&RuleChange::Upsert { rule: r2.clone() })
-        .await
-        .unwrap();
-    let mut r1b = r1.clone();
-    r1b.name = "cheaper".into();
-    r1b.updated_at = at(10);
-    store.upsert_rule(&r1b).await.unwrap();
-    store.sync().await.unwrap();
-    assert_eq!(store.rules(Some(&alice)).await.unwrap(), vec![r1b.clone()]);
-    let all = store.rules(None).await.unwrap();
-    assert!(all.contains(&r1b) && all.contains(&r2));
-    store
-        .apply_rule_change(&RuleChange::Delete {
-            rule_id: r1.id,
-            owner: alice.clone(),
-        })
-        .await
-        .unwrap();
-    store.sync().await.unwrap();
-    assert!(store.rules(Some(&alice)).await.unwrap().is_empty());
-    assert_eq!(store.rules(Some(&bob)).await.unwrap(), vec![r2.clone()]);
+    app_alerts::rules_and_alerts_settled(store, ids, async || store.sync().await.unwrap()).await;
+}
 
-    let s = sku(ids.product(1), Condition::NearMint);
-    let alert = |secs: i64| AlertEvent {
-        id: AlertId::derive(
-            r2.id,
-            &s.id(),
-            at(secs),
-            Source::Tcgplayer,
-            PriceKind::Market,
-            None,
-        ),
-        rule_id: r2.id,
-        owner: bob.clone(),
-        rule_name: r2.name.clone(),
-        product_id: ids.product(1),
-        series_id: s.id(),
-        series: s.clone(),
-        source: Source::Tcgplayer,
-        kind: PriceKind::Market,
-        observed_at: at(secs),
-        price_usd: Money::usd_cents(400),
-        listing_id: None,
-        trigger: Trigger::PriceBelow {
-            threshold_usd: Money::usd_cents(500),
-        },
-        message: "below $5".into(),
-    };
-    let batch = vec![alert(0), alert(60)];
-    store.write_alerts(&batch).await.unwrap();
-    let again = store.write_alerts(&batch).await.unwrap();
-    if let Some(n) = again.new_rows {
-        assert_eq!(n, 0);
+/// What a copy of an installation reads: every owner's alerts in pages by id, every owner's
+/// portfolios by id; imported alerts are stored like written ones.
+pub async fn listings_for_copying(store: &dyn Store, ids: Ids) {
+    let r = app_alerts::rule(ids, 7, &ids.user("hal"), "pages");
+    let mut ours: Vec<_> = (0..5).map(|n| app_alerts::alert(ids, &r, n * 60)).collect();
+    store.import_alerts(&ours).await.unwrap();
+    let pfs = [
+        crate::app_portfolios::portfolio(ids, 70, &ids.user("ida"), "a", 0),
+        crate::app_portfolios::portfolio(ids, 71, &ids.user("jon"), "b", 0),
+    ];
+    for p in &pfs {
+        store.upsert_portfolio(p).await.unwrap();
     }
     store.sync().await.unwrap();
-    let got = store.alerts(&bob, 10).await.unwrap();
-    assert_eq!(got, vec![alert(60), alert(0)]);
-    assert_eq!(store.alerts(&bob, 1).await.unwrap().len(), 1);
-    assert!(store.alerts(&alice, 10).await.unwrap().is_empty());
+
+    let (mut seen, mut after) = (Vec::new(), None);
+    loop {
+        let page = store.alerts_after(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        seen.extend(page);
+    }
+    let ids_seen: Vec<_> = seen.iter().map(|a| a.id.to_string()).collect();
+    assert!(ids_seen.windows(2).all(|w| w[0] < w[1]), "by id, each once");
+    ours.sort_by_key(|a| a.id.to_string());
+    seen.retain(|a| a.rule_id == r.id);
+    assert_eq!(seen, ours);
+
+    let all = store.all_portfolios().await.unwrap();
+    let all_ids: Vec<_> = all.iter().map(|p| p.id.to_string()).collect();
+    assert!(all_ids.windows(2).all(|w| w[0] < w[1]), "by id");
+    for p in &pfs {
+        assert!(all.contains(p), "{p:?}");
+    }
 }

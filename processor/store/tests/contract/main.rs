@@ -1,6 +1,8 @@
 //! The store contract: the same checks against every backend, one module per store trait. SQLite
 //! always; QuestDB always too: the server `QUESTDB_HTTP` and `QUESTDB_PG` name, or else a real
-//! QuestDB the harness starts.
+//! QuestDB the harness starts. The checks of the app's own data that need no ticks live in the
+//! app-store contract (`tests/app_contract`, SQLite and PostgreSQL); the whole suite here runs
+//! them on every `Store` too.
 
 #![allow(clippy::unwrap_used)] // tests may unwrap
 #![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
@@ -9,6 +11,12 @@
 mod support;
 
 mod alerts;
+#[allow(dead_code)] // the app-store contract's checks, of which this suite runs some
+#[path = "../app_contract/alerts.rs"]
+mod app_alerts;
+#[allow(dead_code)]
+#[path = "../app_contract/portfolios.rs"]
+mod app_portfolios;
 mod catalog;
 mod fixtures;
 mod portfolios;
@@ -18,6 +26,7 @@ use tcg_schemas::{Condition, Currency, Money, ProductId};
 use tcg_store::*;
 
 use alerts::*;
+use app_portfolios::app_data_reads_its_own_writes;
 use catalog::*;
 use fixtures::*;
 use portfolios::*;
@@ -34,6 +43,7 @@ async fn run_contract(store: &dyn Store) {
     rules_and_alerts(store, ids).await;
     portfolio_valuation(store, ids).await;
     app_data_reads_its_own_writes(store, ids).await;
+    listings_for_copying(store, ids).await;
 }
 
 fn sqlite() -> (SqliteStore, tempfile::TempDir) {
@@ -62,9 +72,8 @@ mod sqlite_backend {
         candles_fill_and_filter,
         movers_rank_by_window,
         catalog_search_and_pages,
-        rules_and_alerts,
         portfolio_valuation,
-        app_data_reads_its_own_writes
+        listings_for_copying
     );
 
     #[tokio::test]

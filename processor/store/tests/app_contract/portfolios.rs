@@ -1,0 +1,167 @@
+//! The [`PortfolioStore`] contract of the app stores. `app_data_reads_its_own_writes` is also
+//! run by the store contract (`tests/contract`, on QuestDB too).
+
+use tcg_schemas::{
+    Condition, Holding, HoldingChange, HoldingId, Language, Money, Portfolio, PortfolioEvent,
+    PortfolioEventId, PortfolioId, Printing, UserId,
+};
+use tcg_store::*;
+
+use crate::fixtures::*;
+
+pub fn portfolio(ids: Ids, n: u128, owner: &UserId, name: &str, secs: i64) -> Portfolio {
+    Portfolio {
+        id: PortfolioId(ids.uuid(n)),
+        owner: owner.clone(),
+        name: name.into(),
+        created_at: at(secs),
+    }
+}
+
+pub fn holding(ids: Ids, n: u128, pf: &Portfolio, quantity: u32) -> Holding {
+    Holding {
+        id: HoldingId(ids.uuid(n)),
+        portfolio_id: pf.id,
+        product_id: ids.product(300),
+        printing: Printing::Holofoil,
+        condition: Condition::NearMint,
+        language: Language::English,
+        grading: None,
+        quantity,
+        cost_per_unit: Money::usd_cents(500),
+        acquired_on: "2024-03-01".into(),
+        note: None,
+    }
+}
+
+pub fn event(ids: Ids, n: u128, h: &Holding, secs: i64) -> PortfolioEvent {
+    PortfolioEvent {
+        id: PortfolioEventId(ids.uuid(n)),
+        portfolio_id: h.portfolio_id,
+        holding_id: h.id,
+        at: at(secs),
+        change: HoldingChange::Acquired {
+            quantity: 1,
+            cost_per_unit: Money::usd_cents(500),
+        },
+    }
+}
+
+/// The app's own data is read back by the very next request, without `sync()`: the API creates
+/// a portfolio and adds a holding to it in two requests.
+pub async fn app_data_reads_its_own_writes(store: &dyn PortfolioStore, ids: Ids) {
+    let owner = ids.user("dave");
+    let pf = Portfolio {
+        id: PortfolioId(ids.uuid(300)),
+        owner: owner.clone(),
+        name: "fresh".into(),
+        created_at: at(0),
+    };
+    store.upsert_portfolio(&pf).await.unwrap();
+    let listed = store.portfolios(&owner).await.unwrap();
+    assert_eq!(
+        listed,
+        vec![pf.clone()],
+        "a new portfolio is listed at once"
+    );
+    let h = Holding {
+        id: HoldingId(ids.uuid(301)),
+        portfolio_id: pf.id,
+        product_id: ids.product(300),
+        printing: Printing::Holofoil,
+        condition: Condition::NearMint,
+        language: Language::English,
+        grading: None,
+        quantity: 1,
+        cost_per_unit: Money::usd_cents(500),
+        acquired_on: "2024-03-01".into(),
+        note: None,
+    };
+    store.upsert_holding(&h).await.unwrap();
+    assert_eq!(store.holdings(pf.id).await.unwrap(), vec![h.clone()]);
+    store.delete_holding(pf.id, h.id).await.unwrap();
+    assert!(
+        store.holdings(pf.id).await.unwrap().is_empty(),
+        "a deleted holding is gone at once"
+    );
+    store.delete_portfolio(&pf).await.unwrap();
+    assert!(store.portfolios(&owner).await.unwrap().is_empty());
+}
+
+/// Upserts (last write wins), orders (portfolios by creation then id, holdings by id, events by
+/// time then id), idempotent events, and deleting a portfolio with what it holds.
+pub async fn portfolios_holdings_and_events(store: &dyn AppStore, ids: Ids) {
+    let (ann, ben) = (ids.user("ann"), ids.user("ben"));
+    let late = portfolio(ids, 10, &ann, "late", 100);
+    let early = portfolio(ids, 11, &ann, "early", 0);
+    let tie = portfolio(ids, 9, &ann, "tie", 100);
+    let other = portfolio(ids, 12, &ben, "other", 0);
+    for p in [&late, &early, &tie, &other] {
+        store.upsert_portfolio(p).await.unwrap();
+    }
+    assert_eq!(
+        store.portfolios(&ann).await.unwrap(),
+        vec![early.clone(), tie.clone(), late.clone()]
+    );
+    let renamed = Portfolio {
+        name: "renamed".into(),
+        ..late.clone()
+    };
+    store.upsert_portfolio(&renamed).await.unwrap();
+    assert_eq!(store.portfolios(&ann).await.unwrap()[2], renamed);
+    let mut every = vec![renamed.clone(), early.clone(), tie.clone(), other.clone()];
+    every.sort_by_key(|p| p.id.to_string());
+    assert_eq!(store.all_portfolios().await.unwrap(), every);
+
+    let hs: Vec<_> = (0..3).map(|n| holding(ids, 30 - n, &renamed, 1)).collect();
+    for h in &hs {
+        store.upsert_holding(h).await.unwrap();
+    }
+    let more = Holding {
+        quantity: 5,
+        note: Some("more".into()),
+        ..hs[0].clone()
+    };
+    store.upsert_holding(&more).await.unwrap();
+    let mut want = vec![more.clone(), hs[1].clone(), hs[2].clone()];
+    want.sort_by_key(|h| h.id.to_string());
+    assert_eq!(store.holdings(renamed.id).await.unwrap(), want);
+
+    let evs = vec![
+        event(ids, 42, &hs[0], 60),
+        event(ids, 41, &hs[1], 60),
+        event(ids, 43, &hs[0], 0),
+    ];
+    let w = store.append_portfolio_events(&evs).await.unwrap();
+    assert_eq!((w.rows, w.new_rows), (3, Some(3)));
+    let w = store
+        .append_portfolio_events(&[evs[0].clone(), event(ids, 44, &hs[2], 120)])
+        .await
+        .unwrap();
+    assert_eq!((w.rows, w.new_rows), (2, Some(1)));
+    let got = store.portfolio_events(renamed.id).await.unwrap();
+    let order: Vec<_> = got.iter().map(|e| e.id).collect();
+    let mut same_minute = [evs[0].id, evs[1].id];
+    same_minute.sort_by_key(ToString::to_string);
+    assert_eq!(
+        order,
+        vec![
+            evs[2].id,
+            same_minute[0],
+            same_minute[1],
+            PortfolioEventId(ids.uuid(44))
+        ]
+    );
+
+    // A holding is deleted by its id; a portfolio with its holdings and events.
+    store.delete_holding(early.id, hs[2].id).await.unwrap();
+    assert_eq!(store.holdings(renamed.id).await.unwrap().len(), 2);
+    store.delete_portfolio(&renamed).await.unwrap();
+    assert!(store.holdings(renamed.id).await.unwrap().is_empty());
+    assert!(store.portfolio_events(renamed.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.portfolios(&ann).await.unwrap(),
+        vec![early.clone(), tie.clone()]
+    );
+    assert_eq!(store.portfolios(&ben).await.unwrap(), vec![other]);
+}
