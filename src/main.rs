@@ -6,6 +6,7 @@ mod collect_cmd;
 mod config;
 mod kafka_flags;
 mod keys_cmd;
+mod migrate_cmd;
 mod ops_server;
 mod pipeline_cmd;
 mod questdb_init;
@@ -65,6 +66,9 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// API keys: create (printed once), revoke, list.
     Keys(keys_cmd::KeysCmdArgs),
+    /// Copies the app's own data (users, keys, portfolios, rules, alerts, webhooks) from one
+    /// database to another, e.g. from `up`'s SQLite file to PostgreSQL; safe to run again.
+    MigrateAppData(migrate_cmd::MigrateArgs),
     /// Benchmarks that print machine-readable results.
     Bench {
         #[command(subcommand)]
@@ -133,6 +137,7 @@ fn main() -> Result<()> {
         Command::Sim(args) => runtime()?.block_on(sim_cmd::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),
         Command::Keys(args) => runtime()?.block_on(keys_cmd::keys(args)),
+        Command::MigrateAppData(args) => runtime()?.block_on(migrate_cmd::run(args)),
     }
 }
 

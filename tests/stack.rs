@@ -239,6 +239,42 @@ fn compose_file_matches_the_compose_specification() {
     assert!(!validator.is_valid(&bad), "a wrong type passes");
 }
 
+/// The app's own data is in the compose stack's PostgreSQL: every tcgtracker service that reads
+/// or writes it names the database, none mounts a shared data volume, and the password comes
+/// from `.env` only.
+#[test]
+fn compose_keeps_the_app_data_in_postgres_and_no_service_shares_a_volume() {
+    let mut doc = yaml("docker-compose.yml");
+    doc.apply_merge().unwrap();
+    let services = get(&doc, "services").unwrap();
+    let postgres = get(services, "postgres").expect("a postgres service");
+    let pg_env = get(postgres, "environment").unwrap();
+    assert!(
+        get(pg_env, "POSTGRES_PASSWORD")
+            .and_then(Yaml::as_str)
+            .is_some_and(|v| v.starts_with("${POSTGRES_PASSWORD:?")),
+        "the PostgreSQL password only from .env"
+    );
+    for name in [
+        "collector",
+        "collector-live",
+        "processor",
+        "dispatcher",
+        "api",
+    ] {
+        let svc = get(services, name).unwrap_or_else(|| panic!("no service {name}"));
+        let url = get(svc, "environment")
+            .and_then(|e| get(e, "TCG_DATABASE_URL"))
+            .and_then(Yaml::as_str)
+            .unwrap_or_else(|| panic!("{name}: no TCG_DATABASE_URL"));
+        assert!(
+            url.starts_with("postgres://") && url.contains("@postgres:5432/"),
+            "{name}: {url}"
+        );
+        assert!(get(svc, "volumes").is_none(), "{name} mounts a volume");
+    }
+}
+
 #[test]
 fn compose_uses_only_documented_variables_and_secrets_have_no_default() {
     let documented = documented_vars(&read(".env.example"));
@@ -965,11 +1001,43 @@ fn kubernetes_manifests_parse_and_have_probes_budgets_and_no_embedded_secrets() 
         })
         .collect();
     assert!(pdb_names.contains(&"processor"));
+    // Many machines: no pod keeps state or is pinned beside another (the app's data is in
+    // PostgreSQL, an external dependency named by a Secret), and the API and the dispatchers run
+    // twice.
+    assert!(
+        !kinds.contains_key("PersistentVolumeClaim"),
+        "no pod needs a volume"
+    );
     for d in &kinds["Deployment"] {
         let name = get(get(d, "metadata").unwrap(), "name")
             .and_then(Yaml::as_str)
             .unwrap();
-        let pod = get(get(get(d, "spec").unwrap(), "template").unwrap(), "spec").unwrap();
+        let spec = get(d, "spec").unwrap();
+        let pod = get(get(spec, "template").unwrap(), "spec").unwrap();
+        assert!(
+            get(pod, "affinity").is_none() && get(pod, "volumes").is_none(),
+            "{name}: pinned to other pods or to a volume"
+        );
+        if matches!(name, "api" | "dispatcher") {
+            let replicas = get(spec, "replicas").and_then(Yaml::as_u64);
+            assert!(replicas >= Some(2), "{name}: {replicas:?} replicas");
+        }
+        let env_names: Vec<&str> = get(pod, "containers")
+            .and_then(Yaml::as_sequence)
+            .into_iter()
+            .flatten()
+            .flat_map(|c| {
+                get(c, "env")
+                    .and_then(Yaml::as_sequence)
+                    .into_iter()
+                    .flatten()
+            })
+            .filter_map(|e| get(e, "name").and_then(Yaml::as_str))
+            .collect();
+        assert!(
+            env_names.contains(&"TCG_DATABASE_URL"),
+            "{name}: no TCG_DATABASE_URL (the app database)"
+        );
         for c in get(pod, "containers").and_then(Yaml::as_sequence).unwrap() {
             let path = |probe: &str| {
                 get(c, probe)
@@ -987,7 +1055,7 @@ fn kubernetes_manifests_parse_and_have_probes_budgets_and_no_embedded_secrets() 
                 .flatten()
             {
                 let var = get(e, "name").and_then(Yaml::as_str).unwrap();
-                if is_secret_name(var) || var == "QUESTDB_PG" {
+                if is_secret_name(var) || var == "QUESTDB_PG" || var == "TCG_DATABASE_URL" {
                     assert!(
                         get(e, "valueFrom")
                             .and_then(|v| get(v, "secretKeyRef"))

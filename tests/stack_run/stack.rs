@@ -1,10 +1,13 @@
-//! The docker-compose topology as plain processes on real engines: Apache Kafka and QuestDB
-//! (tcg-engines), `tcgtracker sim`, two `collect`, two `process` in one consumer group,
-//! `webhook dispatch`, `serve`, a local webhook receiver and a real Prometheus scraping every
-//! process. Everything is checked from outside, through the public interfaces only: the API's
-//! latest prices and history (served from QuestDB) equal what one uninterrupted core per
-//! partition computes from the raw topic; every fired alert reaches the receiver exactly once
-//! with a valid signature, although one processor is killed with SIGKILL mid-run and restarted;
+//! The docker-compose topology as plain processes on real engines: Apache Kafka, QuestDB and
+//! PostgreSQL (tcg-engines), `tcgtracker sim`, two `collect`, two `process` in one consumer
+//! group, two `webhook dispatch`, two `serve`, a local webhook receiver and a real Prometheus
+//! scraping every process. Every service keeps the app's own data in the one PostgreSQL (the
+//! SQLite path they are given is never created). Everything is checked from outside, through the
+//! public interfaces only: what a client creates on one API instance is read on the other; a key
+//! revoked on one stops working on the other within 5 s; the API's latest prices and history
+//! (served from QuestDB) equal what one uninterrupted core per partition computes from the raw
+//! topic; every fired alert reaches the receiver exactly once with a valid signature, although
+//! one processor and one dispatcher are killed with SIGKILL mid-run;
 //! every PromQL expression of the dashboards and alerting rules returns data from Prometheus;
 //! every Grafana panel's SQL runs on QuestDB and returns the columns the panel uses.
 
@@ -14,7 +17,7 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use tcg_engines::{Kafka, Prometheus, QuestDb, QuestDbOptions};
+use tcg_engines::{Kafka, Postgres, Prometheus, QuestDb, QuestDbOptions};
 use tcg_schemas::{RuleChange, SeriesKey, TopicPayload as _};
 
 use crate::{
@@ -126,17 +129,23 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
             ..QuestDbOptions::default()
         })
     });
+    let postgres = tokio::task::spawn_blocking(Postgres::start);
     let kafka = kafka.await.unwrap().expect("kafka");
     let questdb = questdb.await.unwrap().expect("questdb");
+    let postgres = postgres.await.unwrap().expect("postgres");
+    let database_url = postgres.url();
     eprintln!("engines up in {:.1} s", started.elapsed().as_secs_f64());
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let brokers = kafka.brokers();
     let (qhttp, qpg) = (questdb.http_url(), questdb.pg_url());
-    let app_db = d.join("app.db").to_str().unwrap().to_owned();
+    // Given to every service, and never created: the app's data is in PostgreSQL.
+    let unused_sqlite = d.join("never.db").to_str().unwrap().to_owned();
     let store = [
         "--sqlite",
-        app_db.as_str(),
+        unused_sqlite.as_str(),
+        "--database-url",
+        database_url.as_str(),
         "--questdb-http",
         qhttp.as_str(),
         "--questdb-pg",
@@ -160,7 +169,14 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         "--questdb-pg",
         &qpg,
     ]);
-    let keys = run(&["keys", "create", "--user", "stack", "--sqlite", &app_db]);
+    let keys = run(&[
+        "keys",
+        "create",
+        "--user",
+        "stack",
+        "--database-url",
+        &database_url,
+    ]);
     let key = String::from_utf8(keys.stdout)
         .unwrap()
         .lines()
@@ -223,36 +239,51 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
     catalog_args.extend(store);
     run(&catalog_args);
 
-    // The query API: QuestDB for prices, the SQLite file for accounts, Kafka for rule changes.
-    let api_port = free_port();
-    let listen = format!("127.0.0.1:{api_port}");
-    let mut serve_args = vec![
-        "serve",
-        "--listen",
-        &listen,
-        "--kafka",
-        "--brokers",
-        &brokers,
-    ];
-    serve_args.extend(store);
-    serve_args.push("--allow-private-webhooks");
-    let mut serve = Service::start(d, "serve", &serve_args, &[]);
-    let api = Api {
-        base: format!("http://{listen}"),
-        key,
-        http: reqwest::Client::new(),
-    };
-    wait_for(
-        "the API to be ready",
-        Duration::from_secs(60),
-        || serve.log(),
-        async || {
-            reqwest::get(format!("{}/readyz", api.base))
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        },
-    )
-    .await;
+    // Two query API instances: QuestDB for prices, PostgreSQL for the app's data, Kafka for
+    // rule changes.
+    let listens: Vec<String> = (0..2)
+        .map(|_| format!("127.0.0.1:{}", free_port()))
+        .collect();
+    let mut serves: Vec<Service> = listens
+        .iter()
+        .enumerate()
+        .map(|(i, listen)| {
+            let mut a = vec![
+                "serve",
+                "--listen",
+                listen,
+                "--kafka",
+                "--brokers",
+                &brokers,
+            ];
+            a.extend(store);
+            a.push("--allow-private-webhooks");
+            Service::start(d, &format!("serve-{}", i + 1), &a, &[])
+        })
+        .collect();
+    let apis: Vec<Api> = listens
+        .iter()
+        .map(|listen| Api {
+            base: format!("http://{listen}"),
+            key: key.clone(),
+            http: reqwest::Client::new(),
+        })
+        .collect();
+    for (api, serve) in apis.iter().zip(&serves) {
+        wait_for(
+            "the API to be ready",
+            Duration::from_secs(60),
+            || serve.log(),
+            async || {
+                reqwest::get(format!("{}/readyz", api.base))
+                    .await
+                    .is_ok_and(|r| r.status().is_success())
+            },
+        )
+        .await;
+    }
+    let (api, api_b) = (&apis[0], &apis[1]);
+    let serve_log = || topology::logs(d, &["serve-1", "serve-2"]);
 
     // A webhook endpoint on the local receiver, rules on the first cards, a portfolio.
     // Beside the receiving endpoint, one that always fails (retried) and one that is gone
@@ -286,7 +317,7 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
                 "name": format!("moves of {product}"),
                 "product_id": product,
                 "condition": { "type": "percent_change", "percent": "1", "window_secs": 3600, "direction": "either" },
-                "cooldown_secs": 0
+                "cooldown_secs": 60
             }),
         )
         .await;
@@ -317,13 +348,14 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
     wait_for(
         "the rules on their topic",
         Duration::from_secs(30),
-        || serve.log(),
+        serve_log,
         async || expected::read_topic::<RuleChange>(&brokers).len() == WATCHED,
     )
     .await;
+    across_instances(api, api_b, &portfolio_id, &database_url).await;
 
-    // Two processors (one group), the dispatcher, then the collectors.
-    let metrics: Vec<String> = (0..5)
+    // Two processors (one group), two dispatchers, then the collectors.
+    let metrics: Vec<String> = (0..6)
         .map(|_| format!("127.0.0.1:{}", free_port()))
         .collect();
     let process_args = |m: &str| -> Vec<String> {
@@ -353,20 +385,27 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
     let (p1_args, p2_args) = (process_args(&metrics[0]), process_args(&metrics[1]));
     let mut p1 = Service::start(d, "processor-1", &as_strs(&p1_args), &[]);
     let mut p2 = Service::start(d, "processor-2", &as_strs(&p2_args), &[]);
-    let mut dispatcher = Service::start(
-        d,
-        "dispatcher",
-        &[
-            "webhook",
-            "dispatch",
-            "--sqlite",
-            &app_db,
-            "--allow-private",
-            "--metrics-listen",
-            &metrics[2],
-        ],
-        &[],
-    );
+    let mut dispatchers: Vec<Service> = [&metrics[2], &metrics[5]]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            Service::start(
+                d,
+                &format!("dispatcher-{}", i + 1),
+                &[
+                    "webhook",
+                    "dispatch",
+                    "--database-url",
+                    &database_url,
+                    "--allow-private",
+                    "--metrics-listen",
+                    m,
+                ],
+                &[],
+            )
+        })
+        .collect();
+    let dispatch_log = || topology::logs(d, &["dispatcher-1", "dispatcher-2"]);
     let prometheus = Prometheus::start_with(
         &prometheus_exprs::config(&[
             (
@@ -377,8 +416,11 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
                 "tcg-collector",
                 vec![metrics[3].clone(), metrics[4].clone()],
             ),
-            ("tcg-dispatcher", vec![metrics[2].clone()]),
-            ("tcg-api", vec![listen.clone()]),
+            (
+                "tcg-dispatcher",
+                vec![metrics[2].clone(), metrics[5].clone()],
+            ),
+            ("tcg-api", listens.clone()),
             (
                 "questdb",
                 vec![format!("127.0.0.1:{}", questdb.health_port())],
@@ -474,13 +516,20 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
     wait_for(
         "delivered, failed and refused webhooks",
         Duration::from_secs(90),
-        || dispatcher.log(),
+        dispatch_log,
         async || {
             let (failed, gone) = hooks.refused();
             !received.lock().unwrap().is_empty() && failed > 0 && gone > 0
         },
     )
     .await;
+    // One dispatcher dies with SIGKILL while alerts flow; the other goes on delivering, and the
+    // dead one's leases expire and are taken over. It comes back later.
+    dispatchers[0].kill9();
+    let at_kill = received.lock().unwrap().len();
+    eprintln!("kill -9 dispatcher-1 after {at_kill} deliveries");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    dispatchers[0].restart();
 
     // Prometheus: every expression of the dashboards and the alerting rules has data.
     let exprs = prometheus_exprs::expressions(&repo_root());
@@ -540,7 +589,7 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
     wait_for(
         "every alert at the receiver",
         Duration::from_secs(120),
-        || dispatcher.log(),
+        dispatch_log,
         async || {
             let ids: BTreeSet<String> = received
                 .lock()
@@ -750,7 +799,17 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         bad.join("\n")
     );
 
-    for s in [&mut p1, &mut p2, &mut dispatcher, &mut serve] {
+    let [d1, d2] = &mut dispatchers[..] else {
+        unreachable!("two dispatchers")
+    };
+    let [s1, s2] = &mut serves[..] else {
+        unreachable!("two API instances")
+    };
+    assert!(
+        !std::path::Path::new(&unused_sqlite).exists(),
+        "a service opened the SQLite file although the app's data is in PostgreSQL"
+    );
+    for s in [&mut p1, &mut p2, d1, d2, s1, s2] {
         let status = s.terminate();
         assert!(
             status.is_some_and(|st| st.success()),
@@ -778,4 +837,66 @@ fn as_strs(v: &[String]) -> Vec<&str> {
 
 fn repo_root() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What a client made on instance A is what instance B serves; a key revoked through the app
+/// database stops working on B (which has just verified it) within 5 s.
+async fn across_instances(a: &Api, b: &Api, portfolio_id: &str, database_url: &str) {
+    for path in [
+        "/v1/portfolios".to_owned(),
+        format!("/v1/portfolios/{portfolio_id}/holdings"),
+        "/v1/alert-rules".to_owned(),
+        "/v1/webhooks".to_owned(),
+    ] {
+        assert_eq!(
+            a.get(&path).await["items"],
+            b.get(&path).await["items"],
+            "{path} on both API instances"
+        );
+    }
+    let created = run(&[
+        "keys",
+        "create",
+        "--user",
+        "revoked-soon",
+        "--database-url",
+        database_url,
+    ]);
+    let key = String::from_utf8(created.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let with_key = Api {
+        base: b.base.clone(),
+        key: key.clone(),
+        http: b.http.clone(),
+    };
+    with_key.get("/v1/portfolios").await;
+    run(&["keys", "revoke", &key, "--database-url", database_url]);
+    let revoked = Instant::now();
+    loop {
+        let status = with_key
+            .http
+            .get(format!("{}/v1/portfolios", b.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("an answer")
+            .status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_secs(5),
+            "a revoked key still answers {status} on the other instance after 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "instance B refused the key revoked through the database after {:.1} s",
+        revoked.elapsed().as_secs_f64()
+    );
 }
