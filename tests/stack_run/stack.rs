@@ -523,13 +523,6 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         },
     )
     .await;
-    // One dispatcher dies with SIGKILL while alerts flow; the other goes on delivering, and the
-    // dead one's leases expire and are taken over. It comes back later.
-    dispatchers[0].kill9();
-    let at_kill = received.lock().unwrap().len();
-    eprintln!("kill -9 dispatcher-1 after {at_kill} deliveries");
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    dispatchers[0].restart();
 
     // Prometheus: every expression of the dashboards and the alerting rules has data.
     let exprs = prometheus_exprs::expressions(&repo_root());
@@ -555,6 +548,15 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         failures.join("\n")
     );
     eprintln!("{} PromQL expressions return data", exprs.len());
+
+    // One dispatcher dies with SIGKILL while alerts still flow (after Prometheus has seen its
+    // counters); the other goes on delivering, and the dead one's leases expire and are taken
+    // over. It comes back later.
+    dispatchers[0].kill9();
+    let at_kill = received.lock().unwrap().len();
+    eprintln!("kill -9 dispatcher-1 after {at_kill} deliveries");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    dispatchers[0].restart();
 
     // The collectors stop; the processors finish what is on the topic.
     for c in &mut collectors {
@@ -754,7 +756,8 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
     let doubled: Vec<_> = per_alert.iter().filter(|(_, n)| **n > 1).take(5).collect();
     assert!(
         doubled.is_empty(),
-        "alerts delivered more than once: {doubled:?}"
+        "alerts delivered more than once: {doubled:?}\n{}",
+        topology::logs(d, &["dispatcher-1", "dispatcher-2"])
     );
     let delivered: BTreeSet<&String> = per_alert.keys().collect();
     let owed_ids: BTreeSet<&String> = owed.alerts.keys().collect();

@@ -51,6 +51,7 @@ impl Service {
             .env_remove("QUESTDB_HTTP")
             .env_remove("QUESTDB_PG")
             .env_remove("TCG_KAFKA_BROKERS")
+            .env_remove("TCG_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log);
