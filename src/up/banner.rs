@@ -25,15 +25,25 @@ pub fn print(b: &Banner<'_>) {
 
 fn lines(b: &Banner<'_>) -> Vec<String> {
     let (cfg, addr) = (b.cfg, b.api_addr);
+    let file = b.demo.file.display();
+    // The key is shown once, when it is created (as `keys create` does); later starts name the
+    // file. It is a user key: no admin endpoint answers it.
+    let (page, key) = if b.demo.created {
+        (
+            format!("  web page   http://{addr}/#key={}", b.demo.key),
+            format!("  demo key   a user key, shown this once (kept in {file})"),
+        )
+    } else {
+        (
+            format!("  web page   http://{addr}/"),
+            format!("  demo key   in {file} (a user key; open the page with /#key=<it> once)"),
+        )
+    };
     let mut out = vec![
         "tcgtracker is up".to_owned(),
-        format!("  web page   http://{addr}/#key={}", b.demo.key),
+        page,
         format!("  API        http://{addr}/v1  (Authorization: Bearer <key>; docs at /docs)"),
-        format!(
-            "  demo key   {} (also in {})",
-            b.demo.key,
-            b.demo.file.display()
-        ),
+        key,
         format!("  data       {}", cfg.data_dir.display()),
         format!(
             "  config     {}",
@@ -83,6 +93,7 @@ mod tests {
             key: "tcg_demo".into(),
             file: "data/demo-key.txt".into(),
             first_start: true,
+            created: true,
         };
         let upstream = Upstream {
             sim: None,
@@ -104,10 +115,29 @@ mod tests {
             text.contains("web page   http://127.0.0.1:8080/#key=tcg_demo"),
             "{text}"
         );
+        assert_eq!(text.matches("tcg_demo").count(), 1, "the key once: {text}");
         assert!(
             text.contains("TCGplayer API off (no credentials); eBay live at https://api.ebay.com"),
             "{text}"
         );
         assert!(text.contains("live: TCGCSV https://tcgcsv.com"), "{text}");
+        // A later start names the file, not the key.
+        let later = DemoKey {
+            created: false,
+            first_start: false,
+            ..demo
+        };
+        let text = lines(&Banner {
+            cfg: &cfg,
+            config_file: None,
+            api_addr: "127.0.0.1:8080".parse().unwrap(),
+            demo: &later,
+            upstream: &upstream,
+            live_tcgplayer: false,
+            live_ebay: true,
+        })
+        .join("\n");
+        assert!(!text.contains("tcg_demo"), "{text}");
+        assert!(text.contains("demo key   in data/demo-key.txt"), "{text}");
     }
 }

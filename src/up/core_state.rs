@@ -26,11 +26,11 @@ pub fn restore_core(config: CoreConfig, path: &Path) -> Result<Processor> {
     }
 }
 
-/// Writes the core's state atomically (a temporary file renamed over the old one).
+/// Writes the core's state atomically (a private temporary file renamed over the old one).
 pub fn save_core(core: &Processor, path: &Path) -> Result<()> {
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(&core.snapshot())?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
+    // 0600 whatever the umask: the rename keeps the temporary file's mode.
+    super::data_dir::write_private(&tmp, &serde_json::to_vec(&core.snapshot())?)?;
     std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }

@@ -11,7 +11,9 @@
 mod args;
 mod banner;
 mod core_state;
+mod data_dir;
 mod demo;
+mod demo_key;
 mod live_sink;
 mod parts;
 mod progress;
@@ -54,17 +56,18 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let (cfg, config_file) = args.resolve(&env)?;
     let creds = Credentials::from_env(&env);
     let live = cfg.is_live(&creds);
-    std::fs::create_dir_all(&cfg.data_dir)
-        .with_context(|| format!("creating {}", cfg.data_dir.display()))?;
-    let store = SqliteStore::open(cfg.data_dir.join("tcgtracker.db"))
+    data_dir::prepare(&cfg.data_dir)?;
+    let store = SqliteStore::open(data_dir::database(&cfg.data_dir)?)
         .with_context(|| format!("opening the store in {}", cfg.data_dir.display()))?;
+    // The `-wal` and `-shm` of an earlier run may predate the database's mode.
+    data_dir::restrict_known(&cfg.data_dir)?;
     let stop = CancellationToken::new();
     let mut parts: JoinSet<PartResult> = JoinSet::new();
     // Cancels the token when dropped: an early return stops every part started so far.
     let _stop_on_return = stop.clone().drop_guard();
 
     let upstream = parts::start_upstream(&cfg, live, &store, &stop).await?;
-    let demo = parts::demo_key(&store, &cfg.data_dir).await?;
+    let demo = demo_key::demo_key(&store, &cfg.data_dir).await?;
     let state_file = cfg.data_dir.join("core-state.json");
     let mut core = core_state::restore_core(cfg.core.clone(), &state_file)?;
     for rule in store.rules(None).await? {
@@ -87,6 +90,8 @@ pub async fn up(args: UpArgs) -> Result<()> {
     let failure = run_core(&mut core, inputs, sinks, &progress, &mut parts, &stop).await;
     core_state::save_core(&core, &state_file)?;
     finish(parts).await;
+    // Files another part created during the run (the back-fill's progress) are private too.
+    data_dir::restrict_known(&cfg.data_dir)?;
     progress.print(started, true);
     eprintln!("stopped; state saved in {}", cfg.data_dir.display());
     failure
@@ -279,10 +284,13 @@ async fn finish(mut parts: JoinSet<PartResult>) {
     }
 }
 
-/// The demo user's key, read from `demo-key.txt` or created on the first start.
+/// The demo user's key (a user key), read from `demo-key.txt` or created on the first start.
 #[derive(Debug)]
 pub struct DemoKey {
     pub key: String,
     pub file: PathBuf,
+    /// No `demo-key.txt` existed: the demo portfolio and rules are created.
     pub first_start: bool,
+    /// The key was created by this start (the banner shows it this once).
+    pub created: bool,
 }

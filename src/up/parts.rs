@@ -3,7 +3,7 @@
 //! demo set-up once prices exist). Each long-running part is a task in the caller's `JoinSet`
 //! that ends when the cancellation token is cancelled.
 
-use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
 use tcg_ports::QuoteSink;
@@ -16,7 +16,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{DemoKey, PartResult, progress::Progress};
+use super::{PartResult, progress::Progress};
 use crate::config::Config;
 
 /// How often the cards eBay searches for are read again.
@@ -73,28 +73,6 @@ pub async fn start_upstream(
         sim_url,
         tcgcsv_url,
         catalog,
-    })
-}
-
-/// The demo user's API key: created (and written to `demo-key.txt`) on the first start.
-pub async fn demo_key(store: &SqliteStore, data_dir: &Path) -> Result<DemoKey> {
-    let file = data_dir.join("demo-key.txt");
-    let first_start = !file.exists();
-    let key = if first_start {
-        let created = tcg_query_api::create_key(store, "demo", true).await?;
-        std::fs::write(&file, format!("{}\n", created.key))
-            .with_context(|| format!("writing {}", file.display()))?;
-        created.key
-    } else {
-        std::fs::read_to_string(&file)
-            .with_context(|| format!("reading {}", file.display()))?
-            .trim()
-            .to_owned()
-    };
-    Ok(DemoKey {
-        key,
-        file,
-        first_start,
     })
 }
 
