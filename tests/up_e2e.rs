@@ -216,7 +216,7 @@ async fn up_serves_history_fires_signed_webhooks_and_restarts_without_duplicates
             "name": "e2e: anything above a cent",
             "product_id": product,
             "condition": { "type": "price_above", "threshold_usd": { "amount": "0.01", "currency": "USD" } },
-            "cooldown_secs": 0
+            "cooldown_secs": 60
         }))
         .send()
         .await

@@ -12,6 +12,11 @@ use crate::{
     state::{RuleMemo, StreamState},
 };
 
+/// The shortest cooldown the core applies: a rule stored with less (an older API accepted 0)
+/// fires at most once a minute per series. The API refuses less at creation; here a stored
+/// value below it is read as this minimum, so no rule can make a webhook endpoint flood.
+pub const MIN_COOLDOWN_SECS: u64 = 60;
+
 /// A rule field that is out of range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -245,7 +250,7 @@ pub fn evaluate(
         if threshold_like && !per_item && was == Some(true) {
             continue;
         }
-        let cooldown = i64::try_from(rule.cooldown_secs).unwrap_or(i64::MAX);
+        let cooldown = i64::try_from(rule.cooldown_secs.max(MIN_COOLDOWN_SECS)).unwrap_or(i64::MAX);
         if memo
             .last_fired
             .is_some_and(|f| at.as_micros() < f.plus_secs(cooldown).as_micros())

@@ -98,6 +98,54 @@ fn price_below_with_cooldown_suppresses_flapping() {
 }
 
 #[test]
+fn a_stored_cooldown_below_the_minimum_is_read_as_the_minimum() {
+    use tcg_processor_core::rules::MIN_COOLDOWN_SECS;
+    assert_eq!(MIN_COOLDOWN_SECS, 60);
+    let below = |cooldown| {
+        core_with(rule(
+            1,
+            7,
+            RuleCondition::PriceBelow {
+                threshold_usd: usd(500),
+            },
+            cooldown,
+        ))
+    };
+    for cooldown in [0, 1, 59] {
+        let fired = fire_counts(
+            &mut below(cooldown),
+            vec![
+                market(7, 400, 0), // fires
+                market(7, 600, 10),
+                market(7, 400, 20), // crosses again 20 s later: suppressed
+                market(7, 600, 30),
+                market(7, 400, 60), // a minute later: fires
+            ],
+        );
+        assert_eq!(fired, vec![1, 0, 0, 0, 1], "cooldown {cooldown}");
+        let fired = fire_counts(
+            &mut below(cooldown),
+            vec![market(7, 400, 0), market(7, 600, 10), market(7, 400, 59)],
+        );
+        assert_eq!(fired, vec![1, 0, 0], "cooldown {cooldown}: 59 s later");
+    }
+    // Every eBay listing is news, but not more than once a minute per series either.
+    let mut p = below(0);
+    let title = "Charizard ex 199/165 Holo NM Pokemon 151";
+    let fired: Vec<usize> = (0..5)
+        .map(|i| {
+            let q = listing(&format!("v1|{i}|0"), 7, title, 300, 0, i * 20);
+            p.process(now(), &[q]).alerts.len()
+        })
+        .collect();
+    assert_eq!(
+        fired,
+        vec![1, 0, 0, 1, 0],
+        "listings at 0, 20, 40, 60, 80 s"
+    );
+}
+
+#[test]
 fn cooldown_edge_is_inclusive() {
     let mut p = core_with(rule(
         1,

@@ -233,6 +233,9 @@ async fn dispatcher_phase(
         concurrency,
         allow_cidrs: vec!["127.0.0.1/32".into()],
         poll_interval: Duration::from_millis(50),
+        // One endpoint takes the whole burst: the throughput measured is the dispatcher's, not
+        // the per-endpoint cap's.
+        per_endpoint_per_minute: u32::MAX,
         ..DispatcherConfig::default()
     };
     let (claimed_bound, unrecorded_bound) = (

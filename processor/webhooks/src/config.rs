@@ -41,6 +41,9 @@ pub struct DispatcherConfig {
     pub claim_lease: Duration,
     /// How many recorded attempts are written in one transaction at most.
     pub record_batch: usize,
+    /// Most POSTs (first attempts and retries) started towards one endpoint in any minute. A
+    /// delivery beyond it waits (it is due again when its lease ends), never dropped.
+    pub per_endpoint_per_minute: u32,
     pub user_agent: String,
 }
 
@@ -58,6 +61,7 @@ impl Default for DispatcherConfig {
             allow_cidrs: Vec::new(),
             claim_lease: Duration::from_secs(75),
             record_batch: 512,
+            per_endpoint_per_minute: 30,
             user_agent: concat!("tcgtracker-webhooks/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
@@ -66,9 +70,15 @@ impl Default for DispatcherConfig {
 impl DispatcherConfig {
     /// Checks the values that have to make sense together.
     pub fn validate(&self) -> Result<(), WebhookError> {
-        if self.concurrency == 0 || self.page_size == 0 || self.record_batch == 0 {
+        if self.concurrency == 0
+            || self.page_size == 0
+            || self.record_batch == 0
+            || self.per_endpoint_per_minute == 0
+        {
             return Err(WebhookError::Config(
-                "concurrency, page_size and record_batch must be at least 1".into(),
+                "concurrency, page_size, record_batch and per_endpoint_per_minute must be at \
+                 least 1"
+                    .into(),
             ));
         }
         if self.timeout.is_zero() || self.poll_interval.is_zero() {
@@ -197,5 +207,11 @@ mod tests {
             serde_json::from_str(r#"{"timeout": 2, "allow_cidrs": ["127.0.0.1/32"]}"#).unwrap();
         assert_eq!(partial.timeout, Duration::from_secs(2));
         assert_eq!(partial.concurrency, 16);
+        assert_eq!(partial.per_endpoint_per_minute, 30);
+        let no_cap = DispatcherConfig {
+            per_endpoint_per_minute: 0,
+            ..DispatcherConfig::default()
+        };
+        assert!(no_cap.validate().is_err(), "a cap of 0 would never deliver");
     }
 }

@@ -3,6 +3,9 @@
 
 /// Counter, label `outcome` (delivered, http_error, gone, timeout, network, refused, invalid).
 pub const DELIVERIES: &str = "tcg_webhook_deliveries_total";
+/// Counter: deliveries not started because their endpoint had its cap of POSTs for the minute
+/// (`per_endpoint_per_minute`); each is due again when its lease ends.
+pub const DEFERRED: &str = "tcg_webhook_deliveries_deferred_total";
 /// Histogram of attempt latency, seconds.
 pub const LATENCY: &str = "tcg_webhook_attempt_duration_seconds";
 /// Counter, label `reason` (gone, failing).

@@ -5,9 +5,12 @@
 //! lease into a small local queue (at most `concurrency` of them), start a POST whenever a
 //! permit of the semaphore is free, and sleep until the next delivery is due, the poll interval
 //! passes, or the [`Notifier`] fires (a freshly stored alert, or recorded retries). Finished
-//! attempts go through a bounded channel to a recorder that writes them in batches.
+//! attempts go through a bounded channel to a recorder that writes them in batches. No endpoint
+//! gets more than `per_endpoint_per_minute` POSTs in any minute: a delivery beyond the cap is
+//! not started, and is due again when its lease ends.
 
 mod attempt;
+mod rate;
 mod recorder;
 mod run_loop;
 
@@ -54,6 +57,9 @@ impl Notifier {
 pub struct RunReport {
     pub attempts: u64,
     pub delivered: u64,
+    /// Deliveries not started because their endpoint had its cap for the minute (each is due
+    /// again when its lease ends; one delivery may count several times).
+    pub deferred: u64,
     pub endpoints_disabled: u64,
     /// The most deliveries held at once: claimed from the store and waiting in the local queue
     /// or being POSTed. At most `2 × concurrency` (the queue is refilled up to `concurrency`,

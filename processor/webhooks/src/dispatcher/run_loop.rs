@@ -19,7 +19,8 @@ use tokio::{
 };
 
 use super::{
-    Ctx, Dispatcher, RunReport, Stats, attempt::deliver, micros, plus, recorder::record_loop,
+    Ctx, Dispatcher, RunReport, Stats, attempt::deliver, micros, plus, rate::EndpointRate,
+    recorder::record_loop,
 };
 use crate::{config::DispatcherConfig, internal_events, schedule::RetrySchedule};
 
@@ -43,6 +44,9 @@ pub(super) struct RunLoop {
     /// When the backlog gauge is read next.
     next_gauge: Instant,
     peak_claimed: usize,
+    /// POSTs started per endpoint in the last minute (the cap).
+    rate: EndpointRate,
+    deferred: u64,
 }
 
 impl RunLoop {
@@ -87,6 +91,8 @@ impl RunLoop {
             drained: false,
             next_gauge: Instant::now(),
             peak_claimed: 0,
+            rate: EndpointRate::new(config.per_endpoint_per_minute),
+            deferred: 0,
             config,
         };
         (run, recorder)
@@ -188,7 +194,8 @@ impl RunLoop {
     }
 
     /// Sets the claimed gauge, then starts a POST for each queued delivery while a permit is
-    /// free.
+    /// free. A delivery whose endpoint had its POSTs for the minute is let go unstarted: it
+    /// stays leased, and is due again when the lease ends.
     fn start_posts(&mut self) {
         // Held in memory: queued plus in flight (a permit is taken per POST).
         let claimed = self.queue.len() + (self.config.concurrency - self.sem.available_permits());
@@ -198,9 +205,16 @@ impl RunLoop {
             let Ok(permit) = self.sem.clone().try_acquire_owned() else {
                 break;
             };
-            if let Some(d) = self.queue.pop_front() {
-                self.tasks
-                    .spawn(deliver(self.ctx.clone(), d, permit, self.tx.clone()));
+            let now = self.now();
+            while let Some(d) = self.queue.pop_front() {
+                if self.rate.try_start(&d.webhook_id, now) {
+                    self.tasks
+                        .spawn(deliver(self.ctx.clone(), d, permit, self.tx.clone()));
+                    break;
+                }
+                self.deferred += 1;
+                metrics::counter!(internal_events::DEFERRED).increment(1);
+                tracing::debug!(webhook = %d.webhook_id, alert = %d.alert_id, "endpoint at its cap for the minute: delivery waits for its lease to end");
             }
         }
     }
@@ -236,6 +250,7 @@ impl RunLoop {
         RunReport {
             attempts: s.attempts.load(Ordering::Relaxed),
             delivered: s.delivered.load(Ordering::Relaxed),
+            deferred: self.deferred,
             endpoints_disabled: s.disabled.load(Ordering::Relaxed),
             peak_claimed: self.peak_claimed as u64,
             peak_unrecorded: s.peak_unrecorded.load(Ordering::Relaxed),

@@ -211,9 +211,11 @@ pub fn alert(owner: &UserId, n: u64) -> AlertEvent {
     }
 }
 
-/// A config for tests: fast retries, short timeout, 127.0.0.1 explicitly allowed.
+/// A config for tests: fast retries, short timeout, 127.0.0.1 explicitly allowed, no cap per
+/// endpoint (the cap's own test sets one).
 pub fn config() -> DispatcherConfig {
     DispatcherConfig {
+        per_endpoint_per_minute: u32::MAX,
         poll_interval: Duration::from_millis(100),
         timeout: Duration::from_millis(500),
         claim_lease: Duration::from_millis(1500),
