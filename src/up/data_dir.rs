@@ -43,7 +43,10 @@ pub fn prepare(dir: &Path) -> Result<()> {
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
                 if dir.join(DB_FILE).exists() {
-                    set_mode(dir, DIR_MODE)?;
+                    // Another owner's directory cannot be changed: say so, and go on.
+                    if let Err(e) = set_mode(dir, DIR_MODE) {
+                        eprintln!("warning: {e:#}: the data directory stays open to other users");
+                    }
                 } else {
                     eprintln!(
                         "warning: the data directory {} is open to other users (mode {mode:o}); \
