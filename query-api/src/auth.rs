@@ -1,15 +1,11 @@
 //! API keys: `tcg_<prefix>_<secret>`, stored as SHA-256 with the prefix for lookup; the bearer
 //! middleware (authentication, then the per-key rate limit); key management for the CLI.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Instant,
-};
+use std::sync::Arc;
 
 use axum::{
     extract::{FromRequestParts, MatchedPath, Request, State},
-    http::{header, request::Parts},
+    http::{HeaderValue, header, request::Parts},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -23,7 +19,7 @@ use sha2::{Digest, Sha256};
 use tcg_schemas::{Timestamp, UserId};
 use tcg_store::{AccountStore, ApiKeyRecord};
 
-use crate::{error::ApiError, state::ApiConfig, state::AppState};
+use crate::{error::ApiError, limits, state::ApiConfig, state::AppState};
 
 /// Who is calling: set by the bearer middleware on every `/v1` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,49 +203,54 @@ pub async fn run_keys_command(
 
 type KeyLimiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
-/// Verified keys remembered briefly, and the per-key rate limiter.
+/// Most verified keys remembered at once.
+const CACHE_CAPACITY: u64 = 100_000;
+
+/// Verified keys remembered briefly (moka, time-to-live `auth_cache_ttl`), and the per-key rate
+/// limiter.
 pub(crate) struct AuthCache {
-    verified: Mutex<HashMap<String, (Caller, Instant)>>,
-    ttl: std::time::Duration,
+    /// By SHA-256 of the key; `None` when the time-to-live is zero.
+    verified: Option<moka::sync::Cache<String, Caller>>,
     limiter: Arc<KeyLimiter>,
 }
 
 impl AuthCache {
     pub(crate) fn new(config: &ApiConfig) -> Self {
         let quota = Quota::per_second(config.rate_per_sec).allow_burst(config.rate_burst);
+        let verified = (!config.auth_cache_ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(config.auth_cache_ttl)
+                .build()
+        });
         Self {
-            verified: Mutex::new(HashMap::new()),
-            ttl: config.auth_cache_ttl,
+            verified,
             limiter: Arc::new(RateLimiter::keyed(quota)),
         }
     }
 
     fn cached(&self, hash: &str) -> Option<Caller> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let map = self
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(hash)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(c, _)| c.clone())
+        self.verified.as_ref()?.get(hash)
     }
 
     fn remember(&self, hash: String, caller: Caller) {
-        if self.ttl.is_zero() {
-            return;
+        if let Some(cache) = &self.verified {
+            cache.insert(hash, caller);
         }
-        let mut map = self
-            .verified
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > 10_000 {
-            let ttl = self.ttl;
-            map.retain(|_, (_, at)| at.elapsed() < ttl);
+    }
+
+    /// Forgets a key at once (it was revoked through this instance).
+    pub(crate) fn forget(&self, key_id: &str) {
+        if let Some(cache) = &self.verified {
+            let stale: Vec<Arc<String>> = cache
+                .iter()
+                .filter(|(_, c)| c.key_id == key_id)
+                .map(|(hash, _)| hash)
+                .collect();
+            for hash in stale {
+                cache.invalidate(hash.as_str());
+            }
         }
-        map.insert(hash, (caller, Instant::now()));
     }
 
     fn check_rate(&self, key_id: &str) -> Result<(), ApiError> {
@@ -264,7 +265,34 @@ impl AuthCache {
     }
 }
 
-async fn authenticate(state: &AppState, header_value: Option<&str>) -> Result<Caller, ApiError> {
+/// The key a request was authenticated with, without its secret: its prefix and hash, enough
+/// to check it again (open streams do, every `stream_key_recheck`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    prefix: String,
+    hash: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for KeyRef {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<KeyRef>()
+            .cloned()
+            .ok_or_else(|| ApiError::Unauthorized("missing API key".into()))
+    }
+}
+
+fn invalid() -> ApiError {
+    ApiError::Unauthorized("the API key is not valid".into())
+}
+
+async fn authenticate(
+    state: &AppState,
+    header_value: Option<&str>,
+) -> Result<(Caller, KeyRef), ApiError> {
     let value = header_value.ok_or_else(|| {
         ApiError::Unauthorized("send the API key as `Authorization: Bearer <key>`".into())
     })?;
@@ -273,20 +301,26 @@ async fn authenticate(state: &AppState, header_value: Option<&str>) -> Result<Ca
         .or_else(|| value.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(|| ApiError::Unauthorized("the Authorization scheme must be Bearer".into()))?;
-    let invalid = || ApiError::Unauthorized("the API key is not valid".into());
-    let prefix = key_prefix(key).ok_or_else(invalid)?;
-    let hash = hash_key(key);
+    let key_ref = KeyRef {
+        prefix: key_prefix(key).ok_or_else(invalid)?.to_owned(),
+        hash: hash_key(key),
+    };
+    let caller = verify(state, &key_ref).await?;
+    Ok((caller, key_ref))
+}
+
+/// The key's caller: from the cache, or from the account store (under the store deadline) when
+/// the key is unknown there or its entry expired. 401 for an unknown or revoked key.
+pub(crate) async fn verify(state: &AppState, key: &KeyRef) -> Result<Caller, ApiError> {
     let cache = &state.inner.auth;
-    if let Some(caller) = cache.cached(&hash) {
+    if let Some(caller) = cache.cached(&key.hash) {
         return Ok(caller);
     }
-    let record = state
-        .inner
-        .app
-        .api_key_by_prefix(prefix)
+    let record = limits::read(state, state.inner.app.api_key_by_prefix(&key.prefix))
         .await?
         .ok_or_else(invalid)?;
-    if !constant_time_eq(record.hash.as_bytes(), hash.as_bytes()) || record.revoked_at.is_some() {
+    if !constant_time_eq(record.hash.as_bytes(), key.hash.as_bytes()) || record.revoked_at.is_some()
+    {
         return Err(invalid());
     }
     let caller = Caller {
@@ -294,7 +328,7 @@ async fn authenticate(state: &AppState, header_value: Option<&str>) -> Result<Ca
         admin: record.admin,
         key_id: record.id,
     };
-    cache.remember(hash, caller.clone());
+    cache.remember(key.hash.clone(), caller.clone());
     Ok(caller)
 }
 
@@ -318,6 +352,8 @@ fn query_token(req: &Request) -> Option<String> {
 
 /// The bearer middleware of `/v1`: 401 without a valid key, 429 over the key's rate. The stream
 /// routes ([`QUERY_TOKEN_ROUTES`]) also accept `?access_token=<key>` when no header is sent.
+/// Every answer carries `Cache-Control: no-store` (they are the caller's own data, secrets
+/// among them).
 pub(crate) async fn require_key(
     State(state): State<AppState>,
     mut req: Request,
@@ -329,15 +365,20 @@ pub(crate) async fn require_key(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| query_token(&req));
-    let caller = match authenticate(&state, header_value.as_deref()).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
+    let mut resp = match authenticate(&state, header_value.as_deref()).await {
+        Ok((caller, key_ref)) => match state.inner.auth.check_rate(&caller.key_id) {
+            Ok(()) => {
+                req.extensions_mut().insert(caller);
+                req.extensions_mut().insert(key_ref);
+                next.run(req).await
+            }
+            Err(e) => e.into_response(),
+        },
+        Err(e) => e.into_response(),
     };
-    if let Err(e) = state.inner.auth.check_rate(&caller.key_id) {
-        return e.into_response();
-    }
-    req.extensions_mut().insert(caller);
-    next.run(req).await
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tcg_schemas::{
-    Condition, Currency, Game, Grade, Grader, Grading, Holding, Language, Money, Printing, Product,
+    Condition, Currency, Game, Grade, Grader, Grading, Language, Money, Printing, Product,
     ProductId,
 };
 use tcg_store::{CatalogQuery, PriceStore};
@@ -343,6 +343,16 @@ impl Columns {
         row: usize,
         r: &csv::StringRecord,
     ) -> Result<ImportRow, String> {
+        // What a generic export neutralised (`'=…`) reads back as it was.
+        let text = |col: Option<usize>| {
+            cell(r, col).map(|t| {
+                if format == CsvFormat::Generic {
+                    unneutralise(t)
+                } else {
+                    t
+                }
+            })
+        };
         let product_id = match cell(r, self.product_id) {
             Some(t) => Some(ProductId(
                 t.parse::<u64>()
@@ -350,12 +360,12 @@ impl Columns {
             )),
             None => None,
         };
-        let name = cell(r, self.name).map(str::to_owned);
+        let name = text(self.name).map(str::to_owned);
         if product_id.is_none() && name.is_none() {
             return Err("the row names no card (no product id, no name)".into());
         }
-        let mut printing = cell(r, self.printing).map(Printing::parse);
-        let mut condition_text = cell(r, self.condition).map(str::to_owned);
+        let mut printing = text(self.printing).map(Printing::parse);
+        let mut condition_text = text(self.condition).map(str::to_owned);
         // TCGplayer writes "Near Mint Foil" when the printing is foil.
         if let Some(ct) = condition_text.clone()
             && let Some(base) = ct.strip_suffix(" Foil")
@@ -364,8 +374,8 @@ impl Columns {
             printing.get_or_insert(Printing::Foil);
         }
         let grading = match format {
-            CsvFormat::Collectr => parse_collectr_grade(cell(r, self.grade))?,
-            _ => match (cell(r, self.grader), cell(r, self.grade)) {
+            CsvFormat::Collectr => parse_collectr_grade(text(self.grade))?,
+            _ => match (text(self.grader), text(self.grade)) {
                 (None, None) => None,
                 (Some(g), Some(gr)) => Some(Grading {
                     grader: Grader::parse(g),
@@ -382,30 +392,39 @@ impl Columns {
             Some(t) => parse_cost(t, currency)?,
             None => Money::new(0, currency),
         };
-        let game = match cell(r, self.game) {
+        let game = match text(self.game) {
             Some(g) => Some(Game::parse(g).ok_or_else(|| format!("game {g:?} is not known"))?),
             None => None,
         };
         let acquired_on = cell(r, self.date).map(parse_date).transpose()?;
-        let note = cell(r, self.note).map(|n| n.chars().take(500).collect());
+        let note = text(self.note).map(|n| n.chars().take(500).collect());
         Ok(ImportRow {
             row,
             product_id,
             name,
-            set: cell(r, self.set).map(str::to_owned),
-            number: cell(r, self.number).map(str::to_owned),
+            set: text(self.set).map(str::to_owned),
+            number: text(self.number).map(str::to_owned),
             game,
             printing: printing.unwrap_or(Printing::Normal),
             condition: condition_text
                 .as_deref()
                 .map_or(Condition::NearMint, Condition::parse),
-            language: cell(r, self.language).map_or(Language::English, Language::parse),
+            language: text(self.language).map_or(Language::English, Language::parse),
             grading,
             quantity: parse_quantity(cell(r, self.quantity))?,
             cost_per_unit,
             acquired_on,
             note,
         })
+    }
+}
+
+/// The reverse of [`crate::csv_export::neutralise`] for a generic import (what export wrote):
+/// one leading `'` before a formula character is dropped, so an export re-imports as it was.
+fn unneutralise(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(crate::csv_export::FORMULA_STARTS) => rest,
+        _ => cell,
     }
 }
 
@@ -478,63 +497,6 @@ pub async fn match_row(
             many.len()
         )),
     }
-}
-
-/// The generic CSV of a portfolio's holdings (what import `format=generic` reads back).
-pub fn export(
-    holdings: &[Holding],
-    catalog: &HashMap<u64, Product>,
-    set_names: &HashMap<u32, String>,
-) -> Result<Vec<u8>, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "holding_id",
-        "product_id",
-        "name",
-        "set",
-        "number",
-        "game",
-        "printing",
-        "condition",
-        "language",
-        "grader",
-        "grade",
-        "quantity",
-        "cost_per_unit",
-        "currency",
-        "acquired_on",
-        "note",
-    ])?;
-    for h in holdings {
-        let p = catalog.get(&h.product_id.0);
-        w.write_record([
-            h.id.to_string(),
-            h.product_id.to_string(),
-            p.map(|p| p.name.clone()).unwrap_or_default(),
-            p.and_then(|p| set_names.get(&p.group_id.0).cloned())
-                .unwrap_or_default(),
-            p.and_then(|p| p.number.clone()).unwrap_or_default(),
-            p.map(|p| p.game.slug()).unwrap_or_default(),
-            h.printing.to_string(),
-            h.condition.to_string(),
-            h.language.to_string(),
-            h.grading
-                .as_ref()
-                .map(|g| g.grader.to_string())
-                .unwrap_or_default(),
-            h.grading
-                .as_ref()
-                .map(|g| g.grade.to_string())
-                .unwrap_or_default(),
-            h.quantity.to_string(),
-            h.cost_per_unit.to_decimal().to_string(),
-            h.cost_per_unit.currency.to_string(),
-            h.acquired_on.clone(),
-            h.note.clone().unwrap_or_default(),
-        ])?;
-    }
-    w.into_inner()
-        .map_err(|e| ApiError::Internal(format!("csv writer: {e}")))
 }
 
 #[cfg(test)]

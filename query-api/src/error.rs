@@ -38,6 +38,27 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The request would take more work than allowed (`errors` names what to narrow).
+    #[error("too large: {detail}")]
+    TooLarge {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// Every slot for store reads stayed taken until the deadline.
+    #[error("saturated: no slot for a store read within the deadline")]
+    Saturated,
+    /// The request's reads did not finish within the deadline.
+    #[error("the store did not answer within {0:?}")]
+    StoreDeadline(std::time::Duration),
+    /// Too many open streams (of this key, or in all).
+    #[error("too many streams: {0}")]
+    TooManyStreams(String),
+    #[error("request target over {max} bytes")]
+    UriTooLong { max: usize },
+    #[error("request head over {max_bytes} bytes or {max_fields} fields")]
+    HeadersTooLarge { max_bytes: usize, max_fields: usize },
+    #[error("the body did not arrive within {0:?}")]
+    BodyTimeout(std::time::Duration),
     #[error("store: {0}")]
     Store(#[from] StoreError),
     #[error("internal: {0}")]
@@ -80,24 +101,11 @@ impl ApiError {
             ApiError::Forbidden(d) => Problem::new(S::FORBIDDEN, "forbidden", d.clone()),
             ApiError::NotFound(d) => Problem::new(S::NOT_FOUND, "not-found", d.clone()),
             ApiError::Conflict(d) => Problem::new(S::CONFLICT, "conflict", d.clone()),
-            ApiError::PayloadTooLarge => Problem::new(
-                S::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "the body is larger than this endpoint accepts",
-            ),
             ApiError::UnsupportedMediaType(d) => Problem::new(
                 S::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 d.clone(),
             ),
-            ApiError::RateLimited { retry_after_secs } => Problem {
-                retry_after: Some(*retry_after_secs),
-                ..Problem::new(
-                    S::TOO_MANY_REQUESTS,
-                    "rate-limited",
-                    format!("too many requests for this key; retry in {retry_after_secs} s"),
-                )
-            },
             ApiError::MethodNotAllowed => Problem::new(
                 S::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -106,12 +114,29 @@ impl ApiError {
             ApiError::Unavailable(d) => {
                 Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", d.clone())
             }
+            ApiError::PayloadTooLarge
+            | ApiError::RateLimited { .. }
+            | ApiError::TooLarge { .. }
+            | ApiError::Saturated
+            | ApiError::StoreDeadline(_)
+            | ApiError::TooManyStreams(_)
+            | ApiError::UriTooLong { .. }
+            | ApiError::HeadersTooLarge { .. }
+            | ApiError::BodyTimeout(_) => self.limit_problem(),
             ApiError::Store(StoreError::InvalidQuery(d)) => {
                 Problem::new(S::BAD_REQUEST, "invalid-parameters", d.clone())
             }
             ApiError::Store(StoreError::NotFound(d)) => {
                 Problem::new(S::NOT_FOUND, "not-found", d.clone())
             }
+            ApiError::Store(e) if e.is_unavailable() => Problem {
+                retry_after: Some(2),
+                ..Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is not reachable; retry shortly",
+                )
+            },
             ApiError::Store(StoreError::Timeout(d)) => {
                 Problem::new(S::SERVICE_UNAVAILABLE, "unavailable", d.clone())
             }
@@ -124,6 +149,78 @@ impl ApiError {
                 S::BAD_REQUEST,
                 "bad-csv",
                 format!("the CSV cannot be read: {e}"),
+            ),
+        }
+    }
+}
+
+impl ApiError {
+    /// The problem details of the errors of the request limits (work, streams, sizes, time).
+    fn limit_problem(&self) -> Problem {
+        use StatusCode as S;
+        match self {
+            ApiError::PayloadTooLarge => Problem::new(
+                S::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "the body is larger than this endpoint accepts",
+            ),
+            ApiError::RateLimited { retry_after_secs } => Problem {
+                retry_after: Some(*retry_after_secs),
+                ..Problem::new(
+                    S::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    format!("too many requests for this key; retry in {retry_after_secs} s"),
+                )
+            },
+            ApiError::TooLarge { detail, errors } => Problem {
+                errors: errors.clone(),
+                ..Problem::new(S::UNPROCESSABLE_ENTITY, "too-large", detail.clone())
+            },
+            ApiError::Saturated => Problem {
+                retry_after: Some(1),
+                ..Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "saturated",
+                    "saturated: every slot for store reads stayed taken; retry shortly",
+                )
+            },
+            ApiError::StoreDeadline(d) => Problem {
+                retry_after: Some(1),
+                ..Problem::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!(
+                        "the store did not answer within {} ms; retry later, or ask for less",
+                        d.as_millis()
+                    ),
+                )
+            },
+            ApiError::TooManyStreams(d) => Problem {
+                retry_after: Some(5),
+                ..Problem::new(S::TOO_MANY_REQUESTS, "too-many-streams", d.clone())
+            },
+            ApiError::UriTooLong { max } => Problem::new(
+                S::URI_TOO_LONG,
+                "uri-too-long",
+                format!("the request target (path and query) is over {max} bytes"),
+            ),
+            ApiError::HeadersTooLarge {
+                max_bytes,
+                max_fields,
+            } => Problem::new(
+                S::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers-too-large",
+                format!("the request headers are over {max_bytes} bytes or {max_fields} fields"),
+            ),
+            ApiError::BodyTimeout(d) => Problem::new(
+                S::REQUEST_TIMEOUT,
+                "request-timeout",
+                format!("the body did not arrive within {} s", d.as_secs()),
+            ),
+            other => Problem::new(
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("not a limit: {other}"),
             ),
         }
     }

@@ -13,18 +13,22 @@
 //! let state = AppState::new(Arc::new(store.clone()), Arc::new(store), ApiConfig::default());
 //! let ticks = state.tick_sender(); // publish ticks here for /v1/stream/ticks
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app(state)).await?;
+//! let limits = state.serve_limits(); // header, idle and connection limits of the config
+//! tcg_query_api::serve(listener, app(state), limits, std::future::pending()).await?;
 //! # Ok(()) }
 //! ```
 
 pub mod auth;
+pub mod csv_export;
 pub mod csv_import;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod query;
 pub mod routes;
+pub mod serve;
 pub mod state;
 
 pub use auth::{
@@ -33,4 +37,5 @@ pub use auth::{
 pub use error::ApiError;
 pub use problem::{FieldError, Problem};
 pub use routes::{app, route_table};
+pub use serve::{ServeLimits, serve};
 pub use state::{ApiConfig, AppState, ChannelRulePublisher, PublishError, RulePublisher};

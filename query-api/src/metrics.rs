@@ -17,6 +17,35 @@ use crate::state::AppState;
 
 const REQUESTS: &str = "tcg_api_requests_total";
 const LATENCY: &str = "tcg_api_request_duration_seconds";
+/// Requests answered 503 because no slot for store reads freed up in time, by route.
+const SATURATED: &str = "tcg_api_store_saturated_total";
+/// Read requests cut at the store deadline, by route.
+const DEADLINE: &str = "tcg_api_store_deadline_exceeded_total";
+/// Requests holding a slot for store reads now.
+const READS_IN_FLIGHT: &str = "tcg_api_store_reads_in_flight";
+/// Open connections (`serve`), and connections refused over the cap.
+const CONNECTIONS: &str = "tcg_api_connections_open";
+const CONNECTIONS_REFUSED: &str = "tcg_api_connections_refused_total";
+/// Open SSE streams, streams refused over a cap (`scope`: `key` or `all`), and streams ended by
+/// the server (`reason`: `revoked`, `lagged`).
+const STREAMS: &str = "tcg_api_streams_open";
+const STREAMS_REFUSED: &str = "tcg_api_streams_refused_total";
+const STREAMS_ENDED: &str = "tcg_api_streams_ended_total";
+
+/// The methods `tcg_api_requests_total` names; any other is counted as `other`.
+const KNOWN_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// A method as a metric label: one of [`KNOWN_METHODS`], or `other` (the label set stays bounded
+/// whatever clients send).
+pub fn method_label(method: &str) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|m| **m == method)
+        .copied()
+        .unwrap_or("other")
+}
 const METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, None);
 
 /// The API's own Prometheus registry.
@@ -52,25 +81,61 @@ impl Metrics {
             }
         };
         let recorder = builder.build_recorder();
-        recorder.describe_counter(
-            REQUESTS.into(),
-            None,
-            "HTTP requests by method, route template and status".into(),
-        );
-        recorder.describe_histogram(
-            LATENCY.into(),
-            Some(metrics::Unit::Seconds),
-            "HTTP request latency by method and route template".into(),
-        );
+        describe(&recorder);
         Self {
             recorder: Arc::new(recorder),
         }
     }
 
-    /// Counts one finished request.
+    fn count(&self, name: &'static str, labels: Vec<Label>) {
+        self.recorder
+            .register_counter(&Key::from_parts(name, labels), &METADATA)
+            .increment(1);
+    }
+
+    fn gauge(&self, name: &'static str, value: f64) {
+        self.recorder
+            .register_gauge(&Key::from_name(name), &METADATA)
+            .set(value);
+    }
+
+    pub(crate) fn saturated(&self, route: &str) {
+        self.count(SATURATED, vec![Label::new("route", route.to_owned())]);
+    }
+
+    pub(crate) fn deadline_exceeded(&self, route: &str) {
+        self.count(DEADLINE, vec![Label::new("route", route.to_owned())]);
+    }
+
+    pub(crate) fn reads_in_flight(&self, n: usize) {
+        self.gauge(READS_IN_FLIGHT, n as f64);
+    }
+
+    pub(crate) fn connections(&self, open: usize) {
+        self.gauge(CONNECTIONS, open as f64);
+    }
+
+    pub(crate) fn connection_refused(&self) {
+        self.count(CONNECTIONS_REFUSED, Vec::new());
+    }
+
+    pub(crate) fn streams(&self, open: usize) {
+        self.gauge(STREAMS, open as f64);
+    }
+
+    pub(crate) fn stream_refused(&self, scope: &'static str) {
+        self.count(STREAMS_REFUSED, vec![Label::new("scope", scope)]);
+    }
+
+    pub(crate) fn stream_ended(&self, reason: &'static str) {
+        self.count(STREAMS_ENDED, vec![Label::new("reason", reason)]);
+    }
+
+    /// Counts one finished request (`method` is labelled by [`method_label`]).
     pub fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
         let labels = vec![
-            Label::new("method", method.to_owned()),
+            Label::new("method", method),
             Label::new("route", route.to_owned()),
             Label::new("status", status.to_string()),
         ];
@@ -78,7 +143,7 @@ impl Metrics {
             .register_counter(&Key::from_parts(REQUESTS, labels), &METADATA)
             .increment(1);
         let labels = vec![
-            Label::new("method", method.to_owned()),
+            Label::new("method", method),
             Label::new("route", route.to_owned()),
         ];
         self.recorder
@@ -92,18 +157,57 @@ impl Metrics {
     }
 }
 
+fn describe(recorder: &PrometheusRecorder) {
+    let counters = [
+        (
+            REQUESTS,
+            "HTTP requests by method (known methods, else other), route template and status",
+        ),
+        (
+            SATURATED,
+            "Requests refused: no slot for store reads in time",
+        ),
+        (DEADLINE, "Read requests cut at the store deadline"),
+        (CONNECTIONS_REFUSED, "Connections answered 503 over the cap"),
+        (
+            STREAMS_REFUSED,
+            "SSE streams refused over a cap (key or all)",
+        ),
+        (
+            STREAMS_ENDED,
+            "SSE streams ended by the server (key revoked, reader lagged)",
+        ),
+    ];
+    for (name, help) in counters {
+        recorder.describe_counter(name.into(), None, help.into());
+    }
+    let gauges = [
+        (READS_IN_FLIGHT, "Requests holding a slot for store reads"),
+        (CONNECTIONS, "Open HTTP connections"),
+        (STREAMS, "Open SSE streams"),
+    ];
+    for (name, help) in gauges {
+        recorder.describe_gauge(name.into(), None, help.into());
+    }
+    recorder.describe_histogram(
+        LATENCY.into(),
+        Some(metrics::Unit::Seconds),
+        "HTTP request latency by method and route template".into(),
+    );
+}
+
 /// Middleware: times every request and counts it by route template (`/v1/cards/{product_id}`,
 /// or `unmatched`), never by raw path, so ids do not explode the label set.
 pub(crate) async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method().as_str());
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let resp = next.run(req).await;
     state.inner.metrics.record(
-        &method,
+        method,
         &route,
         resp.status().as_u16(),
         start.elapsed().as_secs_f64(),

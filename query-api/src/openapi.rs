@@ -125,6 +125,10 @@ fn common_problems() -> Vec<(&'static str, &'static str)> {
     vec![
         ("401", "Missing, malformed, unknown or revoked API key"),
         ("429", "Over the key's rate limit; see Retry-After"),
+        (
+            "503",
+            "The store did not answer within the deadline, or every slot for store reads stayed taken; see Retry-After",
+        ),
         ("default", "Any other error, as problem details"),
     ]
 }
@@ -136,6 +140,35 @@ fn problem_response(description: &str) -> Value {
     })
 }
 
+/// Patterns that are built from the vocabularies (utoipa's attributes take literals only): the
+/// `series` and `game` query parameters.
+fn constrain_parameters(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for op in ops.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params {
+                let pattern = match p["name"].as_str() {
+                    Some("series") if path.ends_with("/history") => params::series_id_pattern(),
+                    Some("series") => params::series_list_pattern(),
+                    Some("game") => params::game_pattern(),
+                    _ => continue,
+                };
+                if p["schema"]["type"] == "string" {
+                    p["schema"]["pattern"] = Value::String(pattern);
+                }
+            }
+        }
+    }
+}
+
 fn build() -> Value {
     let mut api = ApiDoc::openapi();
     api.merge(routes::openapi_paths());
@@ -145,6 +178,7 @@ fn build() -> Value {
     doc["components"]["securitySchemes"] = json!({
         "bearer": {"type": "http", "scheme": "bearer", "description": "tcg_<prefix>_<secret>"}
     });
+    constrain_parameters(&mut doc);
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(ops) = item.as_object_mut() else {

@@ -9,7 +9,7 @@ use axum::{
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, state::AppState};
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -91,19 +91,19 @@ impl IntoResponse for Problem {
     }
 }
 
-/// A JSON body; a body that is not JSON answers 400 (or 415 for another media type, 413 when
-/// too large), one that does not fit the type 422 naming the field.
+/// A JSON object body; a body that is not JSON answers 400 (or 415 for another media type, 413
+/// when too large, 408 when it does not arrive within `body_read_timeout`), one that is not an
+/// object or does not fit the type 422 naming the field.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ApiJson<T>(pub T);
 
-impl<T, S> FromRequest<S> for ApiJson<T>
+impl<T> FromRequest<AppState> for ApiJson<T>
 where
     T: DeserializeOwned,
-    S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let json_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -127,9 +127,14 @@ where
     }
 }
 
-/// The body as bytes; 413 when it is over the route's limit.
-pub(crate) async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|rej| {
+/// The body as bytes; 413 when it is over the route's limit, 408 when the whole of it has not
+/// arrived within `body_read_timeout`.
+pub(crate) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let limit = state.config().body_read_timeout;
+    let read = tokio::time::timeout(limit, Bytes::from_request(req, state))
+        .await
+        .map_err(|_| ApiError::BodyTimeout(limit))?;
+    read.map_err(|rej| {
         if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge
         } else {
@@ -138,8 +143,19 @@ pub(crate) async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Resul
     })
 }
 
-/// Parses JSON, naming the failing field.
+/// Parses a JSON object, naming the failing field. Anything else than an object (`["x"]`, a
+/// string, a number) is refused with 422 on `body`, although serde would read a struct from an
+/// array of its fields' values.
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return Err(ApiError::BadRequest(format!(
+                "the body is not valid JSON: {e}"
+            )));
+        }
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),

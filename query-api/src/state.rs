@@ -8,7 +8,10 @@ use tcg_schemas::{AlertEvent, RuleChange, Tick, Timestamp};
 use tcg_store::{AppStore, PortfolioStore, PriceStore};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::{auth::AuthCache, metrics::Metrics};
+use crate::{
+    auth::AuthCache, limits::Gate, metrics::Metrics, routes::streams::StreamSlots,
+    serve::ServeLimits,
+};
 
 /// A rule change could not be handed on.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +78,41 @@ pub struct ApiConfig {
     /// cloud-metadata addresses are refused unless allowed (the dispatcher checks again at
     /// delivery time, against DNS rebinding).
     pub webhook_guard: tcg_address_guard::AddressGuard,
+    /// How long a read request (`GET`) may take in all, waiting for a slot included, and how long
+    /// any one store read of a write request may take; past it, 503.
+    pub store_deadline: Duration,
+    /// Requests under `/v1` (streams apart) that may use the stores at once; more wait for a slot
+    /// up to `store_deadline`, then 503. When every slot is taken, `/readyz` says `saturated`.
+    pub max_concurrent_reads: usize,
+    /// Of those, portfolio valuations, histories, imports and exports at once (they read every
+    /// holding), so that they never take every slot.
+    pub max_concurrent_heavy_reads: usize,
+    /// Most holdings × buckets one portfolio history may value (422 beyond, naming the limit).
+    pub max_history_cells: usize,
+    /// Largest page of holdings in a valuation (its totals always cover every holding).
+    pub max_valuation_page: usize,
+    /// Longest time to receive a request body (whole, not between chunks); 408 beyond.
+    pub body_read_timeout: Duration,
+    /// Longest request target (path and query), bytes; 414 beyond.
+    pub max_uri_bytes: usize,
+    /// Largest request head (request line and headers), bytes, and most header fields; 431 beyond.
+    pub max_header_bytes: usize,
+    pub max_headers: usize,
+    /// [`crate::serve`]: time to receive a request head, from when the server waits for one (a new
+    /// connection, or the next request on a kept-alive one, so it is the idle keep-alive timeout
+    /// too); the connection is closed beyond.
+    pub header_read_timeout: Duration,
+    /// [`crate::serve`]: a connection on which no byte could be read or written for this long is
+    /// closed (a client that stopped reading its stream, a body that stopped coming).
+    pub idle_timeout: Duration,
+    /// [`crate::serve`]: open connections at most; beyond, a connection is answered 503 and closed.
+    pub max_connections: usize,
+    /// Open SSE streams at most, in all and per API key; 429 beyond.
+    pub max_streams: usize,
+    pub max_streams_per_key: usize,
+    /// How often an open stream checks that its key is still valid (through the auth cache, so
+    /// a revoked key's streams end within `auth_cache_ttl` + this).
+    pub stream_key_recheck: Duration,
 }
 
 impl Default for ApiConfig {
@@ -90,13 +128,28 @@ impl Default for ApiConfig {
             max_latest_series: 200,
             max_buckets: 5_000,
             sse_keep_alive: Duration::from_secs(15),
-            auth_cache_ttl: Duration::from_secs(5),
+            auth_cache_ttl: Duration::from_secs(3),
             broadcast_capacity: 4096,
             max_portfolios: 100,
             max_holdings: 50_000,
             max_rules: 1_000,
             max_webhooks: 20,
             webhook_guard: tcg_address_guard::AddressGuard::default(),
+            store_deadline: Duration::from_secs(5),
+            max_concurrent_reads: 64,
+            max_concurrent_heavy_reads: 2,
+            max_history_cells: 2_000_000,
+            max_valuation_page: 1_000,
+            body_read_timeout: Duration::from_secs(30),
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 100,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 512,
+            max_streams: 256,
+            max_streams_per_key: 8,
+            stream_key_recheck: Duration::from_secs(1),
         }
     }
 }
@@ -113,6 +166,8 @@ pub(crate) struct Inner {
     pub(crate) rules: Option<Arc<dyn RulePublisher>>,
     pub(crate) metrics: Metrics,
     pub(crate) auth: AuthCache,
+    pub(crate) gate: Gate,
+    pub(crate) streams: Arc<StreamSlots>,
     pub(crate) clock: Clock,
 }
 
@@ -140,6 +195,7 @@ impl AppState {
         let (ticks, _) = broadcast::channel(cap);
         let (alerts, _) = broadcast::channel(cap);
         let auth = AuthCache::new(&config);
+        let gate = Gate::new(&config);
         Self {
             inner: Arc::new(Inner {
                 prices,
@@ -151,6 +207,8 @@ impl AppState {
                 rules: None,
                 metrics: Metrics::new(),
                 auth,
+                gate,
+                streams: Arc::default(),
                 clock: Arc::new(|| Timestamp::from(chrono::Utc::now())),
             }),
         }
@@ -169,6 +227,8 @@ impl AppState {
                 rules: shared.rules.clone(),
                 metrics: shared.metrics.clone(),
                 auth: AuthCache::new(&shared.config),
+                gate: Gate::new(&shared.config),
+                streams: Arc::default(),
                 clock: shared.clock.clone(),
             },
         };
@@ -236,6 +296,12 @@ impl AppState {
     /// Portfolio valuation: the app store's holdings at the price store's prices.
     pub fn valuer(&self) -> tcg_store::Valuer<'_> {
         tcg_store::Valuer::new(self.inner.prices.as_ref(), self.inner.portfolios.as_ref())
+    }
+
+    /// The connection limits of [`crate::serve`] from this state's configuration, counting
+    /// connections in this state's metrics.
+    pub fn serve_limits(&self) -> ServeLimits {
+        ServeLimits::from_config(&self.inner.config).with_metrics(self.inner.metrics.clone())
     }
 
     /// The Prometheus text the `/metrics` endpoint serves.

@@ -173,6 +173,130 @@ async fn lagging_clients_are_told() {
     let text = next_text(&mut body).await;
     assert!(text.starts_with("event: lagged\n"), "{text}");
     assert!(text.contains("\"skipped\":3"), "{text}");
+    // A reader that fell behind is dropped, not buffered for: the stream ends.
+    tokio::time::pause();
+    assert!(ended(&mut body).await, "the lagging stream went on");
+    tokio::time::resume();
+}
+
+/// True when the body ends (before 60 s, at once with paused time) after at most a few frames.
+async fn ended(body: &mut Body) -> bool {
+    for _ in 0..10 {
+        match tokio::time::timeout(Duration::from_secs(60), body.frame()).await {
+            Ok(None) => return true,
+            Ok(Some(_)) => {}
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+fn stream_req(uri: &str, key: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn open_streams_are_capped_per_key_and_in_all_with_429() {
+    let config = tcg_query_api::ApiConfig {
+        max_streams_per_key: 2,
+        max_streams: 3,
+        ..test_config()
+    };
+    let c = Ctx::with(config, |s| s).await;
+    let mut open = Vec::new();
+    for uri in ["/v1/stream/ticks", "/v1/stream/alerts"] {
+        let resp = c
+            .app
+            .clone()
+            .oneshot(stream_req(uri, &c.alice))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        open.push(resp.into_body());
+    }
+    // The key's third stream.
+    let r = c.send(stream_req("/v1/stream/ticks", &c.alice)).await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.content_type.starts_with("application/problem+json"));
+    assert_eq!(r.json()["type"], "urn:tcgtracker:problem:too-many-streams");
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    // Another key may open one: three in all, the server's cap.
+    let resp = c
+        .app
+        .clone()
+        .oneshot(stream_req("/v1/stream/ticks", &c.bob))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    open.push(resp.into_body());
+    let r = c.send(stream_req("/v1/stream/ticks", &c.admin)).await;
+    assert_eq!(r.status, 429);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("most open streams")
+    );
+    // A stream that ends frees its slot.
+    drop(open.remove(0));
+    let resp = c
+        .app
+        .clone()
+        .oneshot(stream_req("/v1/stream/alerts", &c.alice))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let metrics = c.state.render_metrics();
+    assert!(
+        metrics.contains("tcg_api_streams_refused_total{scope=\"key\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tcg_api_streams_refused_total{scope=\"all\"} 1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_revoked_keys_stream_is_told_and_ends_within_seconds() {
+    let c = Ctx::new().await;
+    let resp = c
+        .app
+        .clone()
+        .oneshot(stream_req("/v1/stream/alerts", &c.alice))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    tcg_query_api::revoke_key(&c.store, &c.alice).await.unwrap();
+    // The stream checks its key every second (`stream_key_recheck`).
+    let text = next_text(&mut body).await;
+    assert!(text.starts_with("event: revoked\n"), "{text}");
+    assert!(ended(&mut body).await, "the revoked key's stream went on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_keys_stream_ends_once_the_auth_cache_forgets_the_key() {
+    let config = tcg_query_api::ApiConfig {
+        auth_cache_ttl: Duration::from_millis(300),
+        stream_key_recheck: Duration::from_millis(100),
+        ..test_config()
+    };
+    let c = Ctx::with(config, |s| s).await;
+    let resp = c
+        .app
+        .clone()
+        .oneshot(stream_req("/v1/stream/ticks", &c.bob))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    // Revoked in the store (as another instance's `keys revoke` would): this instance still has
+    // the key cached, for at most the cache's time-to-live.
+    tcg_query_api::revoke_key(&c.store, &c.bob).await.unwrap();
+    let text = next_text(&mut body).await;
+    assert!(text.starts_with("event: revoked\n"), "{text}");
+    assert!(ended(&mut body).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

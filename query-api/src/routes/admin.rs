@@ -120,7 +120,9 @@ pub async fn keys(
     }))
 }
 
-/// Revoke a key by id or prefix (admin keys only). Takes effect within the auth cache TTL.
+/// Revoke a key by id or prefix (admin keys only). Takes effect at once on this instance, and
+/// within the auth cache's time-to-live (3 s by default) on the others; the key's open streams
+/// end within that and one stream re-check.
 #[utoipa::path(delete, path = "/v1/admin/keys/{id}", tag = "admin",
     params(("id" = String, Path, description = "Key id or prefix")),
     responses((status = 200, description = "The revoked key", body = KeyView),
@@ -133,5 +135,7 @@ pub async fn revoke(
 ) -> ApiResult<Json<KeyView>> {
     caller.require_admin()?;
     let k = revoke_key(state.app().as_ref(), &id).await?;
+    // This instance stops accepting it at once; others within their cache's time-to-live.
+    state.inner.auth.forget(&k.id);
     Ok(Json(key_view(k)))
 }

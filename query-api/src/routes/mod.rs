@@ -30,7 +30,7 @@ use utoipa_axum::{
 use crate::{
     auth,
     error::{ApiError, ApiResult},
-    metrics,
+    limits, metrics,
     state::AppState,
 };
 
@@ -131,11 +131,13 @@ pub fn route_table() -> Vec<(String, String)> {
     all
 }
 
-/// The application: `/v1` (bearer key, per-key rate limit, JSON body limit) and the public
-/// operational endpoints, with request metrics and problem+json for unknown paths and methods.
+/// The application: `/v1` (bearer key, per-key rate limit, a slot and a deadline per request,
+/// JSON body limit) and the public operational endpoints, with request metrics, head-size limits
+/// and problem+json for unknown paths and methods.
 pub fn app(state: AppState) -> Router {
     let config = state.config().clone();
     let (v1, _) = v1_routes(config.import_body_limit)
+        .route_layer(from_fn_with_state(state.clone(), limits::gate))
         .route_layer(from_fn_with_state(state.clone(), auth::require_key))
         .split_for_parts();
     let (public, _) = public_routes().split_for_parts();
@@ -144,6 +146,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.json_body_limit))
         .layer(axum::middleware::map_response(problem_everywhere))
+        .layer(from_fn_with_state(state.clone(), limits::head_size))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

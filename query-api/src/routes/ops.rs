@@ -36,12 +36,16 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// The tick store and the account store answer.
+/// The tick store and the account store answer, and a slot for store reads is free.
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses(
         (status = 200, description = "Ready", body = Health),
-        (status = 503, description = "A store does not answer", body = Problem)))]
+        (status = 503, description = "A store does not answer, or the store is saturated (type `urn:tcgtracker:problem:saturated`: every slot for store reads is taken)", body = Problem)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let gate = &state.inner.gate;
+    if gate.saturated() {
+        return Err(ApiError::Saturated);
+    }
     let store = state.prices();
     let probe = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         store.product(tcg_schemas::ProductId(0)).await?;
@@ -81,8 +85,56 @@ pub async fn openapi_json() -> Response {
 }
 
 /// A self-contained HTML page describing the API (reads `/openapi.json`; loads nothing external).
+/// Its Content-Security-Policy allows its own inline script and style by their SHA-256 hashes,
+/// connections to this origin, and nothing else.
 #[utoipa::path(get, path = "/docs", tag = "ops",
     responses((status = 200, description = "HTML docs", content_type = "text/html", body = String)))]
-pub async fn docs() -> Html<&'static str> {
-    Html(crate::openapi::DOCS_HTML)
+pub async fn docs() -> Response {
+    let mut resp = Html(crate::openapi::DOCS_HTML).into_response();
+    let h = resp.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(docs_csp()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+/// `'sha256-…'` of the text of each `<tag>…</tag>` element of `html`.
+pub fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    html.split(open.as_str())
+        .skip(1)
+        .filter_map(|rest| rest.split_once(close.as_str()).map(|(text, _)| text))
+        .map(|text| {
+            let digest = Sha256::digest(text.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect()
+}
+
+/// The Content-Security-Policy of `/docs` (computed once from the page).
+pub fn docs_csp() -> &'static str {
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSP.get_or_init(|| {
+        let html = crate::openapi::DOCS_HTML;
+        format!(
+            "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self' data:; \
+             base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            inline_hashes(html, "script").join(" "),
+            inline_hashes(html, "style").join(" ")
+        )
+    })
 }

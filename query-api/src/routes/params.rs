@@ -179,3 +179,112 @@ impl QueryValue for SeriesIds {
         }
     }
 }
+
+/// `text` with the characters that mean something in a regular expression escaped.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `(a|b|…|~text)`: the known codes of a vocabulary, or `~` and percent-encoded ASCII (what a value
+/// outside the vocabulary is coded as).
+fn codes<'a>(known: impl Iterator<Item = std::borrow::Cow<'a, str>>) -> String {
+    let mut alternatives: Vec<String> = known.map(|c| regex_escape(&c)).collect();
+    alternatives.push("~([A-Za-z0-9.-]|%[0-7][0-9A-F])*".to_owned());
+    format!("({})", alternatives.join("|"))
+}
+
+/// One series id, unanchored: `<product id>/<printing>/<condition>/<language>` or
+/// `<product id>/<grader>/<grade>`, each part one of the server's codes. Every id that matches
+/// is one the server reads (the server reads a few more spellings).
+pub fn series_id_regex() -> String {
+    use tcg_schemas::{Condition, Grader, Language, Printing};
+    let printing = codes(Printing::KNOWN.iter().map(Printing::code));
+    let condition = codes(Condition::KNOWN.iter().map(Condition::code));
+    let language = codes(Language::KNOWN.iter().map(Language::code));
+    let grader = codes(Grader::KNOWN.iter().map(Grader::code));
+    let grade = r"([1-9](\.5)?|10|10-pristine|10-black-label)";
+    format!("[0-9]{{1,19}}/({printing}/{condition}/{language}|{grader}/{grade})")
+}
+
+/// The pattern of a `series` parameter holding one id.
+pub fn series_id_pattern() -> String {
+    format!("^{}$", series_id_regex())
+}
+
+/// The pattern of a `series` parameter holding comma-separated ids.
+pub fn series_list_pattern() -> String {
+    let one = series_id_regex();
+    format!("^{one}(,{one})*$")
+}
+
+/// The pattern of a `game` parameter: a TCGplayer category id, `category-<id>`, or a known slug.
+pub fn game_pattern() -> String {
+    let slugs: Vec<String> = Game::known().map(|g| regex_escape(&g.slug())).collect();
+    format!("^([0-9]{{1,9}}|category-[0-9]{{1,9}}|{})$", slugs.join("|"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use tcg_schemas::{Condition, Grader, Language, Printing};
+
+    fn matches(pattern: &str, text: &str) -> bool {
+        let v =
+            jsonschema::validator_for(&serde_json::json!({"type": "string", "pattern": pattern}))
+                .unwrap();
+        v.is_valid(&serde_json::json!(text))
+    }
+
+    #[test]
+    fn the_documented_patterns_match_what_the_server_reads() {
+        let id = series_id_pattern();
+        let mut ids = Vec::new();
+        for p in Printing::KNOWN {
+            for c in Condition::KNOWN {
+                ids.push(SeriesKey::Sku {
+                    product_id: ProductId(451_784),
+                    printing: p.clone(),
+                    condition: c.clone(),
+                    language: Language::English,
+                });
+            }
+        }
+        for g in Grader::KNOWN
+            .iter()
+            .chain([&Grader::Other("Beckett X".into())])
+        {
+            for grade in ["10", "9.5", "1", "10 Pristine", "10 Black Label"] {
+                ids.push(SeriesKey::Graded {
+                    product_id: ProductId(1),
+                    grader: g.clone(),
+                    grade: Grade::parse(grade).unwrap(),
+                });
+            }
+        }
+        for key in &ids {
+            let text = key.id();
+            assert!(matches(&id, &text), "{text} does not match {id}");
+            assert!(text.parse::<SeriesKey>().is_ok(), "{text}");
+        }
+        let list = series_list_pattern();
+        assert!(matches(&list, &format!("{},{}", ids[0].id(), ids[1].id())));
+        for bad in ["1/x/y", "abc", "1/holofoil/nm", "1//", ""] {
+            assert!(!matches(&id, bad), "{bad} matches");
+        }
+        let game = game_pattern();
+        for g in Game::known() {
+            assert!(matches(&game, &g.slug()), "{}", g.slug());
+            assert!(Game::parse(&g.slug()).is_some());
+        }
+        assert!(matches(&game, "3") && matches(&game, "category-68"));
+        assert!(!matches(&game, "nope"));
+    }
+}

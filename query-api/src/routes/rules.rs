@@ -16,6 +16,7 @@ use utoipa::IntoParams;
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
+    limits,
     openapi::api_schema,
     openapi::doc,
     problem::{ApiJson, FieldError, Problem},
@@ -24,18 +25,26 @@ use crate::{
     state::AppState,
 };
 
+/// The shortest cooldown a rule may have, seconds (the processor core's, which reads a stored
+/// value below it as this minimum): a rule fires at most once a minute per series, and its
+/// webhook endpoint gets at most that.
+pub use tcg_processor_core::rules::MIN_COOLDOWN_SECS;
+
 /// A rule as the client writes it (`id`, `owner` and times are the server's).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleInput {
     /// 1–200 characters.
+    #[schemars(length(min = 1, max = 200))]
     pub name: String,
     pub product_id: ProductId,
     #[serde(default)]
     pub filter: SeriesFilter,
     pub condition: RuleCondition,
-    /// Minimum seconds between two alerts of this rule for one series (default 3600, at most 90 days).
+    /// Minimum seconds between two alerts of this rule for one series: 60 to 7776000 (90 days),
+    /// default 3600.
     #[serde(default)]
+    #[schemars(range(min = MIN_COOLDOWN_SECS, max = 7_776_000))]
     pub cooldown_secs: Option<u64>,
     #[serde(default)]
     pub paused: bool,
@@ -45,13 +54,17 @@ pub struct RuleInput {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulePatch {
+    /// 1–200 characters.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 200))]
     pub name: Option<String>,
     #[serde(default)]
     pub filter: Option<SeriesFilter>,
     #[serde(default)]
     pub condition: Option<RuleCondition>,
+    /// 60 to 7776000 (90 days).
     #[serde(default)]
+    #[schemars(range(min = MIN_COOLDOWN_SECS, max = 7_776_000))]
     pub cooldown_secs: Option<u64>,
     #[serde(default)]
     pub paused: Option<bool>,
@@ -81,23 +94,30 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 
 async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiResult<AlertRule> {
     let id: RuleId = path_id(raw, "alert rule")?;
-    state
-        .app()
-        .rules(Some(&caller.user))
+    limits::read(state, state.app().rules(Some(&caller.user)))
         .await?
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| ApiError::NotFound(format!("no alert rule {id}")))
 }
 
-/// The core's checks, plus the ones only the API can make (the card exists).
+/// The core's checks, plus the ones only the API makes (the shortest cooldown, the card exists).
 async fn validate(state: &AppState, rule: &AlertRule) -> ApiResult<()> {
+    if rule.cooldown_secs < MIN_COOLDOWN_SECS {
+        return Err(ApiError::field(
+            "cooldown_secs",
+            format!("must be at least {MIN_COOLDOWN_SECS} seconds"),
+        ));
+    }
     if let Err(e) = tcg_processor_core::rules::validate(rule, &state.config().core) {
         return Err(ApiError::Validation(vec![FieldError::new(
             e.field, e.message,
         )]));
     }
-    if state.prices().product(rule.product_id).await?.is_none() {
+    if limits::read(state, state.prices().product(rule.product_id))
+        .await?
+        .is_none()
+    {
         return Err(ApiError::field(
             "product_id",
             format!("no card {} in the catalog", rule.product_id),
@@ -106,12 +126,30 @@ async fn validate(state: &AppState, rule: &AlertRule) -> ApiResult<()> {
     Ok(())
 }
 
+/// Publishes within the store deadline (a publisher that does not take the change in time has
+/// failed: the change is undone and the client gets 503).
+async fn publish(
+    state: &AppState,
+    publisher: &dyn crate::state::RulePublisher,
+    change: RuleChange,
+) -> Result<(), crate::state::PublishError> {
+    let deadline = state.config().store_deadline;
+    tokio::time::timeout(deadline, publisher.publish(change))
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::state::PublishError(format!(
+                "the rule change was not taken within {} ms",
+                deadline.as_millis()
+            )))
+        })
+}
+
 /// Stores a change, then publishes it; a failed publish undoes the store write (503).
 async fn apply(state: &AppState, change: RuleChange, previous: Option<AlertRule>) -> ApiResult<()> {
     let store = state.app();
     store.apply_rule_change(&change).await?;
     if let Some(publisher) = &state.inner.rules
-        && let Err(e) = publisher.publish(change.clone()).await
+        && let Err(e) = publish(state, publisher.as_ref(), change.clone()).await
     {
         let undo = match previous {
             Some(rule) => store.upsert_rule(&rule).await,
@@ -149,7 +187,9 @@ pub async fn create(
     caller: Caller,
     ApiJson(input): ApiJson<RuleInput>,
 ) -> ApiResult<Response> {
-    let count = state.app().rules(Some(&caller.user)).await?.len();
+    let count = limits::read(&state, state.app().rules(Some(&caller.user)))
+        .await?
+        .len();
     if count >= state.config().max_rules {
         return Err(ApiError::Conflict(format!(
             "at most {} rules per user",
@@ -176,7 +216,7 @@ pub async fn create(
 
 /// One rule.
 #[utoipa::path(get, path = "/v1/alert-rules/{id}", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")),
     responses((status = 200, description = "The rule", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem)))]
 pub async fn get_one(
@@ -205,7 +245,7 @@ fn bump(state: &AppState, old: &AlertRule) -> tcg_schemas::Timestamp {
 
 /// Replace a rule.
 #[utoipa::path(put, path = "/v1/alert-rules/{id}", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id (UUID)")), request_body = RuleInput,
+    params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")), request_body = RuleInput,
     responses((status = 200, description = "Replaced", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem),
@@ -232,7 +272,7 @@ pub async fn replace(
 
 /// Change some fields of a rule (e.g. `{"paused": true}`).
 #[utoipa::path(patch, path = "/v1/alert-rules/{id}", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id (UUID)")), request_body = RulePatch,
+    params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")), request_body = RulePatch,
     responses((status = 200, description = "Updated", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem),
@@ -254,8 +294,10 @@ pub async fn patch(
     if let Some(c) = p.condition {
         new.condition = c;
     }
-    if let Some(c) = p.cooldown_secs {
-        new.cooldown_secs = c;
+    match p.cooldown_secs {
+        Some(c) => new.cooldown_secs = c,
+        // A rule stored before the minimum existed takes it on its next change.
+        None => new.cooldown_secs = new.cooldown_secs.max(MIN_COOLDOWN_SECS),
     }
     if let Some(paused) = p.paused {
         new.paused = paused;
@@ -273,6 +315,7 @@ async fn set_paused(
     let old = owned(state, caller, id).await?;
     let new = AlertRule {
         paused,
+        cooldown_secs: old.cooldown_secs.max(MIN_COOLDOWN_SECS),
         updated_at: bump(state, &old),
         ..old.clone()
     };
@@ -281,7 +324,7 @@ async fn set_paused(
 
 /// Pause a rule (it stops firing; nothing else changes).
 #[utoipa::path(post, path = "/v1/alert-rules/{id}/pause", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")),
     responses((status = 200, description = "Paused", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem)))]
 pub async fn pause(
@@ -294,7 +337,7 @@ pub async fn pause(
 
 /// Resume a paused rule.
 #[utoipa::path(post, path = "/v1/alert-rules/{id}/resume", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")),
     responses((status = 200, description = "Resumed", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem)))]
 pub async fn resume(
@@ -307,7 +350,7 @@ pub async fn resume(
 
 /// Delete a rule.
 #[utoipa::path(delete, path = "/v1/alert-rules/{id}", tag = "alerts",
-    params(("id" = String, Path, description = "Rule id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")),
     responses((status = 204, description = "Deleted"),
               (status = 404, description = "No such rule of the caller", body = Problem),
               (status = 503, description = "The deletion could not be handed to the processor", body = Problem)))]

@@ -17,6 +17,7 @@ use utoipa::IntoParams;
 use crate::{
     auth::{Caller, random_hex},
     error::{ApiError, ApiResult},
+    limits,
     openapi::api_schema,
     problem::{ApiJson, FieldError, Problem},
     query::{ApiQuery, QueryParams, check_limit, check_range, limit_or, opt},
@@ -105,8 +106,11 @@ pub struct WebhookCreated {
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// `https://…` or `http://…`, at most 2048 characters.
+    #[schemars(length(min = 1, max = 2048), pattern(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub url: String,
+    /// At most 200 characters.
     #[serde(default)]
+    #[schemars(length(max = 200))]
     pub description: Option<String>,
     /// Default true.
     #[serde(default)]
@@ -117,11 +121,13 @@ pub struct WebhookInput {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookUpdate {
+    /// `https://…` or `http://…`, at most 2048 characters.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 2048), pattern(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"))]
     pub url: Option<String>,
-    /// `null` clears it.
+    /// At most 200 characters; `null` clears it.
     #[serde(default, with = "double_option")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", length(max = 200))]
     pub description: Option<Option<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -309,7 +315,11 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    if state.app().webhooks(&caller.user).await?.len() >= state.config().max_webhooks {
+    if limits::read(&state, state.app().webhooks(&caller.user))
+        .await?
+        .len()
+        >= state.config().max_webhooks
+    {
         return Err(ApiError::Conflict(format!(
             "at most {} webhooks per user",
             state.config().max_webhooks
@@ -342,7 +352,7 @@ fn parse_id(raw: &str) -> ApiResult<String> {
 
 /// One endpoint (without its secret).
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Webhook id (UUID)")),
     responses((status = 200, description = "The endpoint", body = WebhookView),
               (status = 404, description = "No such endpoint of the caller", body = Problem)))]
 pub async fn get_one(
@@ -361,7 +371,7 @@ pub async fn get_one(
 
 /// Change an endpoint's URL, description or enabled flag (the secret stays).
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id (UUID)")), request_body = WebhookUpdate,
+    params(("id" = String, Path, format = "uuid", description = "Webhook id (UUID)")), request_body = WebhookUpdate,
     responses((status = 200, description = "Updated", body = WebhookView),
               (status = 404, description = "No such endpoint of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem)))]
@@ -410,7 +420,7 @@ pub async fn update(
 
 /// Delete an endpoint.
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Webhook id (UUID)")),
     responses((status = 204, description = "Deleted"),
               (status = 404, description = "No such endpoint of the caller", body = Problem)))]
 pub async fn delete(
@@ -468,7 +478,7 @@ fn attempt_view(a: DeliveryAttempt) -> DeliveryAttemptView {
 
 /// An endpoint's delivery attempts (status, latency, error), newest first.
 #[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id (UUID)"), DeliveryParams),
+    params(("id" = String, Path, format = "uuid", description = "Webhook id (UUID)"), DeliveryParams),
     responses((status = 200, description = "Attempts", body = DeliveryAttemptList),
               (status = 400, description = "Bad parameters", body = Problem),
               (status = 404, description = "No such endpoint of the caller", body = Problem)))]
@@ -518,7 +528,7 @@ const MAX_GRACE_SECS: usize = 7 * 86_400;
 /// Replace the signing secret. The answer carries the new secret, shown only this once; the
 /// previous secret keeps signing deliveries (a second `v1,` signature) during the grace period.
 #[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id (UUID)"), RotateParams),
+    params(("id" = String, Path, format = "uuid", description = "Webhook id (UUID)"), RotateParams),
     responses((status = 200, description = "Rotated (with the new secret)", body = WebhookSecretRotated),
               (status = 400, description = "Bad parameters", body = Problem),
               (status = 404, description = "No such endpoint of the caller", body = Problem)))]

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, dead_code)]
 
+pub mod slow;
+
 use std::sync::Arc;
 use tcg_store::prelude::*;
 
@@ -187,13 +189,22 @@ impl Ctx {
     }
 
     pub async fn with(config: ApiConfig, f: impl FnOnce(AppState) -> AppState) -> Ctx {
+        Self::with_prices(config, |s| Arc::new(s), f).await
+    }
+
+    /// A context whose price store is `prices(store)` (e.g. a [`slow::SlowPrices`] over it).
+    pub async fn with_prices(
+        config: ApiConfig,
+        prices: impl FnOnce(SqliteStore) -> Arc<dyn tcg_store::PriceStore>,
+        f: impl FnOnce(AppState) -> AppState,
+    ) -> Ctx {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("t.db")).unwrap();
         seed(&store).await;
         let alice = create_key(&store, "alice", false).await.unwrap().key;
         let bob = create_key(&store, "bob", false).await.unwrap().key;
         let admin = create_key(&store, "root", true).await.unwrap().key;
-        let state = AppState::new(Arc::new(store.clone()), Arc::new(store.clone()), config)
+        let state = AppState::new(prices(store.clone()), Arc::new(store.clone()), config)
             .with_clock(|| Timestamp::from_secs(NOW));
         let state = f(state);
         Ctx {

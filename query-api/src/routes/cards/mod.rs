@@ -106,7 +106,8 @@ pub(crate) fn price_view(l: LatestPrice) -> PriceView {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Case-insensitive substring of the card name.
+    /// Case-insensitive substring of the card name, at most 200 bytes.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Game slug (`pokemon`, `magic`, …) or TCGplayer category id.
     #[serde(default, deserialize_with = "opt")]
@@ -123,6 +124,7 @@ pub struct SearchParams {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(max_length = 1024, pattern = "^[0-9]+:")]
     cursor: Option<String>,
 }
 

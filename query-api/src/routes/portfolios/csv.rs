@@ -17,6 +17,7 @@ use crate::{
     auth::Caller,
     csv_import::{self, CsvFormat, ImportRow, RowProblem},
     error::{ApiError, ApiResult},
+    limits,
     openapi::{api_schema, doc},
     problem::{FieldError, Problem, body_bytes},
     query::{ApiQuery, QueryParams, opt},
@@ -75,7 +76,7 @@ impl QueryParams for ImportParams {
 /// Import holdings from CSV (body `text/csv`). Rows that cannot be matched to a card are listed
 /// in `unmatched` with their row number and reason; the others become holdings.
 #[utoipa::path(post, path = "/v1/portfolios/{id}/import", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"), ImportParams),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"), ImportParams),
     request_body(content = String, content_type = "text/csv", description = "The CSV file"),
     responses((status = 200, description = "What was imported", body = ImportReport),
               (status = 400, description = "Bad parameters or unreadable CSV", body = Problem),
@@ -98,7 +99,9 @@ pub async fn import(
     let body = body_bytes(req, &state).await?;
     let (rows, mut unmatched) = csv_import::read(format, &body, state.config().import_max_rows)?;
     let total = rows.len() + unmatched.len();
-    let existing = state.portfolios().holdings(portfolio.id).await?.len();
+    let existing = limits::read(&state, state.portfolios().holdings(portfolio.id))
+        .await?
+        .len();
     if existing + rows.len() > state.config().max_holdings {
         return Err(ApiError::Conflict(format!(
             "the import would exceed {} holdings per portfolio",
@@ -129,9 +132,7 @@ pub async fn import(
 
 /// Set names by group id.
 async fn set_names(state: &AppState) -> ApiResult<HashMap<u32, String>> {
-    Ok(state
-        .prices()
-        .sets(None)
+    Ok(limits::read(state, state.prices().sets(None))
         .await?
         .into_iter()
         .map(|s| (s.group_id.0, s.name))
@@ -150,7 +151,12 @@ async fn build_rows(
     let mut holdings = Vec::new();
     let mut events = Vec::new();
     for row in rows {
-        let product = match csv_import::match_row(state.prices().as_ref(), &set_names, &row).await {
+        let matched = csv_import::match_row(state.prices().as_ref(), &set_names, &row);
+        let deadline = state.config().store_deadline;
+        let matched = tokio::time::timeout(deadline, matched)
+            .await
+            .map_err(|_| ApiError::StoreDeadline(deadline))?;
+        let product = match matched {
             Ok(p) => p,
             Err(reason) => {
                 unmatched.push(RowProblem {
@@ -194,7 +200,7 @@ async fn build_rows(
 
 /// Export the holdings as generic CSV (importable with `format=generic`).
 #[utoipa::path(get, path = "/v1/portfolios/{id}/export", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")),
     responses((status = 200, description = "CSV", content_type = "text/csv", body = String),
               (status = 404, description = "No such portfolio of the caller", body = Problem)))]
 pub async fn export(
@@ -213,7 +219,7 @@ pub async fn export(
         }
     }
     let set_names = set_names(&state).await?;
-    let body = csv_import::export(&holdings, &catalog, &set_names)?;
+    let body = crate::csv_export::export(&holdings, &catalog, &set_names);
     let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -21,6 +21,7 @@ use tcg_schemas::{
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
+    limits,
     openapi::{api_schema, doc},
     problem::{ApiJson, FieldError, Problem},
     routes::{
@@ -57,14 +58,17 @@ pub struct HoldingInput {
     #[serde(default)]
     pub grading: Option<Grading>,
     /// 1 to 1000000.
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub quantity: u32,
     /// Cost of one copy (not negative).
     pub cost_per_unit: Money,
     /// `YYYY-MM-DD`, not in the future; default today (UTC).
     #[serde(default)]
+    #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
     pub acquired_on: Option<String>,
     /// At most 500 characters.
     #[serde(default)]
+    #[schemars(length(max = 500))]
     pub note: Option<String>,
 }
 
@@ -73,13 +77,15 @@ pub struct HoldingInput {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldingPatch {
+    /// 0 to 1000000.
     #[serde(default)]
+    #[schemars(range(max = 1_000_000))]
     pub quantity: Option<u32>,
     #[serde(default)]
     pub cost_per_unit: Option<Money>,
-    /// `null` clears it.
+    /// At most 500 characters; `null` clears it.
     #[serde(default, with = "crate::routes::double_option")]
-    #[schemars(with = "Option<String>")]
+    #[schemars(with = "Option<String>", length(max = 500))]
     pub note: Option<Option<String>>,
 }
 
@@ -88,6 +94,7 @@ pub struct HoldingPatch {
 #[serde(deny_unknown_fields)]
 pub struct SaleInput {
     /// 1 to the quantity held.
+    #[schemars(range(min = 1))]
     pub quantity: u32,
     /// Proceeds per copy.
     pub price_per_unit: Money,
@@ -123,7 +130,7 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 
 /// Holdings of a portfolio.
 #[utoipa::path(get, path = "/v1/portfolios/{id}/holdings", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")),
     responses((status = 200, description = "Holdings", body = HoldingList),
               (status = 404, description = "No such portfolio of the caller", body = Problem)))]
 pub async fn holdings(
@@ -183,7 +190,11 @@ pub(crate) async fn build_holding(
     {
         errors.push(FieldError::new("note", "at most 500 characters"));
     }
-    if errors.is_empty() && state.prices().product(input.product_id).await?.is_none() {
+    if errors.is_empty()
+        && limits::read(state, state.prices().product(input.product_id))
+            .await?
+            .is_none()
+    {
         errors.push(FieldError::new(
             "product_id",
             format!("no card {} in the catalog", input.product_id),
@@ -231,7 +242,7 @@ async fn save_holding(state: &AppState, h: &Holding, events: &[PortfolioEvent]) 
 
 /// Add a holding (recorded as acquired on `acquired_on`).
 #[utoipa::path(post, path = "/v1/portfolios/{id}/holdings", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")), request_body = HoldingInput,
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")), request_body = HoldingInput,
     responses((status = 201, description = "Created", body = doc::Holding),
               (status = 404, description = "No such portfolio of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem)))]
@@ -242,7 +253,11 @@ pub async fn add_holding(
     ApiJson(input): ApiJson<HoldingInput>,
 ) -> ApiResult<Response> {
     let p = owned(&state, &caller, &id).await?;
-    if state.portfolios().holdings(p.id).await?.len() >= state.config().max_holdings {
+    if limits::read(&state, state.portfolios().holdings(p.id))
+        .await?
+        .len()
+        >= state.config().max_holdings
+    {
         return Err(ApiError::Conflict(format!(
             "at most {} holdings per portfolio",
             state.config().max_holdings
@@ -255,8 +270,8 @@ pub async fn add_holding(
 
 /// One holding.
 #[utoipa::path(get, path = "/v1/portfolios/{id}/holdings/{holding_id}", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"),
-           ("holding_id" = String, Path, description = "Holding id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"),
+           ("holding_id" = String, Path, format = "uuid", description = "Holding id (UUID)")),
     responses((status = 200, description = "The holding", body = doc::Holding),
               (status = 404, description = "No such holding", body = Problem)))]
 pub async fn get_holding(
@@ -270,8 +285,8 @@ pub async fn get_holding(
 
 /// Change a holding's quantity (recorded as acquired or removed copies) or note.
 #[utoipa::path(patch, path = "/v1/portfolios/{id}/holdings/{holding_id}", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"),
-           ("holding_id" = String, Path, description = "Holding id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"),
+           ("holding_id" = String, Path, format = "uuid", description = "Holding id (UUID)")),
     request_body = HoldingPatch,
     responses((status = 200, description = "Updated", body = doc::Holding),
               (status = 404, description = "No such holding", body = Problem),
@@ -332,8 +347,8 @@ pub async fn update_holding(
 
 /// Delete a holding (its events stay out of the valuation with it).
 #[utoipa::path(delete, path = "/v1/portfolios/{id}/holdings/{holding_id}", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"),
-           ("holding_id" = String, Path, description = "Holding id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"),
+           ("holding_id" = String, Path, format = "uuid", description = "Holding id (UUID)")),
     responses((status = 204, description = "Deleted"),
               (status = 404, description = "No such holding", body = Problem)))]
 pub async fn delete_holding(
@@ -349,8 +364,8 @@ pub async fn delete_holding(
 
 /// Record a sale of copies of a holding (realized P&L = proceeds − fees − their average cost).
 #[utoipa::path(post, path = "/v1/portfolios/{id}/holdings/{holding_id}/sales", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"),
-           ("holding_id" = String, Path, description = "Holding id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"),
+           ("holding_id" = String, Path, format = "uuid", description = "Holding id (UUID)")),
     request_body = SaleInput,
     responses((status = 201, description = "The sale event", body = doc::PortfolioEvent),
               (status = 404, description = "No such holding", body = Problem),
@@ -399,7 +414,7 @@ pub async fn record_sale(
 
 /// Events of a portfolio (acquisitions, sales, removals), oldest first.
 #[utoipa::path(get, path = "/v1/portfolios/{id}/events", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")),
     responses((status = 200, description = "Events", body = EventList),
               (status = 404, description = "No such portfolio of the caller", body = Problem)))]
 pub async fn events(

@@ -9,6 +9,7 @@
 pub mod csv;
 pub mod holdings;
 pub mod valuation;
+pub mod valuing;
 
 use axum::{
     Json,
@@ -23,6 +24,7 @@ use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId};
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
+    limits,
     openapi::{api_schema, doc},
     problem::{ApiJson, Problem},
     routes::{created, path_id},
@@ -40,6 +42,7 @@ pub struct PortfolioList {
 #[serde(deny_unknown_fields)]
 pub struct PortfolioInput {
     /// 1–100 characters.
+    #[schemars(length(min = 1, max = 100))]
     pub name: String,
 }
 
@@ -59,9 +62,7 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 /// The caller's portfolio, or 404 (also for another user's).
 pub(crate) async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiResult<Portfolio> {
     let id: PortfolioId = path_id(raw, "portfolio")?;
-    state
-        .portfolios()
-        .portfolios(&caller.user)
+    limits::read(state, state.portfolios().portfolios(&caller.user))
         .await?
         .into_iter()
         .find(|p| p.id == id)
@@ -70,9 +71,7 @@ pub(crate) async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiRe
 
 pub(crate) async fn holding_of(state: &AppState, p: &Portfolio, raw: &str) -> ApiResult<Holding> {
     let id: HoldingId = path_id(raw, "holding")?;
-    state
-        .portfolios()
-        .holdings(p.id)
+    limits::read(state, state.portfolios().holdings(p.id))
         .await?
         .into_iter()
         .find(|h| h.id == id)
@@ -106,7 +105,7 @@ pub async fn create(
     ApiJson(input): ApiJson<PortfolioInput>,
 ) -> ApiResult<Response> {
     let name = check_name(&input.name)?;
-    let existing = state.portfolios().portfolios(&caller.user).await?;
+    let existing = limits::read(&state, state.portfolios().portfolios(&caller.user)).await?;
     if existing.len() >= state.config().max_portfolios {
         return Err(ApiError::Conflict(format!(
             "at most {} portfolios per user",
@@ -125,7 +124,7 @@ pub async fn create(
 
 /// One portfolio.
 #[utoipa::path(get, path = "/v1/portfolios/{id}", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")),
     responses((status = 200, description = "The portfolio", body = doc::Portfolio),
               (status = 404, description = "No such portfolio of the caller", body = Problem)))]
 pub async fn get_one(
@@ -138,7 +137,7 @@ pub async fn get_one(
 
 /// Rename a portfolio.
 #[utoipa::path(patch, path = "/v1/portfolios/{id}", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")), request_body = PortfolioInput,
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")), request_body = PortfolioInput,
     responses((status = 200, description = "Renamed", body = doc::Portfolio),
               (status = 404, description = "No such portfolio of the caller", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem)))]
@@ -156,7 +155,7 @@ pub async fn rename(
 
 /// Delete a portfolio with its holdings and events.
 #[utoipa::path(delete, path = "/v1/portfolios/{id}", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)")),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)")),
     responses((status = 204, description = "Deleted"),
               (status = 404, description = "No such portfolio of the caller", body = Problem)))]
 pub async fn delete(

@@ -7,25 +7,32 @@ use axum::{
 };
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use tcg_schemas::{HoldingId, Money, PortfolioId, PriceKind, Source, Timestamp};
-use tcg_store::{PortfolioValuation, PriceFilter, ValuationPoint, ValuationPrice};
+use tcg_schemas::{
+    Holding, HoldingId, Money, Portfolio, PortfolioEvent, PortfolioId, PriceKind, Source, Timestamp,
+};
+use tcg_store::{HoldingValue, PriceFilter, ValuationPrice};
 use utoipa::IntoParams;
 
 use crate::{
     auth::Caller,
     error::{ApiError, ApiResult},
+    limits,
     openapi::{api_schema, doc},
     problem::{FieldError, Problem},
-    query::{ApiQuery, QueryParams, opt},
+    query::{ApiQuery, QueryParams, check_limit, limit_or, opt, query_value},
     routes::{
         cards::candles::{check_range, default_from},
         params::Interval,
-        portfolios::owned,
+        portfolios::{
+            owned,
+            valuing::{self, Totals},
+        },
     },
     state::AppState,
 };
 
 /// Valuation of a portfolio now (USD; holdings with non-USD costs are listed, not totalled).
+/// The totals cover every holding; `holdings` is one page of them (`limit`, `cursor`).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Valuation {
     pub portfolio_id: PortfolioId,
@@ -34,8 +41,14 @@ pub struct Valuation {
     pub cost_basis_usd: Money,
     pub realized_pnl_usd: Money,
     pub unrealized_pnl_usd: Money,
+    /// A page of the holdings, in the order of their ids.
     pub holdings: Vec<HoldingValuation>,
     pub non_usd_holdings: Vec<HoldingId>,
+    /// Holdings in the portfolio (every page).
+    pub holdings_total: usize,
+    /// Pass as `cursor` for the next page of holdings; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// One holding's figures.
@@ -81,7 +94,7 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
     g.subschema_for::<ValuationHistory>();
 }
 
-/// Which prices value the holdings.
+/// Which prices value the holdings, and which page of them to list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -94,9 +107,30 @@ pub struct ValuationParams {
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::PriceKind>)]
     kind: Option<PriceKind>,
+    /// Holdings listed, 1–1000 (default 1000); the totals always cover every holding.
+    #[serde(default, deserialize_with = "opt")]
+    #[param(minimum = 1, maximum = 1000, value_type = Option<u32>, format = Int32)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page (a holding id).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<String>, format = "uuid")]
+    cursor: Option<HoldingId>,
 }
 
-impl QueryParams for ValuationParams {}
+query_value! {
+    HoldingId => "a holding id (UUID) from next_cursor", |s: &str| s.parse().ok();
+}
+
+impl QueryParams for ValuationParams {
+    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
+        check_limit(
+            errors,
+            "limit",
+            self.limit,
+            state.config().max_valuation_page,
+        );
+    }
+}
 
 fn valuation_price(source: Option<Source>, kind: Option<PriceKind>) -> ValuationPrice {
     ValuationPrice {
@@ -107,39 +141,55 @@ fn valuation_price(source: Option<Source>, kind: Option<PriceKind>) -> Valuation
     }
 }
 
-fn valuation_view(id: PortfolioId, v: PortfolioValuation) -> Valuation {
-    Valuation {
-        portfolio_id: id,
-        at: v.at,
-        market_value_usd: v.market_value_usd,
-        cost_basis_usd: v.cost_basis_usd,
-        realized_pnl_usd: v.realized_pnl_usd,
-        unrealized_pnl_usd: v.unrealized_pnl_usd,
-        holdings: v
-            .holdings
-            .into_iter()
-            .map(|h| HoldingValuation {
-                holding_id: h.holding_id,
-                series_id: h.series_id,
-                quantity: h.quantity,
-                unit_price_usd: h.unit_price_usd,
-                priced_at: h.priced_at,
-                market_value_usd: h.market_value_usd,
-                cost_basis_usd: h.cost_basis_usd,
-                realized_pnl_usd: h.realized_pnl_usd,
-                unrealized_pnl_usd: h.unrealized_pnl_usd,
-            })
-            .collect(),
-        non_usd_holdings: v.non_usd_holdings,
+fn holding_view(h: HoldingValue) -> HoldingValuation {
+    HoldingValuation {
+        holding_id: h.holding_id,
+        series_id: h.series_id,
+        quantity: h.quantity,
+        unit_price_usd: h.unit_price_usd,
+        priced_at: h.priced_at,
+        market_value_usd: h.market_value_usd,
+        cost_basis_usd: h.cost_basis_usd,
+        realized_pnl_usd: h.realized_pnl_usd,
+        unrealized_pnl_usd: h.unrealized_pnl_usd,
     }
 }
 
-/// Value now: market value, cost basis, unrealized and realized P&L, per holding and in total.
+/// The page of `all` after `cursor`, at most `limit` long, and the cursor of the next page.
+fn page(
+    all: Vec<HoldingValue>,
+    cursor: Option<HoldingId>,
+    limit: usize,
+) -> ApiResult<(Vec<HoldingValuation>, Option<String>)> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => {
+            all.iter().position(|h| h.holding_id == c).ok_or_else(|| {
+                ApiError::param("cursor", "not a cursor of this portfolio's valuation")
+            })? + 1
+        }
+    };
+    let total = all.len();
+    let items: Vec<HoldingValuation> = all
+        .into_iter()
+        .skip(start)
+        .take(limit)
+        .map(holding_view)
+        .collect();
+    let next = (start + items.len() < total)
+        .then(|| items.last().map(|h| h.holding_id.to_string()))
+        .flatten();
+    Ok((items, next))
+}
+
+/// Value now: market value, cost basis, unrealized and realized P&L, in total and per holding
+/// (a page of them).
 #[utoipa::path(get, path = "/v1/portfolios/{id}/valuation", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"), ValuationParams),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"), ValuationParams),
     responses((status = 200, description = "Valuation", body = Valuation),
               (status = 400, description = "Bad parameters", body = Problem),
-              (status = 404, description = "No such portfolio of the caller", body = Problem)))]
+              (status = 404, description = "No such portfolio of the caller", body = Problem),
+              (status = 503, description = "The store did not answer within the deadline, or is saturated", body = Problem)))]
 pub async fn valuation(
     State(state): State<AppState>,
     caller: Caller,
@@ -149,8 +199,35 @@ pub async fn valuation(
     let p = owned(&state, &caller, &id).await?;
     let ApiQuery(q) = query?;
     let price = valuation_price(q.source, q.kind);
-    let v = state.valuer().value(p.id, state.now(), &price).await?;
-    Ok(Json(valuation_view(p.id, v)))
+    let at = state.now();
+    let (holdings, events) = holdings_and_events(&state, &p).await?;
+    let total = holdings.len();
+    let v = valuing::value(&state, holdings, events, vec![at], &price, true).await?;
+    let sum = v.totals.first().copied().unwrap_or_default();
+    let limit = limit_or(q.limit, state.config().max_valuation_page);
+    let (items, next_cursor) = page(v.holdings, q.cursor, limit)?;
+    Ok(Json(Valuation {
+        portfolio_id: p.id,
+        at,
+        market_value_usd: Totals::usd(sum.market),
+        cost_basis_usd: Totals::usd(sum.cost),
+        realized_pnl_usd: Totals::usd(sum.realized),
+        unrealized_pnl_usd: Totals::usd(sum.unrealized),
+        holdings: items,
+        non_usd_holdings: v.non_usd,
+        holdings_total: total,
+        next_cursor,
+    }))
+}
+
+async fn holdings_and_events(
+    state: &AppState,
+    p: &Portfolio,
+) -> ApiResult<(Vec<Holding>, Vec<PortfolioEvent>)> {
+    let store = state.portfolios();
+    let holdings = limits::read(state, store.holdings(p.id)).await?;
+    let events = limits::read(state, store.portfolio_events(p.id)).await?;
+    Ok((holdings, events))
 }
 
 /// History parameters.
@@ -188,12 +265,45 @@ impl QueryParams for HistoryParams {
     }
 }
 
-/// Value over time, one point per bucket.
+/// 422 when valuing `holdings` at `buckets` instants is over `max_history_cells`, saying how
+/// many buckets this portfolio may ask for.
+fn check_cells(
+    state: &AppState,
+    holdings: usize,
+    buckets: usize,
+    interval: Interval,
+) -> ApiResult<()> {
+    let max = state.config().max_history_cells;
+    let cells = holdings.saturating_mul(buckets);
+    if cells <= max {
+        return Ok(());
+    }
+    let fit = max / holdings.max(1);
+    let detail = format!(
+        "this history would value {holdings} holdings at {buckets} buckets of {} ({cells} \
+         holding-buckets), more than the limit of {max} (max_history_cells); ask for at most \
+         {fit} buckets: a shorter range (`from`, `to`) or a coarser interval (1d, 1w, 1M)",
+        interval.as_str()
+    );
+    Err(ApiError::TooLarge {
+        errors: vec![
+            FieldError::new("from", format!("at most {fit} buckets for this portfolio")),
+            FieldError::new("interval", "or a coarser interval (1d, 1w, 1M)"),
+        ],
+        detail,
+    })
+}
+
+/// Value over time, one point per bucket (each valued as of its bucket's end). Holdings ×
+/// buckets is capped (`max_history_cells`, 2,000,000 by default; 422 beyond, naming how many
+/// buckets fit).
 #[utoipa::path(get, path = "/v1/portfolios/{id}/history", tag = "portfolios",
-    params(("id" = String, Path, description = "Portfolio id (UUID)"), HistoryParams),
+    params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"), HistoryParams),
     responses((status = 200, description = "Points", body = ValuationHistory),
               (status = 400, description = "Bad parameters", body = Problem),
-              (status = 404, description = "No such portfolio of the caller", body = Problem)))]
+              (status = 404, description = "No such portfolio of the caller", body = Problem),
+              (status = 422, description = "Holdings × buckets over the limit: ask for fewer buckets", body = Problem),
+              (status = 503, description = "The store did not answer within the deadline, or is saturated", body = Problem)))]
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
@@ -209,23 +319,29 @@ pub async fn history(
         .from
         .unwrap_or_else(|| default_from(interval.buckets(), to, 90));
     let price = valuation_price(q.source, q.kind);
-    let points: Vec<ValuationPoint> = state
-        .valuer()
-        .history(portfolio.id, from, to, interval.buckets(), &price)
-        .await?;
+    let starts = interval.buckets().buckets(from, to);
+    let (holdings, events) = holdings_and_events(&state, &portfolio).await?;
+    check_cells(&state, holdings.len(), starts.len(), interval)?;
+    // Each bucket is valued as of its end.
+    let instants = starts
+        .iter()
+        .map(|s| Timestamp::from_micros(interval.buckets().next(*s).as_micros() - 1))
+        .collect();
+    let v = valuing::value(&state, holdings, events, instants, &price, false).await?;
     Ok(Json(ValuationHistory {
         portfolio_id: portfolio.id,
         interval,
         from,
         to,
-        points: points
+        points: starts
             .into_iter()
-            .map(|v| ValuationPointView {
-                start: v.start,
-                market_value_usd: v.market_value_usd,
-                cost_basis_usd: v.cost_basis_usd,
-                realized_pnl_usd: v.realized_pnl_usd,
-                unrealized_pnl_usd: v.unrealized_pnl_usd,
+            .zip(v.totals)
+            .map(|(start, t)| ValuationPointView {
+                start,
+                market_value_usd: Totals::usd(t.market),
+                cost_basis_usd: Totals::usd(t.cost),
+                realized_pnl_usd: Totals::usd(t.realized),
+                unrealized_pnl_usd: Totals::usd(t.unrealized),
             })
             .collect(),
     }))
