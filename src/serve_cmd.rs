@@ -79,9 +79,15 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         "query API on http://{} (docs: /docs)",
         listener.local_addr()?
     );
-    axum::serve(listener, tcg_query_api::app(state))
-        .with_graceful_shutdown(crate::shutdown_signal())
-        .await?;
+    // Header, idle and body timeouts, the connection cap (tcg_query_api::serve).
+    let limits = state.serve_limits();
+    tcg_query_api::serve(
+        listener,
+        tcg_query_api::app(state),
+        limits,
+        crate::shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -90,9 +90,9 @@ pub async fn spawn_api(
         })?;
     let addr = listener.local_addr()?;
     let shutdown = stop.clone().cancelled_owned();
+    let limits = state.serve_limits();
     parts.spawn(async move {
-        let served = axum::serve(listener, tcg_query_api::app(state))
-            .with_graceful_shutdown(shutdown)
+        let served = tcg_query_api::serve(listener, tcg_query_api::app(state), limits, shutdown)
             .await
             .context("serving the query API");
         ("the query API", served)
