@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod model;
+pub mod query;
 pub mod scheduler;
 
 use std::time::Duration;

@@ -128,30 +128,7 @@ pub fn parse_sales(source: &'static str, body: &[u8]) -> Result<SalesPage, Colle
     serde_json::from_slice(body).map_err(|e| CollectorError::malformed(source, e))
 }
 
-/// The `q` searched for a tracked card: name, number, grader and grade when one is wanted, the
-/// language when it is not English.
-pub fn search_query(card: &TrackedCard) -> String {
-    let mut parts = vec![card.name.trim().to_owned()];
-    if let Some(n) = card.number.as_deref().filter(|n| !n.trim().is_empty()) {
-        parts.push(n.trim().to_owned());
-    }
-    if let Wanted::Graded { grader, grade } = &card.want {
-        if let Some(g) = grader {
-            parts.push(g.as_str().to_owned());
-        }
-        if let (Some(_), Some(grade)) = (grader, grade) {
-            parts.push(grade.to_string());
-        }
-    }
-    if let Some(lang) = card
-        .language
-        .as_deref()
-        .filter(|l| !l.eq_ignore_ascii_case("english") && !l.trim().is_empty())
-    {
-        parts.push(lang.to_owned());
-    }
-    parts.join(" ")
-}
+pub use super::query::search_query;
 
 /// Search filters for the `filter` parameter.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
