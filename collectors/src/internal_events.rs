@@ -23,6 +23,17 @@ pub const BUDGET_REMAINING: &str = "tcg_collector_budget_remaining";
 pub const TOKEN_MINTS: &str = "tcg_collector_token_mints_total";
 /// Counter: collection passes skipped because the upstream had not changed (TCGCSV).
 pub const PASSES_SKIPPED: &str = "tcg_collector_passes_skipped_total";
+/// Gauge: 1 while a source delivers (its last pass was ok or degraded), 0 when its last pass
+/// failed or published nothing while something failed, by `source` (set after each pass; see
+/// [`crate::health`]).
+pub const SOURCE_UP: &str = "tcg_source_up";
+/// Counter: failures that cost a source data, after retries, by `source` and `kind`: a failed
+/// pass, or a lookup the pass went on without (printings, a category's groups, a group's
+/// products, a price batch). `tcg_collector_errors_total` counts every failed attempt instead.
+pub const SOURCE_ERRORS: &str = "tcg_source_errors_total";
+/// Counter: upstream rows a collector rejected, by `source` and `reason` (`no_prices`,
+/// `upstream_failure`); the recent ones are kept in [`crate::rejections::RejectionLog`].
+pub const QUOTES_REJECTED: &str = "tcg_quotes_rejected_total";
 
 #[cfg(test)]
 mod tests {
@@ -43,6 +54,9 @@ mod tests {
                 BUDGET_REMAINING,
                 TOKEN_MINTS,
                 PASSES_SKIPPED,
+                SOURCE_UP,
+                SOURCE_ERRORS,
+                QUOTES_REJECTED,
             ],
             [
                 "tcg_collector_requests_total",
@@ -55,6 +69,9 @@ mod tests {
                 "tcg_collector_budget_remaining",
                 "tcg_collector_token_mints_total",
                 "tcg_collector_passes_skipped_total",
+                "tcg_source_up",
+                "tcg_source_errors_total",
+                "tcg_quotes_rejected_total",
             ]
         );
     }

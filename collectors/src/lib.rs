@@ -9,8 +9,10 @@
 pub mod ebay;
 pub mod ecb;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod internal_events;
+pub mod rejections;
 pub(crate) mod rng;
 pub mod run;
 pub mod sink;
@@ -20,12 +22,16 @@ pub mod tcgplayer;
 pub mod telemetry;
 
 pub use error::CollectorError;
+pub use health::{Degradation, HealthError, HealthStatus, SourceHealth, SourceHealthRegistry};
+pub use rejections::{CollectorRejectReason, CollectorRejection, RejectionLog};
 pub use run::{
     BackfillConfig, CollectConfig, CollectOptions, CollectSummary, load_tracked, run_backfill,
-    run_collect, run_collectors,
+    run_collect, run_collectors, run_collectors_monitored,
 };
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};
-pub use source::{PassReport, RunReport, Source, run_source};
+pub use source::{
+    CollectorMonitor, PassReport, RunReport, Source, run_source, run_source_monitored,
+};
 
 /// The User-Agent every client sends unless configured otherwise.
 pub const USER_AGENT: &str = concat!(

@@ -6,9 +6,15 @@ use tcg_schemas::Timestamp;
 
 use crate::{
     CollectorError,
+    health::{Degradation, SourceHealthRegistry},
+    internal_events,
+    rejections::{self, CollectorRejection, RejectionLog},
     sink::{BoxFuture, QuoteSink},
     telemetry,
 };
+
+/// Rejections one pass keeps for the log (every one is counted).
+pub const MAX_REJECTIONS_PER_PASS: usize = 1_000;
 
 /// What one collection pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,13 +27,86 @@ pub struct PassReport {
     pub errors: u64,
     /// True when the pass found nothing new upstream and did no work (TCGCSV unchanged day).
     pub skipped: bool,
+    /// Upstream rows rejected (all counted; the first [`MAX_REJECTIONS_PER_PASS`] are named in
+    /// `rejections`).
+    pub rejected: u64,
+    pub rejections: Vec<CollectorRejection>,
+    /// What the pass could not read and went on without.
+    pub degraded: Vec<Degradation>,
 }
 
 impl PassReport {
+    /// Adds the counts of `other` (not its lists).
     pub fn add(&mut self, other: &PassReport) {
         self.quotes += other.quotes;
         self.requests += other.requests;
         self.errors += other.errors;
+        self.rejected += other.rejected;
+    }
+
+    /// Records a lookup the pass goes on without (`what` failed with `err`; `effect` says what
+    /// the pass does instead): an error of the pass, a [`Degradation`], a warning, and
+    /// `tcg_source_errors_total{source,kind}`.
+    pub fn degrade(
+        &mut self,
+        source: &'static str,
+        what: impl Into<String>,
+        effect: &str,
+        err: &CollectorError,
+    ) {
+        let what = what.into();
+        tracing::warn!(source, what = %what, effect, error = %err, "degraded");
+        source_error(source, err);
+        self.errors += 1;
+        self.degraded.push(Degradation::new(what, effect, err));
+    }
+
+    /// Counts a rejected row in `tcg_quotes_rejected_total{source,reason}` and keeps it (the
+    /// first [`MAX_REJECTIONS_PER_PASS`] of a pass).
+    pub fn reject(&mut self, rejection: CollectorRejection) {
+        rejections::count(&rejection.source, rejection.reason);
+        self.rejected += 1;
+        if self.rejections.len() < MAX_REJECTIONS_PER_PASS {
+            self.rejections.push(rejection);
+        }
+    }
+}
+
+/// Counts a failure that cost `source` data in `tcg_source_errors_total{source,kind}`.
+pub(crate) fn source_error(source: &'static str, err: &CollectorError) {
+    metrics::counter!(internal_events::SOURCE_ERRORS, "source" => source, "kind" => err.kind())
+        .increment(1);
+}
+
+/// Where the collectors report what they do: each source's health after every pass, and the
+/// rows they rejected. Cheap to clone (shared handles); the API and the banner read the same
+/// handles.
+#[derive(Debug, Clone, Default)]
+pub struct CollectorMonitor {
+    pub health: Arc<SourceHealthRegistry>,
+    pub rejections: Arc<RejectionLog>,
+}
+
+impl CollectorMonitor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a finished pass: health, the source's error counter when it failed, and its
+    /// rejections (moved into the log).
+    pub fn record_pass(
+        &self,
+        source: &'static str,
+        pass: &mut PassReport,
+        result: Result<(), &CollectorError>,
+    ) {
+        if let Err(e) = result {
+            source_error(source, e);
+        }
+        for r in pass.rejections.drain(..) {
+            self.rejections.record(r);
+        }
+        self.health.record_pass(source, pass, result, now());
     }
 }
 
@@ -82,7 +161,26 @@ pub async fn run_source(
     max_passes: Option<u64>,
     shutdown: impl Future<Output = ()>,
 ) -> RunReport {
+    run_source_monitored(
+        source,
+        sink,
+        max_passes,
+        shutdown,
+        &CollectorMonitor::default(),
+    )
+    .await
+}
+
+/// [`run_source`], recording every pass in `monitor` (health, rejections).
+pub async fn run_source_monitored(
+    source: &mut dyn Source,
+    sink: Arc<dyn QuoteSink>,
+    max_passes: Option<u64>,
+    shutdown: impl Future<Output = ()>,
+    monitor: &CollectorMonitor,
+) -> RunReport {
     let mut report = RunReport::default();
+    monitor.health.register(source.name());
     tokio::pin!(shutdown);
     loop {
         if max_passes.is_some_and(|m| report.passes >= m) {
@@ -96,6 +194,9 @@ pub async fn run_source(
         };
         report.passes += 1;
         report.totals.add(&pass);
+        if !result.as_ref().is_err_and(CollectorError::is_sink_closed) {
+            monitor.record_pass(name, &mut pass, result.as_ref().map(|_| ()));
+        }
         let mut delay = source.next_delay();
         match result {
             Ok(()) => {

@@ -18,6 +18,7 @@ use tcg_collectors::{
     tcgcsv::{
         TcgcsvClient, TcgcsvConfig, TcgcsvSource,
         backfill::{BackfillPlan, BackfillState, archive_instant, backfill},
+        catalog::{CatalogProgress, read_category},
     },
 };
 use tcg_schemas::{RawQuote, Source as QuoteSource, Subject};
@@ -245,4 +246,32 @@ async fn days_without_an_archive_are_missing_not_errors() {
     // The simulator's clock is 2024-03-01: later days have no archive yet.
     assert!(client.archive("2024-03-05").await.unwrap().is_none());
     assert!(client.archive("2024-03-01").await.unwrap().is_some());
+}
+
+/// The catalog read for the store: every set and product of the simulator's category, counted
+/// right (the products of the last set too).
+#[tokio::test]
+async fn the_catalog_reads_every_set_and_product_and_counts_them() {
+    let sim = start_sim(small_sim(3));
+    let client = TcgcsvClient::new(&config(&sim.base_url)).unwrap();
+    let mut progress = CatalogProgress::new(Some(Vec::new()), false);
+    let c = read_category(&client, 3, &mut progress).await.unwrap();
+    let expected = sim
+        .handle
+        .catalog()
+        .products
+        .iter()
+        .filter(|p| p.category_id == 3)
+        .count();
+    assert_eq!(c.products.len(), expected);
+    assert_eq!(progress.products(), expected);
+    assert!(c.failed.is_empty());
+    let out = String::from_utf8(progress.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out.lines().last().unwrap(),
+        format!(
+            "catalog: category 3: {expected} products in {} sets",
+            c.sets.len()
+        )
+    );
 }

@@ -9,7 +9,7 @@ use tcg_schemas::{Currency, FxRates};
 use tokio::sync::watch;
 
 use crate::{
-    CollectorError,
+    CollectorError, CollectorMonitor, PassReport,
     http::{HttpClient, HttpConfig, join},
     telemetry,
 };
@@ -158,10 +158,37 @@ pub async fn run_fx(
     poll_interval: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
+    run_fx_monitored(
+        client,
+        tx,
+        poll_interval,
+        shutdown,
+        &CollectorMonitor::default(),
+    )
+    .await;
+}
+
+/// [`run_fx`], recording every fetch as a pass of `ecb` in `monitor`'s health (one quote per
+/// rate read).
+pub async fn run_fx_monitored(
+    client: EcbClient,
+    tx: watch::Sender<FxRates>,
+    poll_interval: Duration,
+    shutdown: impl Future<Output = ()>,
+    monitor: &CollectorMonitor,
+) {
     tokio::pin!(shutdown);
+    monitor.health.register(SOURCE);
     let mut retry_in = Duration::from_secs(1);
     loop {
-        let wait = match client.latest().await {
+        let fetched = client.latest().await;
+        let mut pass = PassReport {
+            requests: 1,
+            quotes: fetched.as_ref().map_or(0, |r| r.rates.len() as u64),
+            ..PassReport::default()
+        };
+        monitor.record_pass(SOURCE, &mut pass, fetched.as_ref().map(|_| ()));
+        let wait = match fetched {
             Ok(rates) => {
                 tracing::info!(source = SOURCE, as_of = %rates.as_of, n = rates.rates.len(), "fx rates");
                 tx.send_replace(rates);

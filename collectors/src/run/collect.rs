@@ -7,10 +7,10 @@ use tcg_schemas::{FxRates, TrackedCard};
 use tokio::sync::watch;
 
 use crate::{
-    CollectorError, QuoteSink, RunReport, Source,
+    CollectorError, CollectorMonitor, QuoteSink, RunReport, Source,
     ebay::{EbayConfig, EbaySource},
-    ecb::{EcbClient, EcbConfig, run_fx},
-    run_source,
+    ecb::{EcbClient, EcbConfig, run_fx_monitored},
+    run_source_monitored,
     tcgcsv::{TcgcsvConfig, TcgcsvSource},
     tcgplayer::{TcgplayerConfig, TcgplayerSource},
 };
@@ -79,6 +79,22 @@ pub async fn run_collectors(
     max_passes: Option<u64>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<CollectSummary, CollectorError> {
+    let monitor = CollectorMonitor::default();
+    run_collectors_monitored(config, tracked, sink, fx, max_passes, shutdown, monitor).await
+}
+
+/// [`run_collectors`], recording every pass of every source (and every ECB fetch) in
+/// `monitor`: each source is listed as starting at once, so its health exists before its first
+/// pass ends.
+pub async fn run_collectors_monitored(
+    config: CollectConfig,
+    tracked: watch::Receiver<Vec<TrackedCard>>,
+    sink: Arc<dyn QuoteSink>,
+    fx: Option<watch::Sender<FxRates>>,
+    max_passes: Option<u64>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    monitor: CollectorMonitor,
+) -> Result<CollectSummary, CollectorError> {
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     if let Some(c) = config.tcgplayer {
         sources.push(Box::new(TcgplayerSource::new(c)?));
@@ -96,6 +112,9 @@ pub async fn run_collectors(
         browse.follow(tracked.clone());
         sources.push(Box::new(browse));
     }
+    for source in &sources {
+        monitor.health.register(source.name());
+    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopper = tokio::spawn(async move {
         shutdown.await;
@@ -108,22 +127,21 @@ pub async fn run_collectors(
         (Some(c), Some(tx)) => {
             let client = EcbClient::new(&c)?;
             let every = Duration::from_secs(c.poll_interval_secs.max(1));
-            Some(tokio::spawn(run_fx(
-                client,
-                tx,
-                every,
-                stop(stop_rx.clone()),
-            )))
+            let (monitor, stopped) = (monitor.clone(), stop(stop_rx.clone()));
+            monitor.health.register("ecb");
+            Some(tokio::spawn(async move {
+                run_fx_monitored(client, tx, every, stopped, &monitor).await;
+            }))
         }
         _ => None,
     };
     let mut tasks = Vec::new();
     for mut source in sources {
-        let sink = sink.clone();
-        let rx = stop_rx.clone();
+        let (sink, rx, monitor) = (sink.clone(), stop_rx.clone(), monitor.clone());
         tasks.push(tokio::spawn(async move {
             let name = source.name();
-            let report = run_source(source.as_mut(), sink, max_passes, stop(rx)).await;
+            let report =
+                run_source_monitored(source.as_mut(), sink, max_passes, stop(rx), &monitor).await;
             (name, report)
         }));
     }

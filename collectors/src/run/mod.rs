@@ -8,4 +8,5 @@ mod collect;
 pub use backfill::{BackfillConfig, run_backfill};
 pub use collect::{
     CollectConfig, CollectOptions, CollectSummary, load_tracked, run_collect, run_collectors,
+    run_collectors_monitored,
 };

@@ -114,6 +114,7 @@ pub fn archive_quotes(
     let mut out = Converted {
         quotes: Vec::new(),
         dropped: contents.bad_files,
+        ..Converted::default()
     };
     for g in contents.groups {
         if !categories.is_empty() && !categories.contains(&g.category_id) {

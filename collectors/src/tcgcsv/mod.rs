@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod backfill;
+pub mod catalog;
 pub mod client;
 
 use std::time::Duration;
@@ -16,9 +17,10 @@ use crate::{
     CollectorError, PassReport, Source,
     http::HttpConfig,
     internal_events,
+    rejections::{CollectorRejectReason, CollectorRejection},
     sink::{BoxFuture, QuoteSink},
     source::now,
-    tcgplayer::{model::product_price_quotes, publish},
+    tcgplayer::{RowContext, batch_failed, model::product_price_quotes, publish},
 };
 
 /// TCGCSV settings.
@@ -108,40 +110,119 @@ impl TcgcsvSource {
         };
         for category_id in categories {
             report.requests += 1;
-            let groups = self.client.groups(category_id).await?;
+            let groups = match self.client.groups(category_id).await {
+                Ok(groups) => groups,
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) => {
+                    report.degrade(
+                        client::SOURCE,
+                        format!("groups of category {category_id}"),
+                        "category not priced; read again next pass",
+                        &e,
+                    );
+                    continue;
+                }
+            };
             for group in groups {
                 if !self.config.groups.is_empty() && !self.config.groups.contains(&group.group_id) {
                     continue;
                 }
-                report.requests += 1;
-                let rows = match self.client.prices(category_id, group.group_id).await {
-                    Ok(rows) => rows,
-                    Err(
-                        e @ (CollectorError::BreakerOpen { .. }
-                        | CollectorError::BudgetExhausted { .. }),
-                    ) => return Err(e),
-                    Err(e) => {
-                        report.errors += 1;
-                        tracing::warn!(source = client::SOURCE, group = group.group_id, error = %e, "prices failed");
-                        continue;
-                    }
-                };
-                let converted = product_price_quotes(
-                    QuoteSource::Tcgcsv,
-                    CategoryId(category_id),
-                    Some(GroupId(group.group_id)),
-                    &rows,
-                    now(),
-                );
-                publish(sink, converted, report).await?;
+                self.price_group(category_id, group.group_id, sink, report)
+                    .await?;
             }
         }
-        // Only a pass without failed groups marks the day as seen, so failures are fetched again.
+        // Only a pass without failures marks the day as seen, so failures are fetched again.
         if report.errors == 0 {
             self.last_seen = Some(updated);
         }
         Ok(())
     }
+
+    /// One group's price file.
+    async fn price_group(
+        &self,
+        category_id: u32,
+        group_id: u32,
+        sink: &dyn QuoteSink,
+        report: &mut PassReport,
+    ) -> Result<(), CollectorError> {
+        let ctx = RowContext {
+            source: client::SOURCE,
+            category_id,
+            group_id: Some(group_id),
+        };
+        report.requests += 1;
+        let rows = match self.client.prices(category_id, group_id).await {
+            Ok(rows) => rows,
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(
+                e @ (CollectorError::Upstream { .. } | CollectorError::Status { status: 404, .. }),
+            ) => {
+                // The products the refused file was about, to name them.
+                report.requests += 1;
+                let ids: Vec<u64> = match self.client.products(category_id, group_id).await {
+                    Ok(products) => products.iter().map(|p| p.product_id).collect(),
+                    Err(e) if is_fatal(&e) => return Err(e),
+                    Err(_) => Vec::new(),
+                };
+                return group_refused(ctx, &ids, e, report);
+            }
+            Err(e) => {
+                report.degrade(
+                    client::SOURCE,
+                    format!("prices of group {group_id}"),
+                    "group not priced; read again next pass",
+                    &e,
+                );
+                return Ok(());
+            }
+        };
+        let converted = product_price_quotes(
+            QuoteSource::Tcgcsv,
+            CategoryId(category_id),
+            Some(GroupId(group_id)),
+            &rows,
+            now(),
+        );
+        publish(sink, ctx, converted, report).await
+    }
+}
+
+/// TCGCSV's errors that stop a pass: an open breaker, a spent budget, a failed sink.
+fn is_fatal(e: &CollectorError) -> bool {
+    matches!(
+        e,
+        CollectorError::BreakerOpen { .. }
+            | CollectorError::BudgetExhausted { .. }
+            | CollectorError::Sink(_)
+    )
+}
+
+/// A group's price file refused (`success:false` or 404): each of its products (`ids`) is
+/// rejected by name, or the group itself when its products could not be read either.
+fn group_refused(
+    ctx: RowContext,
+    ids: &[u64],
+    e: CollectorError,
+    report: &mut PassReport,
+) -> Result<(), CollectorError> {
+    if !ids.is_empty() {
+        return batch_failed(ctx, ids, e, report);
+    }
+    report.errors += 1;
+    crate::source::source_error(ctx.source, &e);
+    tracing::warn!(source = ctx.source, group = ?ctx.group_id, error = %e, "group prices refused");
+    report.reject(CollectorRejection {
+        source: ctx.source.to_owned(),
+        at: now(),
+        reason: CollectorRejectReason::UpstreamFailure,
+        category_id: Some(ctx.category_id),
+        group_id: ctx.group_id,
+        product_id: None,
+        sub_type_name: None,
+        detail: format!("{e} (the group's products could not be listed)"),
+    });
+    Ok(())
 }
 
 impl Source for TcgcsvSource {

@@ -120,13 +120,30 @@ impl TcgplayerClient {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Vec<T>, CollectorError> {
+        match self.get_all_partial(op, path, query).await {
+            (rows, None) => Ok(rows),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// Pages through a catalog listing, keeping the pages read before one failed: the rows,
+    /// and the error that stopped the paging (if any).
+    async fn get_all_partial<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> (Vec<T>, Option<CollectorError>) {
         let mut out = Vec::new();
         let mut offset: u64 = 0;
         loop {
             let mut q = query.to_vec();
             q.push(("limit", self.page_size.to_string()));
             q.push(("offset", offset.to_string()));
-            let page: Page<T> = self.get_page(op, path, &q).await?;
+            let page: Page<T> = match self.get_page(op, path, &q).await {
+                Ok(page) => page,
+                Err(e) => return (out, Some(e)),
+            };
             let n = page.results.len() as u64;
             out.extend(page.results);
             offset += n;
@@ -134,7 +151,7 @@ impl TcgplayerClient {
                 .total_items
                 .map_or(n == u64::from(self.page_size), |t| offset < t);
             if n == 0 || !more {
-                return Ok(out);
+                return (out, None);
             }
         }
     }
@@ -168,7 +185,20 @@ impl TcgplayerClient {
         category_id: u32,
         group_id: u32,
     ) -> Result<Vec<ProductRow>, CollectorError> {
-        self.get_all(
+        match self.products_partial(category_id, group_id).await {
+            (rows, None) => Ok(rows),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// The products of a group as far as they could be read: the pages before a failed one,
+    /// and that failure.
+    pub async fn products_partial(
+        &self,
+        category_id: u32,
+        group_id: u32,
+    ) -> (Vec<ProductRow>, Option<CollectorError>) {
+        self.get_all_partial(
             "products",
             "catalog/products",
             &[

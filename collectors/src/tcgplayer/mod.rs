@@ -1,20 +1,26 @@
 //! The TCGplayer API source (`Source::Tcgplayer`).
 
+mod catalog;
 pub mod client;
 pub mod model;
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{BTreeSet, HashMap},
+    time::Duration,
+};
 
 use serde::Deserialize;
-use tcg_schemas::{CategoryId, GroupId, ProductId, Source as QuoteSource};
-use tokio::time::Instant;
+use tcg_schemas::{CategoryId, GroupId, Source as QuoteSource};
 
+use catalog::Catalog;
+pub use catalog::learn_printings;
 pub use client::TcgplayerClient;
-use model::{SkuInfo, product_price_quotes, sku_price_quotes};
+use model::{product_price_quotes, sku_price_quotes};
 
 use crate::{
     CollectorError, PassReport, Source,
     http::HttpConfig,
+    rejections::{CollectorRejectReason, CollectorRejection},
     sink::{BoxFuture, QuoteSink},
     source::now,
     telemetry,
@@ -67,28 +73,20 @@ impl Default for TcgplayerConfig {
     }
 }
 
-#[derive(Debug, Clone)]
-struct GroupCatalog {
-    category_id: u32,
-    group_id: u32,
-    product_ids: Vec<u64>,
-}
-
-#[derive(Debug)]
-struct Catalog {
-    fetched_at: Instant,
-    /// False when some group's products could not be fetched: reload on the next pass.
-    complete: bool,
-    groups: Vec<GroupCatalog>,
-    skus: HashMap<u64, SkuInfo>,
-}
-
 /// Collects product prices (and SKU prices) of the configured categories.
 #[derive(Debug)]
 pub struct TcgplayerSource {
     config: TcgplayerConfig,
     client: TcgplayerClient,
     catalog: Option<Catalog>,
+}
+
+/// What a product price batch is about, for the rejections it names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowContext {
+    pub source: &'static str,
+    pub category_id: u32,
+    pub group_id: Option<u32>,
 }
 
 impl TcgplayerSource {
@@ -105,67 +103,21 @@ impl TcgplayerSource {
         &self.client
     }
 
-    async fn load_catalog(&self, report: &mut PassReport) -> Result<Catalog, CollectorError> {
-        let mut groups = Vec::new();
-        let mut skus = HashMap::new();
-        let mut complete = true;
-        for &category_id in &self.config.categories {
-            let printings: HashMap<u32, String> = self
-                .client
-                .printings(category_id)
-                .await?
-                .into_iter()
-                .map(|p| (p.printing_id, p.name))
-                .collect();
-            report.requests += 1;
-            let group_rows = self.client.groups(category_id).await?;
-            report.requests += 1;
-            for g in group_rows {
-                if !self.config.groups.is_empty() && !self.config.groups.contains(&g.group_id) {
-                    continue;
+    /// The catalog to price: read again when stale, else what failed before tried again.
+    async fn refresh_catalog(&mut self, report: &mut PassReport) -> Result<(), CollectorError> {
+        let ttl = Duration::from_secs(self.config.catalog_ttl_secs);
+        let (categories, groups) = (&self.config.categories, &self.config.groups);
+        match self.catalog.as_mut() {
+            Some(c) if c.fetched_at.elapsed() < ttl => {
+                if c.needs_repair(categories) {
+                    c.repair(&self.client, categories, groups, report).await?;
                 }
-                report.requests += 1;
-                let products = match self.client.products(category_id, g.group_id).await {
-                    Ok(p) => p,
-                    Err(e @ CollectorError::BreakerOpen { .. }) => return Err(e),
-                    Err(e) => {
-                        report.errors += 1;
-                        complete = false;
-                        tracing::warn!(source = client::SOURCE, group = g.group_id, error = %e, "products failed");
-                        continue;
-                    }
-                };
-                for p in &products {
-                    for s in &p.skus {
-                        let printing = printings
-                            .get(&s.printing_id)
-                            .cloned()
-                            .unwrap_or_else(|| format!("printing {}", s.printing_id));
-                        skus.insert(
-                            s.sku_id,
-                            SkuInfo {
-                                category_id: CategoryId(category_id),
-                                product_id: ProductId(s.product_id),
-                                printing,
-                                condition_id: s.condition_id,
-                                language_id: s.language_id,
-                            },
-                        );
-                    }
-                }
-                groups.push(GroupCatalog {
-                    category_id,
-                    group_id: g.group_id,
-                    product_ids: products.iter().map(|p| p.product_id).collect(),
-                });
+            }
+            _ => {
+                self.catalog = Some(Catalog::load(&self.client, categories, groups, report).await?);
             }
         }
-        Ok(Catalog {
-            fetched_at: Instant::now(),
-            complete,
-            groups,
-            skus,
-        })
+        Ok(())
     }
 
     async fn pass(
@@ -173,32 +125,34 @@ impl TcgplayerSource {
         sink: &dyn QuoteSink,
         report: &mut PassReport,
     ) -> Result<(), CollectorError> {
-        let ttl = Duration::from_secs(self.config.catalog_ttl_secs);
-        if self
-            .catalog
-            .as_ref()
-            .is_none_or(|c| !c.complete || c.fetched_at.elapsed() >= ttl)
-        {
-            self.catalog = Some(self.load_catalog(report).await?);
-        }
-        let Some(catalog) = self.catalog.as_ref() else {
+        self.refresh_catalog(report).await?;
+        let batch = self.config.pricing_batch.clamp(1, 250);
+        let Some(catalog) = self.catalog.as_mut() else {
             return Ok(());
         };
-        let batch = self.config.pricing_batch.clamp(1, 250);
+        // The printings the price rows name, of products whose SKU printings have no name yet.
+        let unnamed = catalog.unnamed_products();
+        let mut seen: HashMap<u64, BTreeSet<String>> = HashMap::new();
         for group in &catalog.groups {
+            let ctx = RowContext {
+                source: client::SOURCE,
+                category_id: group.category_id,
+                group_id: Some(group.group_id),
+            };
             for ids in group.product_ids.chunks(batch) {
                 report.requests += 1;
                 let rows = match self.client.product_prices(ids).await {
                     Ok(rows) => rows,
-                    Err(e @ (CollectorError::BreakerOpen { .. } | CollectorError::Auth { .. })) => {
-                        return Err(e);
-                    }
                     Err(e) => {
-                        report.errors += 1;
-                        tracing::warn!(source = client::SOURCE, group = group.group_id, error = %e, "product prices failed");
+                        batch_failed(ctx, ids, e, report)?;
                         continue;
                     }
                 };
+                for row in rows.iter().filter(|r| unnamed.contains_key(&r.product_id)) {
+                    seen.entry(row.product_id)
+                        .or_default()
+                        .insert(row.sub_type_name.clone());
+                }
                 let converted = product_price_quotes(
                     QuoteSource::Tcgplayer,
                     CategoryId(group.category_id),
@@ -206,45 +160,136 @@ impl TcgplayerSource {
                     &rows,
                     now(),
                 );
-                publish(sink, converted, report).await?;
+                publish(sink, ctx, converted, report).await?;
             }
         }
+        if !seen.is_empty() {
+            let learned = catalog.learn(&seen);
+            tracing::info!(
+                source = client::SOURCE,
+                learned,
+                "printing names learned from price rows"
+            );
+        }
         if self.config.collect_skus && !catalog.skus.is_empty() {
-            let mut sku_ids: Vec<u64> = catalog.skus.keys().copied().collect();
-            sku_ids.sort_unstable();
-            for ids in sku_ids.chunks(batch) {
-                report.requests += 1;
-                let rows = match self.client.sku_prices(ids).await {
-                    Ok(rows) => rows,
-                    Err(e @ (CollectorError::BreakerOpen { .. } | CollectorError::Auth { .. })) => {
-                        return Err(e);
-                    }
-                    Err(e) => {
-                        report.errors += 1;
-                        tracing::warn!(source = client::SOURCE, error = %e, "sku prices failed");
-                        continue;
-                    }
-                };
-                let converted =
-                    sku_price_quotes(QuoteSource::Tcgplayer, &rows, &catalog.skus, now());
-                publish(sink, converted, report).await?;
-            }
+            price_skus(&self.client, catalog, batch, sink, report).await?;
         }
         Ok(())
     }
 }
 
+/// SKU prices of the whole catalog, `batch` SKUs a call.
+async fn price_skus(
+    client: &TcgplayerClient,
+    catalog: &Catalog,
+    batch: usize,
+    sink: &dyn QuoteSink,
+    report: &mut PassReport,
+) -> Result<(), CollectorError> {
+    let mut sku_ids: Vec<u64> = catalog.skus.keys().copied().collect();
+    sku_ids.sort_unstable();
+    for ids in sku_ids.chunks(batch) {
+        report.requests += 1;
+        let rows = match client.sku_prices(ids).await {
+            Ok(rows) => rows,
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => {
+                report.degrade(
+                    client::SOURCE,
+                    format!("SKU prices ({} SKUs from {})", ids.len(), ids[0]),
+                    "those SKUs not priced this pass",
+                    &e,
+                );
+                continue;
+            }
+        };
+        let converted = sku_price_quotes(QuoteSource::Tcgplayer, &rows, &catalog.skus, now());
+        let ctx = RowContext {
+            source: client::SOURCE,
+            category_id: 0,
+            group_id: None,
+        };
+        publish(sink, ctx, converted, report).await?;
+    }
+    Ok(())
+}
+
+/// An error that stops the pass: the token was refused, the breaker is open, or the sink failed.
+fn is_fatal(e: &CollectorError) -> bool {
+    matches!(
+        e,
+        CollectorError::BreakerOpen { .. } | CollectorError::Auth { .. } | CollectorError::Sink(_)
+    )
+}
+
+/// A product price request that failed: `success:false` or 404 names each product of the batch
+/// as rejected (`upstream_failure`); other failures (timeouts, 5xx after retries) degrade the
+/// pass; a fatal one is returned.
+pub(crate) fn batch_failed(
+    ctx: RowContext,
+    ids: &[u64],
+    e: CollectorError,
+    report: &mut PassReport,
+) -> Result<(), CollectorError> {
+    if is_fatal(&e) {
+        return Err(e);
+    }
+    let what = match ctx.group_id {
+        Some(g) => format!("product prices of group {g} ({} products)", ids.len()),
+        None => format!("product prices ({} products)", ids.len()),
+    };
+    if !matches!(
+        e,
+        CollectorError::Upstream { .. } | CollectorError::Status { status: 404, .. }
+    ) {
+        report.degrade(ctx.source, what, "those products not priced this pass", &e);
+        return Ok(());
+    }
+    report.errors += 1;
+    crate::source::source_error(ctx.source, &e);
+    let at = now();
+    for &id in ids {
+        report.reject(CollectorRejection {
+            source: ctx.source.to_owned(),
+            at,
+            reason: CollectorRejectReason::UpstreamFailure,
+            category_id: Some(ctx.category_id),
+            group_id: ctx.group_id,
+            product_id: Some(id),
+            sub_type_name: None,
+            detail: e.to_string(),
+        });
+    }
+    tracing::warn!(source = ctx.source, group = ?ctx.group_id, products = ?ids, error = %e, "product prices refused");
+    Ok(())
+}
+
+/// Publishes converted rows: quotes to the sink, rows without any price as rejections
+/// (`no_prices`) naming the product and printing, unconvertible values counted as dropped.
 pub(crate) async fn publish(
     sink: &dyn QuoteSink,
+    ctx: RowContext,
     converted: model::Converted,
     report: &mut PassReport,
 ) -> Result<(), CollectorError> {
-    let source = converted
-        .quotes
-        .first()
-        .map_or("unknown", |q| q.source.as_str());
+    let source = ctx.source;
     telemetry::dropped(source, converted.dropped);
     report.errors += converted.dropped as u64;
+    if !converted.no_prices.is_empty() {
+        let at = now();
+        for (product_id, sub_type_name) in converted.no_prices {
+            report.reject(CollectorRejection {
+                source: source.to_owned(),
+                at,
+                reason: CollectorRejectReason::NoPrices,
+                category_id: Some(ctx.category_id),
+                group_id: ctx.group_id,
+                product_id: Some(product_id),
+                detail: format!("every price of the {sub_type_name} row is null"),
+                sub_type_name: Some(sub_type_name),
+            });
+        }
+    }
     let n = converted.quotes.len();
     if n > 0 {
         sink.publish(converted.quotes).await?;

@@ -227,18 +227,22 @@ pub struct SkuInfo {
     pub language_id: u32,
 }
 
-/// Quotes converted from some rows, and how many values could not be converted.
+/// Quotes converted from some rows, how many values could not be converted, and the rows that
+/// had no price at all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Converted {
     pub quotes: Vec<RawQuote>,
     pub dropped: usize,
+    /// Product price rows whose prices are all null: (product id, `subTypeName`).
+    pub no_prices: Vec<(u64, String)>,
 }
 
 fn usd(value: f64) -> Option<Money> {
     Money::from_json_number(value, Currency::USD).ok()
 }
 
-/// Product price rows → one quote per non-null price (market, low, mid, high, direct low).
+/// Product price rows → one quote per non-null price (market, low, mid, high, direct low); a
+/// row whose prices are all null is listed in `no_prices`.
 pub fn product_price_quotes(
     source: Source,
     category_id: CategoryId,
@@ -254,13 +258,19 @@ pub fn product_price_quotes(
             product_id: ProductId(row.product_id),
             sub_type_name: row.sub_type_name.clone(),
         };
-        for (kind, value) in [
+        let prices = [
             (PriceKind::Market, row.market_price),
             (PriceKind::Low, row.low_price),
             (PriceKind::Mid, row.mid_price),
             (PriceKind::High, row.high_price),
             (PriceKind::DirectLow, row.direct_low_price),
-        ] {
+        ];
+        if prices.iter().all(|(_, v)| v.is_none()) {
+            out.no_prices
+                .push((row.product_id, row.sub_type_name.clone()));
+            continue;
+        }
+        for (kind, value) in prices {
             let Some(value) = value else { continue };
             match usd(value) {
                 Some(price) => out.quotes.push(RawQuote {
@@ -354,6 +364,22 @@ mod tests {
                 (PriceKind::High, 299)
             ]
         );
+    }
+
+    #[test]
+    fn a_row_without_any_price_is_named_not_skipped() {
+        let body = br#"{"success":true,"errors":[],"results":[{"productId":523960,"lowPrice":null,"midPrice":null,"highPrice":null,"marketPrice":null,"directLowPrice":null,"subTypeName":"Normal"},{"productId":7,"lowPrice":null,"midPrice":null,"highPrice":null,"marketPrice":1.25,"directLowPrice":null,"subTypeName":"Holofoil"}]}"#;
+        let page: Page<ProductPriceRow> = parse_envelope("t", body).unwrap();
+        let c = product_price_quotes(
+            Source::Tcgcsv,
+            CategoryId(3),
+            Some(GroupId(23237)),
+            &page.results,
+            Timestamp::from_secs(0),
+        );
+        assert_eq!(c.quotes.len(), 1);
+        assert_eq!(c.no_prices, vec![(523960, "Normal".to_owned())]);
+        assert_eq!(c.dropped, 0);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Starting the simulator for tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod mock;
+
 use std::time::Duration;
 
 use tcg_collectors::http::{BreakerConfig, HttpConfig, RetryConfig};
