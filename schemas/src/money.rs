@@ -42,6 +42,9 @@ impl Currency {
 
     /// Number of decimal places of the currency's minor unit (ISO 4217).
     pub fn minor_exponent(&self) -> u32 {
+        if *self == Currency::USD {
+            return 2;
+        }
         match &self.0 {
             b"JPY" | b"KRW" | b"CLP" | b"ISK" | b"VND" | b"HUF" | b"TWD" | b"XAF" | b"XOF"
             | b"PYG" | b"UGX" => 0,
@@ -120,6 +123,15 @@ impl Money {
     /// More decimal places than the currency has are refused (never rounded silently), as are
     /// exponents, blanks and amounts that overflow.
     pub fn parse_decimal(text: &str, currency: Currency) -> Result<Self, SchemaError> {
+        match parse_plain(text.as_bytes(), currency.minor_exponent()) {
+            Some(minor) => Ok(Self::new(minor, currency)),
+            None => Self::parse_any_decimal(text, currency),
+        }
+    }
+
+    /// [`Self::parse_decimal`] for every form: signs, blanks, a leading or trailing point,
+    /// trailing zeros beyond the minor unit, and the errors.
+    fn parse_any_decimal(text: &str, currency: Currency) -> Result<Self, SchemaError> {
         let err = || SchemaError::InvalidAmount(text.to_owned());
         let exp = currency.minor_exponent();
         let s = text.trim();
@@ -220,6 +232,34 @@ impl Money {
     }
 }
 
+/// The form every producer of ours writes, e.g. `189.99` or `5` (digits, then optionally a point
+/// and one to `exp` digits, at most 15 characters), as minor units, in one pass; `None` for any
+/// other form, which [`Money::parse_any_decimal`] reads or refuses. Fifteen digits times 10^3 (the
+/// largest minor exponent) cannot overflow an `i64`.
+fn parse_plain(text: &[u8], exp: u32) -> Option<i64> {
+    if text.is_empty() || text.len() > 15 {
+        return None;
+    }
+    let int_len = text.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (int_part, rest) = text.split_at(int_len);
+    let frac_part = match rest {
+        [] => rest,
+        [b'.', frac @ ..] if !frac.is_empty() && frac.len() <= exp as usize => frac,
+        _ => return None,
+    };
+    if int_part.is_empty() || !frac_part.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut minor = 0i64;
+    for &c in int_part.iter().chain(frac_part) {
+        minor = minor * 10 + i64::from(c - b'0');
+    }
+    for _ in frac_part.len()..exp as usize {
+        minor *= 10;
+    }
+    Some(minor)
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.to_decimal(), self.currency)
@@ -302,6 +342,39 @@ mod tests {
     }
 
     #[test]
+    fn the_one_pass_reading_takes_only_the_plain_form() {
+        assert_eq!(parse_plain(b"189.99", 2), Some(18999));
+        assert_eq!(parse_plain(b"5", 2), Some(500));
+        assert_eq!(parse_plain(b"0.5", 3), Some(500));
+        assert_eq!(parse_plain(b"1200", 0), Some(1200));
+        assert_eq!(
+            parse_plain(b"999999999999999", 3),
+            Some(999_999_999_999_999_000)
+        );
+        for other in [
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "1.500",
+            "1.2.3",
+            "1e3",
+            "1,5",
+            "1000000000000000",
+        ] {
+            assert_eq!(parse_plain(other.as_bytes(), 2), None, "{other}");
+        }
+        assert_eq!(parse_plain(b"12.5", 0), None);
+        assert_eq!(
+            Money::parse_decimal("1.500", Currency::USD).unwrap().minor,
+            150
+        );
+    }
+
+    #[test]
     fn json_numbers_convert_exactly() {
         assert_eq!(
             Money::from_json_number(0.1, Currency::USD).unwrap().minor,
@@ -341,6 +414,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_one_pass_reading_agrees_with_the_general_one(
+            text in r"[+-]?[0-9]{0,17}(\.[0-9]{0,5})?0?|[ 0-9.,e+-]{0,8}",
+            code in prop::sample::select(vec!["USD", "JPY", "KWD", "EUR"]),
+        ) {
+            let cur = Currency::parse(code).unwrap();
+            let general = Money::parse_any_decimal(&text, cur);
+            if let Some(minor) = parse_plain(text.as_bytes(), cur.minor_exponent()) {
+                prop_assert_eq!(general.clone(), Ok(Money::new(minor, cur)), "{}", text);
+            }
+            prop_assert_eq!(Money::parse_decimal(&text, cur), general, "{}", text);
+        }
+
         #[test]
         fn display_then_parse_is_identity(minor in -10_000_000_000i64..10_000_000_000i64, code in prop::sample::select(vec!["USD", "JPY", "KWD", "EUR"])) {
             let cur = Currency::parse(code).unwrap();
