@@ -22,7 +22,15 @@
 //!    `SDK-001` for `LOB-001`) and none that is → `WrongNumber`;
 //! 7. name: fewer than half of the name's core words, or another mechanic/variant
 //!    (`Charizard V` for `Charizard ex`, `Dark Charizard` for `Charizard`) unless the exact number
-//!    pins the card → `NameMismatch`;
+//!    pins the card → `NameMismatch`; then another of the products TCGplayer lists under the
+//!    same name and number, told apart by the catalog's words for them (the product name's
+//!    `(Showcase)`, `(Borderless)`, `(Extended Art)`, `(Retro Frame)`, `(Jumbo)`; the set's
+//!    `Base Set (Shadowless)`, `Celebrations: Classic Collection`, `Base Set 2`, `Legendary
+//!    Collection`, 25th Anniversary; 1st Edition against TCGplayer's Base Set, which is the
+//!    Unlimited print): a title naming one the card is not → `NameMismatch` ("title names another
+//!    TCGplayer product (Shadowless) …"), a title not naming one the card must show (Shadowless,
+//!    Jumbo, a Magic treatment, the Classic Collection) → `LowConfidence`, capped (see
+//!    [`variant`]);
 //! 8. graded or raw, from the title and eBay's `conditionId` (2750 graded, 4000 ungraded):
 //!    - a firm grade ("PSA 10", not "PSA 10 candidate"/"PSA 10?"/"ready for grading") on a
 //!      2750 or unknown listing → graded series; on a 4000 listing the two disagree →
@@ -62,6 +70,7 @@ mod scan;
 mod series;
 mod set;
 mod text;
+mod variant;
 
 #[cfg(test)]
 mod tests;
@@ -75,6 +84,7 @@ use self::printing::PrintingCheck;
 use self::scan::Scan;
 use self::series::Listed;
 use self::text::{MAX_TOKENS, STACK_TEXT, Scripts, TokenBuf, Tokens};
+use self::variant::VariantCheck;
 
 /// A listing that prices the tracked card.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +154,7 @@ pub fn classify(item: &EbayItem, min_confidence: u8) -> Result<TitleMatch, Title
     let mut set_tokens_buf = TokenBuf::<16>::new();
     let set_tokens = set_tokens_buf.tokenize(
         text::fold(set_text, &mut set_stack, &mut set_heap, &mut ignored),
-        false,
+        true,
     );
 
     judge(
@@ -153,6 +163,7 @@ pub fn classify(item: &EbayItem, min_confidence: u8) -> Result<TitleMatch, Title
             title,
             scripts,
             name: &name,
+            name_tokens,
             set: set_tokens,
         },
         min_confidence,
@@ -165,6 +176,7 @@ struct Texts<'a> {
     /// Scripts seen in the title.
     scripts: Scripts,
     name: &'a NameWords<'a>,
+    name_tokens: Tokens<'a>,
     set: Tokens<'a>,
 }
 
@@ -195,11 +207,12 @@ fn judge(
         numbers.and_then(|n| n.region),
     )?;
 
-    // 6, 7: number and name.
+    // 6, 7: number and name, and which of the products under that name and number.
     let fit = check_number(title, target, numbers)?;
     let names = check_name(texts, target, fit.exact)?;
-
     let printing = printing::of_target(target.printing.as_deref());
+    let variant_check = check_variant(texts, target, &printing, scan.print)?;
+
     let printing_check = printing::check(&printing, scan.print);
     let listed = Listed::of(item.condition_id.as_deref());
     let confidence = confidence(&Evidence {
@@ -217,6 +230,12 @@ fn judge(
     if let PrintingCheck::Contradicts(said) = printing_check {
         return Err(low(
             format!("title says {said}, the tracked printing is {printing}"),
+            capped,
+        ));
+    }
+    if let VariantCheck::Lacks(what) = variant_check {
+        return Err(low(
+            format!("title does not say {what}, and the card is {what}"),
             capped,
         ));
     }
@@ -369,6 +388,29 @@ fn check_name(
         }
     }
     Ok(names)
+}
+
+/// Check 7b: the title does not name another product TCGplayer lists under the same name and
+/// number (another print, a reprint set, a jumbo card, a Magic treatment); see [`variant`].
+fn check_variant(
+    texts: &Texts<'_>,
+    target: &TrackedCard,
+    printing: &tcg_schemas::Printing,
+    print: u8,
+) -> Result<VariantCheck, TitleReject> {
+    let v = variant::of_target(&texts.name_tokens, &texts.set, printing);
+    let seen = variant::marks(&texts.title, &|w| texts.name.names(w));
+    match variant::check(&v, seen, print) {
+        VariantCheck::Foreign(what) => Err(reject(
+            RejectReason::NameMismatch,
+            format!(
+                "title names another TCGplayer product ({what}) than \"{}\" of {}",
+                target.name,
+                target.set_name.as_deref().unwrap_or("its set")
+            ),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// What the confidence is made of.

@@ -89,6 +89,11 @@ impl<'a> NameWords<'a> {
         self.iter().any(|(x, _)| x == w)
     }
 
+    /// True when `w` is a word of the name itself: not of its parentheses or its number.
+    pub(crate) fn names(&self, w: &[u8]) -> bool {
+        self.iter().any(|(x, r)| x == w && r != Role::Optional)
+    }
+
     /// True when title token `j` is any word of the name.
     fn has_token(&self, t: &Tokens<'_>, j: usize) -> bool {
         self.iter().any(|(x, _)| t.is(j, x))

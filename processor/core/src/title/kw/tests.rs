@@ -84,6 +84,73 @@ fn long_keywords_with_another_last_byte_are_not_that_keyword() {
 
 const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
+/// Every word one edit from `w`: a byte changed, inserted or removed, or two neighbours swapped.
+fn neighbours(w: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for at in 0..=w.len() {
+        for &b in ALPHABET {
+            let mut inserted = w.to_vec();
+            inserted.insert(at, b);
+            out.push(inserted);
+            if at < w.len() && w[at] != b {
+                let mut changed = w.to_vec();
+                changed[at] = b;
+                out.push(changed);
+            }
+        }
+        if at < w.len() {
+            let mut removed = w.to_vec();
+            removed.remove(at);
+            out.push(removed);
+        }
+        if at + 1 < w.len() {
+            let mut swapped = w.to_vec();
+            swapped.swap(at, at + 1);
+            out.push(swapped);
+        }
+    }
+    out
+}
+
+/// No keyword's neighbour is read as a keyword it is not: every word one edit away from any
+/// keyword is found exactly when it is itself listed (so "counterpart" is never "counterfeit",
+/// "oversize" is itself and not "oversized").
+#[test]
+fn no_neighbour_of_a_keyword_collides() {
+    let mut checked = 0usize;
+    for (word, _) in WORDS.entries() {
+        for n in neighbours(word) {
+            assert_eq!(lookup(&n), listed(&n), "{}", String::from_utf8_lossy(&n));
+            checked += 1;
+        }
+    }
+    assert!(checked > 50_000, "{checked}");
+}
+
+/// Long keywords with their ending (after the first 7 bytes) replaced by any two bytes, the
+/// collisions of the old prefix-and-length key ("candidacy" for "candidate").
+#[test]
+fn long_keywords_with_another_ending_are_not_that_keyword() {
+    let mut checked = 0usize;
+    for (word, _) in WORDS.entries().filter(|(w, _)| w.len() >= 9) {
+        for &a in ALPHABET {
+            for &b in ALPHABET {
+                let mut other = word[..word.len() - 2].to_vec();
+                other.extend([a, b]);
+                assert_eq!(
+                    lookup(&other),
+                    listed(&other),
+                    "{}",
+                    String::from_utf8_lossy(&other)
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(lookup(b"candidacy").is_none() && lookup(b"counterpart").is_none());
+    assert!(checked > 10_000, "{checked}");
+}
+
 /// A keyword with one byte changed, inserted or removed, or cut short.
 fn near_keyword() -> impl Strategy<Value = Vec<u8>> {
     let words: Vec<&'static [u8]> = WORDS.keys().copied().collect();
