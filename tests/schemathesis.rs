@@ -1,8 +1,11 @@
 //! Fuzzing in CI: schemathesis (every check, a fixed seed, bounded examples per operation)
 //! against the binary under test, through `tests/fuzz/schemathesis.sh` (which starts `up` on a
 //! free loopback port with a temporary data dir and makes its keys with `keys create`). Any 5xx,
-//! schema violation, or ST201/ST202-style failure fails the test, with schemathesis's report
-//! (each failure with a curl line to replay it).
+//! schema violation, or ST201/ST202 failure (a request the document forbids accepted, or one it
+//! allows refused) fails the test, with schemathesis's report (each failure with a curl line to
+//! replay it) and the errors `up` logged. No check is left out; `tests/fuzz/schemathesis.toml`
+//! names the operations whose documented 422 is a rule a schema cannot state (the card must be in
+//! the catalog, a sale at most the copies held, …).
 //!
 //! Schemathesis comes from PyPI into `~/.cache/tcgtracker/venv` (`tests/fuzz/install.sh`, which
 //! `.ci/run` calls). Without it the test is skipped with a message, unless it is required: under

@@ -344,7 +344,9 @@ fn query_token(req: &Request) -> Option<String> {
     }
     let query = req.uri().query()?;
     query.split('&').find_map(|pair| {
-        let value = pair.strip_prefix("access_token=")?;
+        let value = pair
+            .strip_prefix("access_token=")
+            .filter(|v| !v.is_empty())?;
         // Keys are `tcg_<hex>_<hex>`: nothing to percent-decode.
         Some(format!("Bearer {value}"))
     })

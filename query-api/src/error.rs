@@ -17,7 +17,8 @@ pub enum ApiError {
     /// Query parameters with bad values.
     #[error("invalid parameters")]
     InvalidParams(Vec<FieldError>),
-    /// A well-formed body with invalid fields.
+    /// A well-formed body with invalid fields, or query parameters valid one by one that do
+    /// not fit together (422).
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
     #[error("unauthorized: {0}")]

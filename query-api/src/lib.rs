@@ -30,6 +30,7 @@ pub mod query;
 pub mod routes;
 pub mod serve;
 pub mod state;
+pub mod wire;
 
 pub use auth::{
     Caller, CreatedKey, KeysCommand, create_key, hash_key, revoke_key, run_keys_command,

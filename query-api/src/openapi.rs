@@ -117,7 +117,9 @@ fn component_schemas() -> Map<String, Value> {
     webhooks::schemas(&mut g);
     streams::schemas(&mut g);
     admin::schemas(&mut g);
-    g.take_definitions(true)
+    let mut schemas = g.take_definitions(true);
+    crate::wire::refine_components(&mut schemas, &crate::state::ApiConfig::default().core);
+    schemas
 }
 
 /// Error responses every `/v1` operation can give, added to each operation.
@@ -169,6 +171,61 @@ fn constrain_parameters(doc: &mut Value) {
     }
 }
 
+/// Every optional query parameter reads an empty value as absent (`crate::query`):
+/// `allowEmptyValue` says so. A required one must have a value.
+fn allow_empty_values(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|ops| ops.values_mut())
+    {
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for p in params {
+            if p["in"] == "query" && p["required"] != true {
+                p["allowEmptyValue"] = Value::Bool(true);
+            }
+        }
+    }
+}
+
+/// The range of an unsigned integer format (schemars writes `uint32`, …, with `minimum: 0`
+/// only; tools know the bounds of `int32` and `int64`, not of these).
+fn unsigned_max(format: &str) -> Option<u64> {
+    match format {
+        "uint8" => Some(u64::from(u8::MAX)),
+        "uint16" => Some(u64::from(u16::MAX)),
+        "uint32" => Some(u64::from(u32::MAX)),
+        "uint64" => Some(u64::MAX),
+        _ => None,
+    }
+}
+
+/// Adds the maximum of its format to every unsigned integer schema that has none (a group id
+/// is at most 4294967295: the server refuses more).
+fn bound_integers(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if let Some(max) = o
+                .get("format")
+                .and_then(Value::as_str)
+                .and_then(unsigned_max)
+                && !o.contains_key("maximum")
+            {
+                o.insert("maximum".into(), json!(max));
+                o.entry("minimum").or_insert(json!(0));
+            }
+            o.values_mut().for_each(bound_integers);
+        }
+        Value::Array(a) => a.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
 fn build() -> Value {
     let mut api = ApiDoc::openapi();
     api.merge(routes::openapi_paths());
@@ -179,6 +236,8 @@ fn build() -> Value {
         "bearer": {"type": "http", "scheme": "bearer", "description": "tcg_<prefix>_<secret>"}
     });
     constrain_parameters(&mut doc);
+    allow_empty_values(&mut doc);
+    bound_integers(&mut doc);
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
             let Some(ops) = item.as_object_mut() else {

@@ -99,7 +99,7 @@ pub struct ApiJson<T>(pub T);
 
 impl<T> FromRequest<AppState> for ApiJson<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Serialize,
 {
     type Rejection = ApiError;
 
@@ -145,8 +145,59 @@ pub(crate) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, 
 
 /// Parses a JSON object, naming the failing field. Anything else than an object (`["x"]`, a
 /// string, a number) is refused with 422 on `body`, although serde would read a struct from an
-/// array of its fields' values.
-pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// array of its fields' values, and so is an array where a nested object is expected (`"filter":
+/// [null, null]`). A number written with a zero fraction (`949.0`) is read as that
+/// integer where an integer is expected: JSON does not tell them apart, and neither does the
+/// document's `integer` (JSON Schema counts `949.0` as one).
+pub(crate) fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: T = parse_json_loose(bytes)?;
+    if bytes.contains(&b'[') {
+        // serde reads a struct from an array of its fields' values too; the document does not.
+        let sent: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+        let read = serde_json::to_value(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Some(path) = array_for_object(&sent, &read, String::new()) {
+            return Err(ApiError::field(path, "must be a JSON object"));
+        }
+    }
+    Ok(value)
+}
+
+/// The path (`filter`, `condition.threshold_usd`) of the first place where `sent` has an array
+/// and `read` (what was read from it, written back) an object.
+fn array_for_object(
+    sent: &serde_json::Value,
+    read: &serde_json::Value,
+    path: String,
+) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (sent, read) {
+        (Value::Array(_), Value::Object(_)) => Some(if path.is_empty() {
+            "body".into()
+        } else {
+            path.clone()
+        }),
+        (Value::Object(s), Value::Object(r)) => s
+            .iter()
+            .find_map(|(k, v)| r.get(k).and_then(|rv| array_for_object(v, rv, join(k)))),
+        (Value::Array(s), Value::Array(r)) => s
+            .iter()
+            .zip(r)
+            .enumerate()
+            .find_map(|(i, (sv, rv))| array_for_object(sv, rv, join(&i.to_string()))),
+        _ => None,
+    }
+}
+
+/// [`parse_json`] without the check of nested arrays.
+fn parse_json_loose<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
@@ -163,16 +214,74 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                Err(ApiError::BadRequest(format!(
+                return Err(ApiError::BadRequest(format!(
                     "the body is not valid JSON: {inner}"
-                )))
-            } else {
-                let field = if path == "." { "body".to_owned() } else { path };
-                Err(ApiError::Validation(vec![FieldError::new(
-                    field,
-                    inner.to_string(),
-                )]))
+                )));
             }
+            if let Some(read) = whole_numbers_read_as_integers(bytes) {
+                return read;
+            }
+            Err(invalid_field(&path, &inner))
         }
+    }
+}
+
+/// 422 naming the field at `path` (`.`: the body).
+fn invalid_field(path: &str, error: &serde_json::Error) -> ApiError {
+    let field = if path == "." { "body" } else { path };
+    ApiError::Validation(vec![FieldError::new(field, error.to_string())])
+}
+
+/// `T` read from a body whose numbers with a zero fraction are rewritten as integers, when it
+/// has any (`None` when it has none: the first reading's error stands).
+fn whole_numbers_read_as_integers<T: DeserializeOwned>(
+    bytes: &[u8],
+) -> Option<Result<T, ApiError>> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !integral_floats_to_integers(&mut value) {
+        return None;
+    }
+    Some(
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map_err(|e| invalid_field(&e.path().to_string(), e.inner())),
+    )
+}
+
+/// Rewrites every float with a zero fraction in the `i64` or `u64` range as an integer; whether
+/// it rewrote any.
+fn integral_floats_to_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) else {
+                return false;
+            };
+            // 2^64 and -2^63 are exact as f64; the casts below are exact inside this range.
+            let whole = if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
+                Value::from(f as u64)
+            } else if (-9_223_372_036_854_775_808.0..0.0).contains(&f) {
+                Value::from(f as i64)
+            } else {
+                return false;
+            };
+            *v = whole;
+            true
+        }
+        // Every element is rewritten (no short cut).
+        Value::Array(a) => {
+            a.iter_mut()
+                .map(integral_floats_to_integers)
+                .filter(|rewrote| *rewrote)
+                .count()
+                > 0
+        }
+        Value::Object(o) => {
+            o.values_mut()
+                .map(integral_floats_to_integers)
+                .filter(|rewrote| *rewrote)
+                .count()
+                > 0
+        }
+        _ => false,
     }
 }

@@ -2,6 +2,10 @@
 //! optional parameters (`#[derive(Deserialize, IntoParams)]`); the same struct documents the
 //! parameters in the OpenAPI document. A bad value, an unknown or a repeated parameter answers
 //! 400 `invalid-parameters`, and one answer names every bad parameter.
+//!
+//! An optional parameter sent with an empty value (`?game=`) is the same as one left out: every
+//! optional field reads through [`opt`], [`opt_text`] or [`opt_serde`], and the document says so
+//! with `allowEmptyValue` (`crate::openapi`). A required parameter must have a value.
 
 use std::borrow::Cow;
 
@@ -123,6 +127,28 @@ where
     T::parse(text)
         .map(Some)
         .ok_or_else(|| D::Error::custom(T::invalid(text)))
+}
+
+/// For `#[serde(default, deserialize_with = "crate::query::opt_text")]` on an `Option<String>`
+/// field: an empty value is the same as an absent one; any other text is kept as sent.
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    Ok(Some(text).filter(|t| !t.is_empty()))
+}
+
+/// For `#[serde(default, deserialize_with = "crate::query::opt_serde")]` on an `Option<T>` field
+/// of a type that reads itself from a string (`Printing`, `UserId`, …): an empty value is the
+/// same as an absent one; any other text is read as sent.
+pub(crate) fn opt_serde<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let text = String::deserialize(d)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    T::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(text)).map(Some)
 }
 
 /// `impl QueryValue` for each `type => "expected", parse;`.

@@ -618,7 +618,8 @@ function renderRuleForm() {
     ),
     el("div", { class: "form-row" },
       el("label", { class: "field grow" }, el("span", {}, "Name"), el("input", { id: "rule-name", type: "text", maxlength: "200", placeholder: "optional" })),
-      num("rule-cooldown", "Cooldown (min)", { min: "0", step: "1", value: "60", required: false }),
+      // The API takes 60 s to 90 days (MIN_COOLDOWN_SECS); whole minutes here.
+      num("rule-cooldown", "Cooldown (min)", { min: "1", max: "129600", step: "1", value: "60", required: false }),
       el("button", { type: "submit", id: "rule-create" }, "Create rule"),
     ),
     el("p", { class: "error", id: "rule-error", hidden: true }),

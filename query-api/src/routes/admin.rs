@@ -98,6 +98,7 @@ pub async fn users(State(state): State<AppState>, caller: Caller) -> ApiResult<J
 #[into_params(parameter_in = Query)]
 pub struct KeyParams {
     /// Only this user's keys.
+    #[serde(default, deserialize_with = "crate::query::opt_serde")]
     #[param(value_type = Option<doc::UserId>)]
     user: Option<UserId>,
 }

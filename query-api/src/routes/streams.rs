@@ -78,6 +78,7 @@ pub struct TickParams {
     /// The API key, for clients that cannot send `Authorization` (browsers' `EventSource`);
     /// accepted on the stream routes only, used when no `Authorization` header is sent.
     #[allow(dead_code)]
+    #[serde(default, deserialize_with = "crate::query::opt_text")]
     #[param(pattern = "^tcg_[0-9a-f]{12}_[0-9a-f]{64}$")]
     access_token: Option<String>,
 }
@@ -98,6 +99,7 @@ pub struct StreamAuthParams {
     /// The API key, for clients that cannot send `Authorization` (browsers' `EventSource`);
     /// accepted on the stream routes only, used when no `Authorization` header is sent.
     #[allow(dead_code)]
+    #[serde(default, deserialize_with = "crate::query::opt_text")]
     #[param(pattern = "^tcg_[0-9a-f]{12}_[0-9a-f]{64}$")]
     access_token: Option<String>,
 }

@@ -105,8 +105,9 @@ pub struct WebhookCreated {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
-    /// `https://…` or `http://…`, at most 2048 characters.
-    #[schemars(length(min = 1, max = 2048), pattern(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"))]
+    /// `https://…` or `http://…` with a host, at most 2048 characters (the pattern:
+    /// `crate::wire::webhook_url_pattern`).
+    #[schemars(length(min = 1, max = 2048))]
     pub url: String,
     /// At most 200 characters.
     #[serde(default)]
@@ -121,9 +122,10 @@ pub struct WebhookInput {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookUpdate {
-    /// `https://…` or `http://…`, at most 2048 characters.
+    /// `https://…` or `http://…` with a host, at most 2048 characters (the pattern:
+    /// `crate::wire::webhook_url_pattern`).
     #[serde(default)]
-    #[schemars(length(min = 1, max = 2048), pattern(r"^\s*[Hh][Tt][Tt][Pp][Ss]?://"))]
+    #[schemars(length(min = 1, max = 2048))]
     pub url: Option<String>,
     /// At most 200 characters; `null` clears it.
     #[serde(default, with = "double_option")]
@@ -201,11 +203,14 @@ fn new_secret() -> String {
     format!("whsec_{}", random_hex(32))
 }
 
-/// An absolute http(s) URL with a host and without credentials.
+/// An absolute http(s) URL of the documented form (`crate::wire::webhook_url_pattern`, or an
+/// IP literal as the host), without credentials, as sent (no blanks around).
 pub fn check_url(url: &str) -> Result<String, String> {
-    let url = url.trim();
     if url.is_empty() || url.len() > 2048 {
         return Err("must be 1 to 2048 characters".into());
+    }
+    if let Some(problem) = crate::wire::webhook_url_problem(url) {
+        return Err(problem.into());
     }
     let uri: Uri = url.parse().map_err(|_| "is not a URL".to_owned())?;
     match uri.scheme_str() {

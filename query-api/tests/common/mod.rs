@@ -380,3 +380,33 @@ pub fn validate(schema: &Value, instance: &Value, what: &str) {
         "{what}: body does not match the spec: {errors:?}\n{instance}"
     );
 }
+
+/// A portfolio of alice's with one holding of card 1001; (portfolio, holding) ids.
+pub async fn portfolio_with_holding(c: &Ctx) -> (String, String) {
+    let p = c
+        .call(
+            Method::POST,
+            "/v1/portfolios",
+            Some(&c.alice),
+            Some(json!({"name": "p"})),
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::CREATED, "{}", p.text());
+    let pid = p.json()["id"].as_str().unwrap().to_owned();
+    let h = c
+        .call(
+            Method::POST,
+            &format!("/v1/portfolios/{pid}/holdings"),
+            Some(&c.alice),
+            Some(json!({"product_id": 1001, "quantity": 3,
+                        "cost_per_unit": {"amount": "10", "currency": "USD"}})),
+        )
+        .await;
+    assert_eq!(h.status, StatusCode::CREATED, "{}", h.text());
+    (pid, h.json()["id"].as_str().unwrap().to_owned())
+}
+
+/// Whether `value` is valid against the component schema `name`.
+pub fn admits(name: &str, value: &Value) -> bool {
+    compile(&json!({"$ref": format!("#/components/schemas/{name}")})).is_valid(value)
+}

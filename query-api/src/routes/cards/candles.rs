@@ -18,7 +18,7 @@ use crate::{
     error::{ApiError, ApiResult},
     openapi::{api_schema, doc},
     problem::FieldError,
-    query::{ApiQuery, QueryParams, opt},
+    query::{ApiQuery, QueryParams, opt, opt_serde},
     routes::{
         cards::product_or_404,
         params::{Fill, Interval},
@@ -96,18 +96,22 @@ pub struct HistoryParams {
     #[param(value_type = Option<doc::PriceKind>)]
     kind: Option<PriceKind>,
     /// Printing, e.g. `Holofoil`, `Reverse Holofoil`, `Normal`.
+    #[serde(default, deserialize_with = "opt_serde")]
     #[param(value_type = Option<doc::Printing>)]
     printing: Option<Printing>,
     /// Condition, e.g. `Near Mint`, `NM`, `LP`.
+    #[serde(default, deserialize_with = "opt_serde")]
     #[param(value_type = Option<doc::Condition>)]
     condition: Option<Condition>,
     /// Language, e.g. `English`, `Japanese`.
+    #[serde(default, deserialize_with = "opt_serde")]
     #[param(value_type = Option<doc::Language>)]
     language: Option<Language>,
     /// `true`: graded series only; `false`: raw only.
     #[serde(default, deserialize_with = "opt")]
     graded: Option<bool>,
     /// Grader: `PSA`, `BGS`, `CGC`, `SGC`, `TAG`, `ACE`.
+    #[serde(default, deserialize_with = "opt_serde")]
     #[param(value_type = Option<doc::Grader>)]
     grader: Option<Grader>,
     /// Grade: `10`, `9.5`, `10 Pristine`, …
@@ -119,44 +123,40 @@ pub struct HistoryParams {
     fill: Option<Fill>,
 }
 
-impl QueryParams for HistoryParams {
-    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
-        let interval = self.interval.unwrap_or_default();
-        let (from, to) = check_range(interval, self.from, self.to, state, errors, |max| {
-            format!(
-                "the range holds more than {max} buckets of {}; narrow it or use a wider interval",
-                interval.as_str()
-            )
-        });
-        self.from = Some(from);
-        self.to = Some(to);
-    }
-}
+impl QueryParams for HistoryParams {}
 
-/// `from` and `to`, or their defaults (`to`: now; `from`: 90 buckets before `to`); names `from`
-/// when it is not before `to` or the range holds more than `max_buckets` (`too_many(max)` says
-/// so). Unless `from` or `to` is already named.
-pub(crate) fn check_range(
+/// `from` and `to`, or their defaults (`to`: now; `from`: 90 buckets before `to`). A range the
+/// server does not compute answers 422 naming `from`: `validation` when `from` is not before
+/// `to`, `too-large` when it holds more than `max_buckets` buckets of `interval`. (Each
+/// parameter is valid on its own, so these are not 400: the document cannot state how the
+/// parameters relate, and says so in the operation's 422.)
+pub(crate) fn range(
     interval: Interval,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
     state: &AppState,
-    errors: &mut Vec<FieldError>,
-    too_many: impl FnOnce(usize) -> String,
-) -> (Timestamp, Timestamp) {
+) -> ApiResult<(Timestamp, Timestamp)> {
     let buckets = interval.buckets();
     let to = to.unwrap_or_else(|| state.now());
     let from = from.unwrap_or_else(|| default_from(buckets, to, 90));
     let max = state.config().max_buckets;
-    if errors.iter().any(|e| e.field == "from" || e.field == "to") {
-        return (from, to);
-    }
     if from >= to {
-        errors.push(FieldError::new("from", "must be before `to`"));
-    } else if bucket_count(buckets, from, to, max) > max {
-        errors.push(FieldError::new("from", too_many(max)));
+        return Err(ApiError::field("from", "must be before `to`"));
     }
-    (from, to)
+    if bucket_count(buckets, from, to, max) > max {
+        return Err(ApiError::TooLarge {
+            detail: format!(
+                "the range holds more than {max} buckets of {} (max_buckets); narrow it or use a \
+                 wider interval",
+                interval.as_str()
+            ),
+            errors: vec![FieldError::new(
+                "from",
+                format!("at most {max} buckets of {}", interval.as_str()),
+            )],
+        });
+    }
+    Ok((from, to))
 }
 
 /// Start of a default range: `n` buckets before `to`.
@@ -195,7 +195,8 @@ pub(crate) fn bucket_count(
     params(("product_id" = u64, Path, description = "TCGplayer product id"), HistoryParams),
     responses((status = 200, description = "Candles", body = History),
               (status = 400, description = "Bad parameters", body = crate::problem::Problem),
-              (status = 404, description = "No such card", body = crate::problem::Problem)))]
+              (status = 404, description = "No such card", body = crate::problem::Problem),
+              (status = 422, description = "Parameters that do not fit together: `series` of another card or `from` not before `to` (`validation`), more than 5000 buckets of `interval` between `from` and `to` (`too-large`)", body = crate::problem::Problem)))]
 pub async fn history(
     State(state): State<AppState>,
     _caller: Caller,
@@ -204,19 +205,17 @@ pub async fn history(
 ) -> ApiResult<Json<History>> {
     let id = ProductId(path_id(&raw, "card")?);
     let ApiQuery(q) = query?;
+    // Each parameter is valid on its own; how they fit together the document cannot state, so
+    // a mismatch is 422 (documented), not 400.
     if let Some(s) = q.series.as_ref().filter(|s| s.product_id() != id) {
-        return Err(ApiError::param(
+        return Err(ApiError::field(
             "series",
             format!("{:?} is not a series id of this card", s.id()),
         ));
     }
     product_or_404(&state, id).await?;
     let interval = q.interval.unwrap_or_default();
-    // `check` has filled in the defaults.
-    let to = q.to.unwrap_or_else(|| state.now());
-    let from = q
-        .from
-        .unwrap_or_else(|| default_from(interval.buckets(), to, 90));
+    let (from, to) = range(interval, q.from, q.to, &state)?;
     let target = match q.series {
         Some(s) => SeriesTarget::Series(s.id()),
         None => SeriesTarget::Product {

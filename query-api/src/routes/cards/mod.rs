@@ -23,7 +23,7 @@ use crate::{
     error::{ApiError, ApiResult},
     openapi::{api_schema, doc},
     problem::FieldError,
-    query::{ApiQuery, QueryParams, check_limit, limit_or, opt},
+    query::{ApiQuery, QueryParams, check_limit, limit_or, opt, opt_text},
     routes::path_id,
     state::AppState,
 };
@@ -107,6 +107,7 @@ pub(crate) fn price_view(l: LatestPrice) -> PriceView {
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Case-insensitive substring of the card name, at most 200 bytes.
+    #[serde(default, deserialize_with = "opt_text")]
     #[param(max_length = 200)]
     q: Option<String>,
     /// Game slug (`pokemon`, `magic`, …) or TCGplayer category id.
@@ -118,12 +119,14 @@ pub struct SearchParams {
     #[param(value_type = Option<doc::GroupId>)]
     set: Option<GroupId>,
     /// Card number: exact (`139/195`) or the part before the slash (`139`).
+    #[serde(default, deserialize_with = "opt_text")]
     number: Option<String>,
     /// Page size, 1–200 (default 50).
     #[serde(default, deserialize_with = "opt")]
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[serde(default, deserialize_with = "opt_text")]
     #[param(max_length = 1024, pattern = "^[0-9]+:")]
     cursor: Option<String>,
 }

@@ -79,9 +79,10 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LatestParams {
-    /// Comma-separated series ids (`451784/holofoil/nm/en,451784/psa/10`), at most 200.
+    /// Comma-separated series ids (`451784/holofoil/nm/en,451784/psa/10`), 1 to 200
+    /// (required).
     #[serde(default, deserialize_with = "opt")]
-    #[param(value_type = Option<String>)]
+    #[param(value_type = String, required = true)]
     series: Option<SeriesIds>,
     /// Only this source.
     #[serde(default, deserialize_with = "opt")]
@@ -186,14 +187,24 @@ pub struct MoversParams {
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::PriceKind>)]
     kind: Option<PriceKind>,
-    /// Ignore series whose start price is below this many USD cents (default 100).
+    /// Ignore series whose start price is below this many USD cents (default 100); 0 to
+    /// 9223372036854775807 (a signed 64-bit integer).
     #[serde(default, deserialize_with = "opt")]
-    min_price_cents: Option<u64>,
+    #[param(minimum = 0)]
+    min_price_cents: Option<i64>,
 }
 
 impl QueryParams for MoversParams {
     fn check(&mut self, _state: &AppState, errors: &mut Vec<FieldError>) {
         check_limit(errors, "limit", self.limit, 100);
+        if let Some(c) = self.min_price_cents
+            && c < 0
+        {
+            errors.push(FieldError::new(
+                "min_price_cents",
+                format!("\"{c}\" is not an integer from 0 to {}", i64::MAX),
+            ));
+        }
     }
 }
 
@@ -222,9 +233,7 @@ pub async fn movers(
                 kinds: vec![q.kind.unwrap_or(PriceKind::Market)],
             },
             limit: limit_or(q.limit, 20),
-            min_start_cents: q
-                .min_price_cents
-                .map_or(100, |c| i64::try_from(c).unwrap_or(i64::MAX)),
+            min_start_cents: q.min_price_cents.unwrap_or(100),
             start_lookback_secs: lookback,
         })
         .await?;

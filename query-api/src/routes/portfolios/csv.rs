@@ -53,9 +53,9 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// `collectr`, `tcgplayer` or `generic` (see the README for the columns).
+    /// `collectr`, `tcgplayer` or `generic` (see the README for the columns); required.
     #[serde(default, deserialize_with = "opt")]
-    #[param(value_type = Option<doc::CsvFormat>)]
+    #[param(value_type = doc::CsvFormat, required = true)]
     format: Option<CsvFormat>,
     /// `true`: match and report, create nothing.
     #[serde(default, deserialize_with = "opt")]

@@ -61,10 +61,11 @@ pub struct HoldingInput {
     #[schemars(range(min = 1, max = 1_000_000))]
     pub quantity: u32,
     /// Cost of one copy (not negative).
+    #[schemars(with = "crate::wire::Cost")]
     pub cost_per_unit: Money,
     /// `YYYY-MM-DD`, not in the future; default today (UTC).
     #[serde(default)]
-    #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    #[schemars(pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), extend("format" = "date"))]
     pub acquired_on: Option<String>,
     /// At most 500 characters.
     #[serde(default)]
@@ -82,6 +83,7 @@ pub struct HoldingPatch {
     #[schemars(range(max = 1_000_000))]
     pub quantity: Option<u32>,
     #[serde(default)]
+    #[schemars(with = "Option<crate::wire::Cost>")]
     pub cost_per_unit: Option<Money>,
     /// At most 500 characters; `null` clears it.
     #[serde(default, with = "crate::routes::double_option")]
@@ -97,9 +99,11 @@ pub struct SaleInput {
     #[schemars(range(min = 1))]
     pub quantity: u32,
     /// Proceeds per copy.
+    #[schemars(with = "crate::wire::Cost")]
     pub price_per_unit: Money,
     /// Fees of the whole sale.
     #[serde(default)]
+    #[schemars(with = "Option<crate::wire::Cost>")]
     pub fees: Option<Money>,
     /// When it was sold; default now; not in the future.
     #[serde(default)]
@@ -151,9 +155,18 @@ fn today(now: Timestamp) -> String {
         .to_string()
 }
 
+/// A cost or price: not negative, below 10^12 minor units (`crate::wire::Cost`).
 fn check_money(errors: &mut Vec<FieldError>, field: &str, m: &Money) {
     if m.minor < 0 {
         errors.push(FieldError::new(field, "must not be negative"));
+    } else if m.minor >= 10_i64.pow(crate::wire::MAX_MINOR_DIGITS) {
+        errors.push(FieldError::new(
+            field,
+            format!(
+                "must be below 10^{} minor units (ten billion dollars)",
+                crate::wire::MAX_MINOR_DIGITS
+            ),
+        ));
     }
 }
 

@@ -21,7 +21,7 @@ use crate::{
     problem::{FieldError, Problem},
     query::{ApiQuery, QueryParams, check_limit, limit_or, opt, query_value},
     routes::{
-        cards::candles::{check_range, default_from},
+        cards::candles::range,
         params::Interval,
         portfolios::{
             owned,
@@ -111,7 +111,8 @@ pub struct ValuationParams {
     #[serde(default, deserialize_with = "opt")]
     #[param(minimum = 1, maximum = 1000, value_type = Option<u32>, format = Int32)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page (a holding id).
+    /// `next_cursor` of the previous page: holdings are listed by id, and a page starts after
+    /// this id (any UUID; one of no holding of this portfolio works as well).
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<String>, format = "uuid")]
     cursor: Option<HoldingId>,
@@ -155,20 +156,15 @@ fn holding_view(h: HoldingValue) -> HoldingValuation {
     }
 }
 
-/// The page of `all` after `cursor`, at most `limit` long, and the cursor of the next page.
+/// The page of `all` (in holding id order) after `cursor` (keyset: the holdings whose id is
+/// greater), at most `limit` long, and the cursor of the next page.
 fn page(
-    all: Vec<HoldingValue>,
+    mut all: Vec<HoldingValue>,
     cursor: Option<HoldingId>,
     limit: usize,
-) -> ApiResult<(Vec<HoldingValuation>, Option<String>)> {
-    let start = match cursor {
-        None => 0,
-        Some(c) => {
-            all.iter().position(|h| h.holding_id == c).ok_or_else(|| {
-                ApiError::param("cursor", "not a cursor of this portfolio's valuation")
-            })? + 1
-        }
-    };
+) -> (Vec<HoldingValuation>, Option<String>) {
+    all.sort_by_key(|h| h.holding_id);
+    let start = cursor.map_or(0, |c| all.partition_point(|h| h.holding_id <= c));
     let total = all.len();
     let items: Vec<HoldingValuation> = all
         .into_iter()
@@ -179,7 +175,7 @@ fn page(
     let next = (start + items.len() < total)
         .then(|| items.last().map(|h| h.holding_id.to_string()))
         .flatten();
-    Ok((items, next))
+    (items, next)
 }
 
 /// Value now: market value, cost basis, unrealized and realized P&L, in total and per holding
@@ -205,7 +201,7 @@ pub async fn valuation(
     let v = valuing::value(&state, holdings, events, vec![at], &price, true).await?;
     let sum = v.totals.first().copied().unwrap_or_default();
     let limit = limit_or(q.limit, state.config().max_valuation_page);
-    let (items, next_cursor) = page(v.holdings, q.cursor, limit)?;
+    let (items, next_cursor) = page(v.holdings, q.cursor, limit);
     Ok(Json(Valuation {
         portfolio_id: p.id,
         at,
@@ -254,16 +250,7 @@ pub struct HistoryParams {
     kind: Option<PriceKind>,
 }
 
-impl QueryParams for HistoryParams {
-    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
-        let interval = self.interval.unwrap_or_default();
-        let (from, to) = check_range(interval, self.from, self.to, state, errors, |max| {
-            format!("the range holds more than {max} buckets")
-        });
-        self.from = Some(from);
-        self.to = Some(to);
-    }
-}
+impl QueryParams for HistoryParams {}
 
 /// 422 when valuing `holdings` at `buckets` instants is over `max_history_cells`, saying how
 /// many buckets this portfolio may ask for.
@@ -302,7 +289,7 @@ fn check_cells(
     responses((status = 200, description = "Points", body = ValuationHistory),
               (status = 400, description = "Bad parameters", body = Problem),
               (status = 404, description = "No such portfolio of the caller", body = Problem),
-              (status = 422, description = "Holdings × buckets over the limit: ask for fewer buckets", body = Problem),
+              (status = 422, description = "A range the server does not compute: `from` not before `to` (`validation`), more than 5000 buckets of `interval`, or holdings × buckets over the limit (`too-large`: ask for fewer buckets)", body = Problem),
               (status = 503, description = "The store did not answer within the deadline, or is saturated", body = Problem)))]
 pub async fn history(
     State(state): State<AppState>,
@@ -313,11 +300,7 @@ pub async fn history(
     let portfolio = owned(&state, &caller, &id).await?;
     let ApiQuery(q) = query?;
     let interval = q.interval.unwrap_or_default();
-    // `check` has filled in the defaults.
-    let to = q.to.unwrap_or_else(|| state.now());
-    let from = q
-        .from
-        .unwrap_or_else(|| default_from(interval.buckets(), to, 90));
+    let (from, to) = range(interval, q.from, q.to, &state)?;
     let price = valuation_price(q.source, q.kind);
     let starts = interval.buckets().buckets(from, to);
     let (holdings, events) = holdings_and_events(&state, &portfolio).await?;
