@@ -19,6 +19,7 @@
 //! ```
 
 pub mod auth;
+mod conform;
 pub mod csv_export;
 pub mod csv_import;
 pub mod error;

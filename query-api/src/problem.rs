@@ -99,7 +99,7 @@ pub struct ApiJson<T>(pub T);
 
 impl<T> FromRequest<AppState> for ApiJson<T>
 where
-    T: DeserializeOwned + Serialize,
+    T: DeserializeOwned + JsonSchema,
 {
     type Rejection = ApiError;
 
@@ -145,58 +145,22 @@ pub(crate) async fn body_bytes(req: Request, state: &AppState) -> Result<Bytes, 
 
 /// Parses a JSON object, naming the failing field. Anything else than an object (`["x"]`, a
 /// string, a number) is refused with 422 on `body`, although serde would read a struct from an
-/// array of its fields' values, and so is an array where a nested object is expected (`"filter":
-/// [null, null]`). A number written with a zero fraction (`949.0`) is read as that
+/// array of its fields' values; then the body must be valid against `T`'s schema in the document
+/// (`crate::conform`: an array where a nested object is expected, `"filter": [null, null]`, is
+/// refused there). A number written with a zero fraction (`949.0`) is read as that
 /// integer where an integer is expected: JSON does not tell them apart, and neither does the
 /// document's `integer` (JSON Schema counts `949.0` as one).
-pub(crate) fn parse_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: DeserializeOwned + JsonSchema>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: T = parse_json_loose(bytes)?;
-    if bytes.contains(&b'[') {
-        // serde reads a struct from an array of its fields' values too; the document does not.
-        let sent: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-        let read = serde_json::to_value(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-        if let Some(path) = array_for_object(&sent, &read, String::new()) {
-            return Err(ApiError::field(path, "must be a JSON object"));
-        }
-    }
+    // What the shared types' parsers read more leniently than the document says (and an array
+    // where an object is expected) is refused by the document's own schema.
+    let sent: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    crate::conform::check(&T::schema_name(), &sent)?;
     Ok(value)
 }
 
-/// The path (`filter`, `condition.threshold_usd`) of the first place where `sent` has an array
-/// and `read` (what was read from it, written back) an object.
-fn array_for_object(
-    sent: &serde_json::Value,
-    read: &serde_json::Value,
-    path: String,
-) -> Option<String> {
-    use serde_json::Value;
-    let join = |key: &str| {
-        if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
-        }
-    };
-    match (sent, read) {
-        (Value::Array(_), Value::Object(_)) => Some(if path.is_empty() {
-            "body".into()
-        } else {
-            path.clone()
-        }),
-        (Value::Object(s), Value::Object(r)) => s
-            .iter()
-            .find_map(|(k, v)| r.get(k).and_then(|rv| array_for_object(v, rv, join(k)))),
-        (Value::Array(s), Value::Array(r)) => s
-            .iter()
-            .zip(r)
-            .enumerate()
-            .find_map(|(i, (sv, rv))| array_for_object(sv, rv, join(&i.to_string()))),
-        _ => None,
-    }
-}
-
-/// [`parse_json`] without the check of nested arrays.
+/// [`parse_json`] without the document's schema.
 fn parse_json_loose<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {

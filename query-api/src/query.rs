@@ -112,15 +112,16 @@ pub(crate) trait QueryValue: Sized {
     }
 }
 
-/// For `#[serde(default, deserialize_with = "crate::query::opt")]` on an `Option<T>` field: the
-/// text is trimmed, and an empty value is the same as an absent one.
+/// For `#[serde(default, deserialize_with = "crate::query::opt")]` on an `Option<T>` field: an
+/// empty value is the same as an absent one; any other text is read as sent (` 7` is not a
+/// number, as the document's pattern or type says).
 pub(crate) fn opt<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: QueryValue,
 {
     let raw = Cow::<'de, str>::deserialize(d)?;
-    let text = raw.trim();
+    let text: &str = &raw;
     if text.is_empty() {
         return Ok(None);
     }
@@ -164,10 +165,19 @@ macro_rules! query_value {
 }
 pub(crate) use query_value;
 
+/// Decimal digits only (Rust's `parse` also takes a leading `+`).
+fn digits(s: &str) -> Option<&str> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
 query_value! {
-    u32 => "a non-negative integer", |s: &str| s.parse().ok();
-    u64 => "a non-negative integer", |s: &str| s.parse().ok();
-    i64 => "an integer", |s: &str| s.parse().ok();
+    u32 => "a non-negative integer", |s: &str| digits(s)?.parse().ok();
+    u64 => "a non-negative integer", |s: &str| digits(s)?.parse().ok();
+    i64 => "an integer", |s: &str| {
+        let magnitude = s.strip_prefix('-').unwrap_or(s);
+        digits(magnitude)?;
+        s.parse().ok()
+    };
     bool => "true or false", |s: &str| match s {
         "true" | "1" => Some(true),
         "false" | "0" => Some(false),
@@ -229,8 +239,8 @@ mod tests {
     }
 
     #[test]
-    fn values_are_typed_trimmed_and_blank_is_absent() {
-        let (p, errors) = parse::<Params>("limit=%207%20&dry_run=1&name=%20x").unwrap();
+    fn values_are_typed_as_sent_and_empty_is_absent() {
+        let (p, errors) = parse::<Params>("limit=7&dry_run=1&name=%20x").unwrap();
         assert!(errors.is_empty());
         assert_eq!(p.limit, Some(7));
         assert_eq!(p.dry_run, Some(true));
@@ -242,6 +252,10 @@ mod tests {
         let (p, _) = parse::<Params>("limit=&dry_run&name=").unwrap();
         assert_eq!((p.limit, p.dry_run), (None, None));
         assert_eq!(p.name.as_deref(), Some(""));
+        // Not trimmed: a blank is not empty, and a padded or signed number is not a number.
+        for bad in ["limit=%207%20", "limit=%09", "limit=%2B7", "dry_run=%20"] {
+            assert!(!fields(bad).is_empty(), "{bad}");
+        }
     }
 
     #[test]

@@ -266,8 +266,8 @@ pub fn refine_components(schemas: &mut Map<String, Value>, core: &CoreConfig) {
         input.insert(
             "anyOf".into(),
             json!([
-                {"properties": {"condition": {"properties": {"type": {"not": {"const": "deal"}}}}}},
                 {"properties": {"filter": {"properties": {"kind": {"enum": ["listing", "sold", null]}}}}},
+                {"properties": {"condition": {"properties": {"type": {"not": {"const": "deal"}}}}}},
             ]),
         );
     }
@@ -281,17 +281,40 @@ const TOP_LABEL: &str = "[A-Za-z]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?";
 /// digits.
 const URL_PUNCTUATION: &str = "._~!$&'()*+,;=:@%/?-";
 
-/// A webhook URL as the document states it: `http://` or `https://` (any case), a host name
-/// (dot-separated labels, the last starting with a letter), an optional port (1–65535), then a
-/// path or query of unreserved, sub-delimiter, `:`, `@`, `/`, `?` and `%` characters; no
-/// blanks, credentials or fragment. The server reads the same ([`webhook_url_problem`]), and
-/// also IP literals (`http://10.0.0.5:8080/`, `http://[::1]/`), which the document leaves out:
-/// the address guard refuses internal ones unless the configuration allows them.
+/// An IPv4 address in dotted decimal, no leading zeros (as `Ipv4Addr` reads it).
+const IPV4: &str = r"((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+
+/// An IPv6 address of hex groups with at most one `::` (the forms without an embedded IPv4
+/// address).
+fn ipv6() -> String {
+    let h = "[0-9A-Fa-f]{1,4}";
+    [
+        format!("({h}:){{7}}{h}"),
+        format!("({h}:){{1,7}}:"),
+        format!("({h}:){{1,6}}:{h}"),
+        format!("({h}:){{1,5}}(:{h}){{1,2}}"),
+        format!("({h}:){{1,4}}(:{h}){{1,3}}"),
+        format!("({h}:){{1,3}}(:{h}){{1,4}}"),
+        format!("({h}:){{1,2}}(:{h}){{1,5}}"),
+        format!("{h}:(:{h}){{1,6}}"),
+        format!(":((:{h}){{1,7}}|:)"),
+    ]
+    .join("|")
+}
+
+/// A webhook URL as the document states it: `http://` or `https://` (any case); a host name
+/// (dot-separated labels, the last starting with a letter), an IPv4 address, or an IPv6 address
+/// in brackets; an optional port (1–65535); then a path or query of unreserved, sub-delimiter,
+/// `:`, `@`, `/`, `?` and `%` characters; no blanks, credentials or fragment. The server reads
+/// the same ([`webhook_url_problem`], and bodies are checked against the document). Whether the
+/// target may be called is not the URL's form: the address guard refuses internal addresses
+/// (a documented 422) unless the configuration allows them.
 pub fn webhook_url_pattern() -> String {
     let port =
         "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])";
     format!(
-        "^[Hh][Tt][Tt][Pp][Ss]?://({LABEL}\\.)*{TOP_LABEL}(:{port})?([/?][A-Za-z0-9{URL_PUNCTUATION}]*)?$"
+        "^[Hh][Tt][Tt][Pp][Ss]?://(({LABEL}\\.)*{TOP_LABEL}|{IPV4}|\\[({})\\])(:{port})?([/?][A-Za-z0-9{URL_PUNCTUATION}]*)?$",
+        ipv6()
     )
 }
 
@@ -414,19 +437,33 @@ mod tests {
                 webhook_url_problem(url)
             );
         }
-        // IP literals: read by the server, left out of the document.
-        for url in ["http://10.0.0.5:8080/", "http://[::1]/x", "http://[::1]:9/"] {
-            assert!(webhook_url_problem(url).is_none(), "{url}");
-            assert!(!matches(&pattern, url), "{url}");
-        }
+        // IP literals, as `Ipv4Addr` and `Ipv6Addr` read them.
         for url in [
+            "http://10.0.0.5:8080/",
+            "http://[::1]/x",
+            "http://[::1]:9/",
+            "http://[2001:db8::8a2e:370:7334]/",
+            "http://[1:2:3:4:5:6:7:8]/",
+            "http://[::]/",
             "http://2130706433/",
             "http://[::1/",
             "http://::1/",
             "http://1.2.3/",
+            "http://01.2.3.4/",
+            "http://256.1.1.1/",
+            "http://[1:2:3:4:5:6:7:8:9]/",
+            "http://[1::2::3]/",
         ] {
-            assert!(webhook_url_problem(url).is_some(), "{url}");
+            assert_eq!(
+                matches(&pattern, url),
+                webhook_url_problem(url).is_none(),
+                "{url}"
+            );
         }
+        // The server's own check reads an embedded IPv4 form the document leaves out; the
+        // body check against the document refuses it.
+        let embedded = "http://[::ffff:1.2.3.4]/";
+        assert!(webhook_url_problem(embedded).is_none() && !matches(&pattern, embedded));
     }
 
     #[test]

@@ -341,3 +341,86 @@ async fn the_largest_costs_and_fees_value_without_overflow() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.problem_field(), "cost_per_unit.amount");
 }
+
+#[tokio::test]
+async fn what_the_shared_parsers_read_but_the_document_refuses_is_refused() {
+    // Money, currencies and grades parse more spellings than the document states (for data
+    // from upstream); a client's body is held to the document.
+    let c = Ctx::new().await;
+    let (pid, hid) = portfolio_with_holding(&c).await;
+    let uri = format!("/v1/portfolios/{pid}/holdings/{hid}");
+    for cost in [
+        json!({"amount": "+5", "currency": "USD"}),
+        json!({"amount": " 5", "currency": "USD"}),
+        json!({"amount": "5.", "currency": "USD"}),
+        json!({"amount": ".5", "currency": "USD"}),
+        json!({"amount": "5", "currency": "usd"}),
+        json!({"amount": "5", "currency": "USD "}),
+    ] {
+        assert!(!admits("Cost", &cost), "{cost}");
+        let r = c
+            .call(
+                Method::PATCH,
+                &uri,
+                Some(&c.alice),
+                Some(json!({"cost_per_unit": cost})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{cost}: {}",
+            r.text()
+        );
+        assert!(
+            r.problem_field().starts_with("cost_per_unit"),
+            "{}",
+            r.text()
+        );
+    }
+    let r = c
+        .call(
+            Method::PATCH,
+            &uri,
+            Some(&c.alice),
+            Some(json!({"cost_per_unit": {"amount": "-1", "currency": "USD"}})),
+        )
+        .await;
+    assert_eq!(
+        r.problem_field(),
+        "cost_per_unit.amount",
+        "the branch of USD names the amount"
+    );
+    let holding = |grade: &str| {
+        json!({"product_id": 1001, "quantity": 1, "grading": {"grader": "PSA", "grade": grade},
+               "cost_per_unit": {"amount": "1", "currency": "USD"}})
+    };
+    for (grade, status) in [
+        ("10", StatusCode::CREATED),
+        ("10x", StatusCode::UNPROCESSABLE_ENTITY),
+        ("Pristine 10", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let r = c
+            .call(
+                Method::POST,
+                &format!("/v1/portfolios/{pid}/holdings"),
+                Some(&c.alice),
+                Some(holding(grade)),
+            )
+            .await;
+        assert_eq!(r.status, status, "{grade}: {}", r.text());
+    }
+    let r = c
+        .call(
+            Method::POST,
+            "/v1/alert-rules",
+            Some(&c.alice),
+            Some(
+                json!({"name": "r", "product_id": 1001, "condition": {"type": "price_above",
+                        "threshold_usd": {"amount": "5", "currency": "usd"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.problem_field(), "condition.threshold_usd.currency");
+}

@@ -578,14 +578,30 @@ async fn portfolios_holdings_sales_and_valuation() {
         (r.status.as_u16(), r.problem_field()),
         (422, "product_id".into())
     );
+    // Every field off the document is named at once.
     let mut bad = holding.clone();
     bad["quantity"] = json!(0);
-    bad["acquired_on"] = json!("2099-01-01");
+    bad["acquired_on"] = json!("2099-02-30");
     let r = c
         .call(POST, &format!("{base}/holdings"), k, Some(bad))
         .await;
     assert_eq!(r.status, 422);
-    assert_eq!(r.json()["errors"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        r.json()["errors"].as_array().unwrap().len(),
+        2,
+        "{}",
+        r.text()
+    );
+    let mut bad = holding.clone();
+    bad["acquired_on"] = json!("2099-01-01");
+    let r = c
+        .call(POST, &format!("{base}/holdings"), k, Some(bad))
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.problem_field()),
+        (422, "acquired_on".into()),
+        "not in the future"
+    );
     let mut bad = holding.clone();
     bad["cost_per_unit"] = json!({"amount": "1.005", "currency": "USD"});
     let r = c

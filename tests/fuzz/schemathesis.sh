@@ -10,8 +10,8 @@
 # whole bodies. Every check runs, ST201/ST202 (negative_data_rejection, positive_data_acceptance)
 # among them; schemathesis.toml (next to this script) names the few operations whose documented
 # 422 is a rule a schema cannot state (the card must be in the catalog, a sale at most the
-# copies held, a CSV's columns, how history parameters relate), where a schema-valid request
-# may be refused with 422.
+# copies held, a CSV's columns, how history parameters relate, the webhook address guard), where
+# a schema-valid request may be refused with 422.
 #
 #   tests/fuzz/install.sh && tests/fuzz/schemathesis.sh          # as CI runs it (tests/schemathesis.rs)
 #   ST_MAX_EXAMPLES=500 ST_SEED=$RANDOM ST_REPORT_DIR=/tmp/fuzz-report tests/fuzz/schemathesis.sh

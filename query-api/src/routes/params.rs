@@ -21,7 +21,10 @@ query_value! {
     Source => "a source", Source::parse;
     PriceKind => "a price kind", PriceKind::parse;
     Timestamp => "an RFC 3339 instant", |s: &str| Timestamp::parse(s).ok();
-    Grade => "a grade (1-10 in half steps)", |s: &str| Grade::parse(s).ok();
+    // As the document writes grades (`9.5`, `10 Pristine`), not every spelling `Grade::parse`
+    // reads in titles.
+    Grade => "a grade (1-10 in half steps; 10 Pristine, 10 Black Label)",
+        |s: &str| Grade::parse(s).ok().filter(|g| g.to_string() == s);
     RuleId => "a rule id (UUID)", |s: &str| s.parse().ok();
     SeriesKey => "a series id", |s: &str| s.parse().ok();
     CsvFormat => "collectr, tcgplayer or generic", CsvFormat::parse;
@@ -149,8 +152,8 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
     g.subschema_for::<MoversDirection>();
 }
 
-/// Comma-separated series ids, as sent (trimmed, blanks skipped): one or more, every one a
-/// valid id.
+/// Comma-separated series ids, as sent: one or more, every one a valid id (no blanks around
+/// them, no empty item), as the document's pattern says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeriesIds(pub Vec<String>);
 
@@ -158,22 +161,13 @@ impl QueryValue for SeriesIds {
     const EXPECTED: &'static str = "comma-separated series ids";
 
     fn parse(text: &str) -> Option<Self> {
-        let ids: Vec<String> = text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let ids: Vec<String> = text.split(',').map(str::to_owned).collect();
         (!ids.is_empty() && ids.iter().all(|s| s.parse::<SeriesKey>().is_ok()))
             .then_some(SeriesIds(ids))
     }
 
     fn invalid(text: &str) -> String {
-        match text
-            .split(',')
-            .map(str::trim)
-            .find(|s| !s.is_empty() && s.parse::<SeriesKey>().is_err())
-        {
+        match text.split(',').find(|s| s.parse::<SeriesKey>().is_err()) {
             Some(bad) => format!("{bad:?} is not a series id"),
             None => format!("{text:?} is not {}", Self::EXPECTED),
         }

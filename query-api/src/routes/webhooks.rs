@@ -300,7 +300,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
 /// Create an endpoint; the answer carries the signing secret, shown only this once.
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = WebhookInput,
     responses((status = 201, description = "Created (with the secret)", body = WebhookCreated),
-              (status = 422, description = "Invalid fields", body = Problem)))]
+              (status = 422, description = "Invalid fields, or a target the address guard refuses (an internal address, unless the configuration allows it)", body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -379,7 +379,7 @@ pub async fn get_one(
     params(("id" = String, Path, format = "uuid", description = "Webhook id (UUID)")), request_body = WebhookUpdate,
     responses((status = 200, description = "Updated", body = WebhookView),
               (status = 404, description = "No such endpoint of the caller", body = Problem),
-              (status = 422, description = "Invalid fields", body = Problem)))]
+              (status = 422, description = "Invalid fields, or a target the address guard refuses (an internal address, unless the configuration allows it)", body = Problem)))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
