@@ -420,9 +420,11 @@ fn emitted_metrics() -> BTreeSet<String> {
     )
     .unwrap();
     let reg = Regex::new(
-        r"register_(counter|gauge|histogram)\(\s*&Key::from_parts\(\s*([A-Za-z_][A-Za-z0-9_:]*)",
+        r"register_(counter|gauge|histogram)\(\s*&Key::from_(?:parts|name)\(\s*([A-Z][A-Z0-9_:]*)\b",
     )
     .unwrap();
+    // The query API's registry helpers: `self.count(CONST, …)` and `self.gauge(CONST, …)`.
+    let helper = Regex::new(r"\bself\.(count|gauge)\(\s*([A-Z][A-Z0-9_]*)\b").unwrap();
     let mut consts: BTreeMap<(PathBuf, String), String> = BTreeMap::new();
     let sources: Vec<(PathBuf, String)> = files
         .iter()
@@ -461,6 +463,10 @@ fn emitted_metrics() -> BTreeSet<String> {
         }
         for c in reg.captures_iter(text) {
             add(&c[1], resolve(&c[2]));
+        }
+        for c in helper.captures_iter(text) {
+            let kind = if &c[1] == "count" { "counter" } else { "gauge" };
+            add(kind, resolve(&c[2]));
         }
     }
     out
