@@ -759,6 +759,27 @@ fn web_page_in_headless_chromium() {
         }
     };
     b.go(&format!("{base}/#/cards"));
+    // The sources panel: with `up`, each source's state (a coloured dot by status); with
+    // `serve`, a line saying the collectors run elsewhere.
+    let sources = b.wait_for(
+        "the sources panel",
+        if server.mode == Mode::Up {
+            "document.querySelectorAll('#sources li.source').length"
+        } else {
+            "document.querySelectorAll('#sources li').length"
+        },
+        long,
+    );
+    if server.mode == Mode::Up {
+        let statuses = b.eval(
+            "[...document.querySelectorAll('#sources li.source')].map(l => `${l.dataset.source}:${l.dataset.status}`).join(' ')",
+        );
+        println!("sources: {statuses}");
+        assert!(
+            statuses.as_str().unwrap().contains("tcgcsv:"),
+            "{sources} sources: {statuses}"
+        );
+    }
     b.screenshot(&artifacts.join("browser-cards.png"));
 
     // 2. The card and its chart: candles, then lines, then another interval.
@@ -790,6 +811,12 @@ fn web_page_in_headless_chromium() {
             .as_u64()
             .unwrap()
             >= 1
+    );
+    // Rejected listings and rows of the card, or a line saying there are none.
+    b.wait_for(
+        "the card's rejections table",
+        "document.querySelectorAll('#rejections-table tbody tr').length",
+        long,
     );
     b.screenshot(&artifacts.join("browser-card.png"));
     b.eval("document.querySelector('#chart-controls [data-value=\"lines\"]').click()");

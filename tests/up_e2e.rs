@@ -179,6 +179,76 @@ async fn up_serves_history_fires_signed_webhooks_and_restarts_without_duplicates
         "history, movers and a valued portfolio {:.1} s after start",
         started.elapsed().as_secs_f64()
     );
+    // Every source's health after its passes (the simulator answers as the real services do
+    // when they work), named in the log once each has finished its first pass.
+    let sources = wait_until("every source past a pass", 60, dir.path(), || async move {
+        get("/v1/sources".into()).await.filter(|s| {
+            s["items"]
+                .as_array()
+                .is_some_and(|i| !i.is_empty() && i.iter().all(|x| x["passes"].as_u64() > Some(0)))
+        })
+    })
+    .await;
+    assert_eq!(sources["monitored"], true);
+    let names: Vec<&str> = sources["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["source"].as_str().unwrap())
+        .collect();
+    for name in ["tcgcsv", "tcgplayer", "ebay_browse", "ecb"] {
+        assert!(names.contains(&name), "{name} in {sources}");
+    }
+    for x in sources["items"].as_array().unwrap() {
+        assert_eq!(x["status"], "ok", "{x}");
+        assert_eq!(x["up"], true, "{x}");
+    }
+    let log = std::fs::read_to_string(dir.path().join("up.log")).unwrap();
+    assert!(log.contains("sources after their first pass:"), "{log}");
+    assert!(!log.contains(" live at "), "{log}");
+
+    // The eBay listings of the held cards that are not prices of them (lots, proxies, other
+    // printings …), named with their title and reason.
+    let portfolio = valuation["portfolio_id"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| valuation["portfolio"]["id"].as_str().map(str::to_owned));
+    let list = get("/v1/portfolios".into()).await.unwrap();
+    let portfolio =
+        portfolio.unwrap_or_else(|| list["items"][0]["id"].as_str().unwrap().to_owned());
+    let holdings = get(format!("/v1/portfolios/{portfolio}/holdings"))
+        .await
+        .unwrap();
+    let held: Vec<u64> = holdings["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["product_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(held.len(), 5, "{holdings}");
+    let rejected = wait_until("a named rejection of a held card", 120, dir.path(), || {
+        let held = held.clone();
+        async move {
+            for id in held {
+                let r = get(format!("/v1/cards/{id}/rejections")).await?;
+                if r["items"].as_array().is_some_and(|i| !i.is_empty()) {
+                    return Some(r);
+                }
+            }
+            None
+        }
+    })
+    .await;
+    let first = &rejected["items"][0];
+    assert_eq!(first["stage"], "processor", "{first}");
+    assert!(
+        first["source"].as_str().unwrap().starts_with("ebay"),
+        "{first}"
+    );
+    assert!(!first["title"].as_str().unwrap().is_empty(), "{first}");
+    assert!(!first["reason"].as_str().unwrap().is_empty(), "{first}");
+    assert!(!first["detail"].as_str().unwrap().is_empty(), "{first}");
+
     let product = movers["gainers"][0]["product_id"].as_u64().unwrap();
     let history = get(format!("/v1/cards/{product}/history?interval=1d"))
         .await

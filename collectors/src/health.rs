@@ -1,136 +1,31 @@
-//! What each source is doing, as the API and the start-up banner show it: a [`SourceHealth`]
-//! per source in a shared [`SourceHealthRegistry`], updated after every pass, and the gauge
-//! `tcg_source_up{source}`.
-//!
-//! A pass that failed, or that published nothing while something failed, leaves the source
-//! **down**; a pass that did its work while an auxiliary lookup (printings, a group's products,
-//! a price batch …) failed leaves it **degraded**, naming what failed and what that cost; a
-//! source that has not finished a pass yet is **starting**.
+//! What each source is doing, as the API and the start-up banner show it: a
+//! [`SourceHealth`] (the type is `tcg_schemas`', shared with the API) per source in a shared
+//! [`SourceHealthRegistry`], updated after every pass, and the gauge `tcg_source_up{source}`.
 
 use std::{
     collections::BTreeMap,
     sync::{Mutex, MutexGuard},
 };
 
-use serde::{Deserialize, Serialize};
 use tcg_schemas::Timestamp;
 use tokio::sync::watch;
 
 use crate::{CollectorError, PassReport, internal_events};
 
-/// A source's state after its last pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthStatus {
-    /// No pass has finished yet.
-    Starting,
-    /// The last pass did its work and nothing failed.
-    Ok,
-    /// The last pass did its work, but something it reads failed (see `degraded`).
-    Degraded,
-    /// The last pass failed, or published nothing while something failed.
-    Down,
-}
+pub use tcg_schemas::{Degradation, HealthError, HealthStatus, SourceHealth};
 
-impl HealthStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Starting => "starting",
-            HealthStatus::Ok => "ok",
-            HealthStatus::Degraded => "degraded",
-            HealthStatus::Down => "down",
-        }
-    }
-
-    /// Ok or degraded: the source delivers.
-    pub fn is_up(self) -> bool {
-        matches!(self, HealthStatus::Ok | HealthStatus::Degraded)
-    }
-}
-
-/// An error as health shows it: when, which kind (`CollectorError::kind`), the message, and
-/// what the source was doing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HealthError {
-    pub at: Timestamp,
-    pub kind: String,
-    pub message: String,
-    /// `pass`, or the lookup that failed (`printings of category 3`, `products of group 604` …).
-    pub during: String,
-}
-
-/// Something a pass could not read, and what the pass did without it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Degradation {
-    /// The lookup that failed: `printings of category 3`, `product prices of group 604 (250
-    /// products)` …
-    pub what: String,
-    /// `CollectorError::kind` of the failure.
-    pub kind: String,
-    pub message: String,
-    /// What was done without it: `SKU printings named from price rows`, `group skipped` …
-    pub effect: String,
-}
-
-impl Degradation {
-    pub fn new(what: impl Into<String>, effect: impl Into<String>, err: &CollectorError) -> Self {
-        Degradation {
-            what: what.into(),
-            kind: err.kind().to_owned(),
-            message: err.to_string(),
-            effect: effect.into(),
-        }
-    }
-}
-
-/// One source's health (the `GET /v1/sources` item, `/readyz` detail).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceHealth {
-    /// `tcgplayer`, `tcgcsv`, `ebay_browse`, `ebay_sold`, `ecb`.
-    pub source: String,
-    pub status: HealthStatus,
-    /// `status` is ok or degraded.
-    pub up: bool,
-    pub passes: u64,
-    pub failed_passes: u64,
-    /// When the last pass ended.
-    pub last_pass_at: Option<Timestamp>,
-    /// When a pass last ended up (ok or degraded).
-    pub last_success_at: Option<Timestamp>,
-    /// The last error: of a failed pass, or the last lookup that failed.
-    pub last_error: Option<HealthError>,
-    /// Quotes the last pass published.
-    pub quotes_last_pass: u64,
-    /// Requests the last pass made.
-    pub requests_last_pass: u64,
-    /// Rows and requests that failed in the last pass without failing it.
-    pub errors_last_pass: u64,
-    /// Rows the last pass rejected (named in the rejection log).
-    pub rejected_last_pass: u64,
-    /// The last pass found nothing new upstream (TCGCSV's unchanged day, no tracked cards).
-    pub skipped_last_pass: bool,
-    /// What the last pass could not read (empty when nothing failed).
-    pub degraded: Vec<Degradation>,
-}
-
-impl SourceHealth {
-    fn starting(source: &str) -> Self {
-        SourceHealth {
-            source: source.to_owned(),
-            status: HealthStatus::Starting,
-            up: false,
-            passes: 0,
-            failed_passes: 0,
-            last_pass_at: None,
-            last_success_at: None,
-            last_error: None,
-            quotes_last_pass: 0,
-            requests_last_pass: 0,
-            errors_last_pass: 0,
-            rejected_last_pass: 0,
-            skipped_last_pass: false,
-            degraded: Vec::new(),
-        }
+/// What a failed lookup cost a pass: `what` failed with `err`, and the pass did `effect`
+/// without it.
+pub fn degradation(
+    what: impl Into<String>,
+    effect: impl Into<String>,
+    err: &CollectorError,
+) -> Degradation {
+    Degradation {
+        what: what.into(),
+        kind: err.kind().to_owned(),
+        message: err.to_string(),
+        effect: effect.into(),
     }
 }
 
@@ -203,14 +98,14 @@ impl SourceHealthRegistry {
         self.changed.subscribe()
     }
 
-    /// True when every registered source has finished a pass.
+    /// True when sources are registered and every one has finished a pass.
     pub fn settled(&self) -> bool {
-        self.lock()
-            .values()
-            .all(|h| h.status != HealthStatus::Starting)
+        let sources = self.lock();
+        !sources.is_empty() && sources.values().all(|h| h.status != HealthStatus::Starting)
     }
 
-    /// Waits until every registered source has finished a pass (or the registry is dropped).
+    /// Waits until sources are registered and every one has finished a pass (or the registry
+    /// is dropped).
     pub async fn wait_settled(&self) {
         let mut rx = self.subscribe();
         while !self.settled() {
@@ -295,12 +190,13 @@ mod tests {
             status: 404,
             url: format!("http://x/{what}"),
         };
-        Degradation::new(what, "named from price rows", &err)
+        degradation(what, "named from price rows", &err)
     }
 
     #[test]
     fn a_pass_sets_status_counts_and_the_last_error() {
         let registry = SourceHealthRegistry::new();
+        assert!(!registry.settled(), "no source yet: not settled");
         registry.register("tcgplayer");
         registry.register("tcgcsv");
         assert!(!registry.settled());

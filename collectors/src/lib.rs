@@ -22,7 +22,9 @@ pub mod tcgplayer;
 pub mod telemetry;
 
 pub use error::CollectorError;
-pub use health::{Degradation, HealthError, HealthStatus, SourceHealth, SourceHealthRegistry};
+pub use health::{
+    Degradation, HealthError, HealthStatus, SourceHealth, SourceHealthRegistry, degradation,
+};
 pub use rejections::{CollectorRejectReason, CollectorRejection, RejectionLog};
 pub use run::{
     BackfillConfig, CollectConfig, CollectOptions, CollectSummary, load_tracked, run_backfill,

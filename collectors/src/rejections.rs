@@ -11,7 +11,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use tcg_schemas::Timestamp;
+use tcg_schemas::{CardRejection, GroupId, ProductId, RejectionStage, Timestamp};
 
 use crate::internal_events;
 
@@ -52,6 +52,25 @@ pub struct CollectorRejection {
     pub detail: String,
 }
 
+impl From<CollectorRejection> for CardRejection {
+    fn from(r: CollectorRejection) -> Self {
+        CardRejection {
+            at: r.at,
+            source: r.source,
+            stage: RejectionStage::Collector,
+            product_id: r.product_id.map(ProductId),
+            group_id: r.group_id.map(GroupId),
+            reason: r.reason.as_str().to_owned(),
+            detail: r.detail,
+            confidence: None,
+            title: None,
+            item_id: None,
+            printing: r.sub_type_name,
+            price: None,
+        }
+    }
+}
+
 /// Counts one rejection in `tcg_quotes_rejected_total{source,reason}`.
 pub(crate) fn count(source: &str, reason: CollectorRejectReason) {
     metrics::counter!(
@@ -62,7 +81,7 @@ pub(crate) fn count(source: &str, reason: CollectorRejectReason) {
     .increment(1);
 }
 
-/// The recent rejections, bounded twice: at most `per_product` kept for any one product (the
+/// The recent rejections (the collectors' and, in `up`, the processor's), bounded twice: at most `per_product` kept for any one product (the
 /// oldest of that product go first) and at most `capacity` in all (the oldest go first).
 #[derive(Debug)]
 pub struct RejectionLog {
@@ -74,8 +93,8 @@ pub struct RejectionLog {
 #[derive(Debug, Default)]
 struct Entries {
     /// Oldest first: (sequence number, product).
-    order: VecDeque<(u64, Option<u64>)>,
-    by_product: HashMap<Option<u64>, VecDeque<(u64, CollectorRejection)>>,
+    order: VecDeque<(u64, Option<ProductId>)>,
+    by_product: HashMap<Option<ProductId>, VecDeque<(u64, CardRejection)>>,
     next: u64,
     /// Rejections recorded since start (kept or not).
     total: u64,
@@ -104,7 +123,7 @@ impl RejectionLog {
     }
 
     /// Keeps `rejection`, dropping the oldest of its product or of all when over a bound.
-    pub fn record(&self, rejection: CollectorRejection) {
+    pub fn record(&self, rejection: CardRejection) {
         let mut e = self.lock();
         let key = rejection.product_id;
         let seq = e.next;
@@ -133,7 +152,7 @@ impl RejectionLog {
     }
 
     /// The kept rejections of `product_id`, newest first.
-    pub fn for_product(&self, product_id: u64) -> Vec<CollectorRejection> {
+    pub fn for_product(&self, product_id: ProductId) -> Vec<CardRejection> {
         self.lock()
             .by_product
             .get(&Some(product_id))
@@ -142,7 +161,7 @@ impl RejectionLog {
     }
 
     /// Up to `limit` kept rejections of every product, newest first.
-    pub fn recent(&self, limit: usize) -> Vec<CollectorRejection> {
+    pub fn recent(&self, limit: usize) -> Vec<CardRejection> {
         let e = self.lock();
         e.order
             .iter()
@@ -177,7 +196,7 @@ impl RejectionLog {
 mod tests {
     use super::*;
 
-    fn rejection(product: u64, n: i64) -> CollectorRejection {
+    fn collector_rejection(product: u64, n: i64) -> CollectorRejection {
         CollectorRejection {
             source: "tcgcsv".into(),
             at: Timestamp::from_secs(n),
@@ -190,6 +209,10 @@ mod tests {
         }
     }
 
+    fn rejection(product: u64, n: i64) -> CardRejection {
+        collector_rejection(product, n).into()
+    }
+
     #[test]
     fn bounded_per_product_and_in_all() {
         let log = RejectionLog::new(5, 2);
@@ -197,7 +220,11 @@ mod tests {
             log.record(rejection(1, n));
         }
         // Product 1 keeps its newest two.
-        let mine: Vec<i64> = log.for_product(1).iter().map(|r| r.at.as_secs()).collect();
+        let mine: Vec<i64> = log
+            .for_product(ProductId(1))
+            .iter()
+            .map(|r| r.at.as_secs())
+            .collect();
         assert_eq!(mine, [2, 1]);
         assert_eq!(log.len(), 2);
         for n in 10..14 {
@@ -207,15 +234,21 @@ mod tests {
         assert_eq!(log.len(), 5);
         let all: Vec<i64> = log.recent(10).iter().map(|r| r.at.as_secs()).collect();
         assert_eq!(all, [13, 12, 11, 10, 2]);
-        assert_eq!(log.for_product(1).len(), 1);
+        assert_eq!(log.for_product(ProductId(1)).len(), 1);
         assert_eq!(log.total(), 7);
-        assert!(log.for_product(99).is_empty());
+        assert!(log.for_product(ProductId(99)).is_empty());
     }
 
     #[test]
     fn serializes_with_snake_case_reasons() {
-        let json = serde_json::to_value(rejection(7, 0)).unwrap();
+        let json = serde_json::to_value(collector_rejection(7, 0)).unwrap();
         assert_eq!(json["reason"], "no_prices");
+        assert_eq!(json["product_id"], 7);
+        let card = serde_json::to_value(rejection(7, 0)).unwrap();
+        assert_eq!(card["reason"], "no_prices");
+        assert_eq!(card["stage"], "collector");
+        assert_eq!(card["group_id"], 604);
+        assert_eq!(card["printing"], "Normal");
         assert_eq!(json["product_id"], 7);
         assert_eq!(json["at"], "1970-01-01T00:00:00Z");
     }

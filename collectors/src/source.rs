@@ -6,7 +6,7 @@ use tcg_schemas::Timestamp;
 
 use crate::{
     CollectorError,
-    health::{Degradation, SourceHealthRegistry},
+    health::{self, Degradation, SourceHealthRegistry},
     internal_events,
     rejections::{self, CollectorRejection, RejectionLog},
     sink::{BoxFuture, QuoteSink},
@@ -58,7 +58,7 @@ impl PassReport {
         tracing::warn!(source, what = %what, effect, error = %err, "degraded");
         source_error(source, err);
         self.errors += 1;
-        self.degraded.push(Degradation::new(what, effect, err));
+        self.degraded.push(health::degradation(what, effect, err));
     }
 
     /// Counts a rejected row in `tcg_quotes_rejected_total{source,reason}` and keeps it (the
@@ -104,9 +104,25 @@ impl CollectorMonitor {
             source_error(source, e);
         }
         for r in pass.rejections.drain(..) {
-            self.rejections.record(r);
+            self.rejections.record(r.into());
         }
         self.health.record_pass(source, pass, result, now());
+    }
+}
+
+impl tcg_ports::SourceReports for CollectorMonitor {
+    fn sources(&self) -> Vec<tcg_schemas::SourceHealth> {
+        self.health.snapshot()
+    }
+
+    fn rejections(
+        &self,
+        product: tcg_schemas::ProductId,
+        limit: usize,
+    ) -> Vec<tcg_schemas::CardRejection> {
+        let mut found = self.rejections.for_product(product);
+        found.truncate(limit);
+        found
     }
 }
 

@@ -26,7 +26,7 @@ use tcg_collectors::{
     tcgcsv::{TcgcsvConfig, TcgcsvSource},
     tcgplayer::{TcgplayerConfig, TcgplayerSource},
 };
-use tcg_schemas::Subject;
+use tcg_schemas::{GroupId, ProductId, Subject};
 
 const TOKEN: &str = r#"{"access_token":"abc.def","token_type":"bearer","expires_in":1209599,"userName":"3b1f0c2e-public-key",".issued":"Mon, 04 Mar 2024 10:00:00 GMT",".expires":"Mon, 18 Mar 2024 10:00:00 GMT"}"#;
 
@@ -281,16 +281,16 @@ fn a_404_on_printings_still_prices_everything_and_names_what_failed() {
     assert_eq!(health.rejected_last_pass, 3);
 
     // Named rejections: the code card's null row, and both products of the refused batch.
-    let code_card = monitor.rejections.for_product(523960);
+    let code_card = monitor.rejections.for_product(ProductId(523960));
     assert_eq!(code_card.len(), 1);
-    assert_eq!(code_card[0].reason, CollectorRejectReason::NoPrices);
-    assert_eq!(code_card[0].group_id, Some(23237));
-    assert_eq!(code_card[0].sub_type_name.as_deref(), Some("Normal"));
+    assert_eq!(code_card[0].reason, "no_prices");
+    assert_eq!(code_card[0].group_id, Some(GroupId(23237)));
+    assert_eq!(code_card[0].printing.as_deref(), Some("Normal"));
     for id in [565606, 565607] {
-        let r = monitor.rejections.for_product(id);
+        let r = monitor.rejections.for_product(ProductId(id));
         assert_eq!(r.len(), 1, "{id}");
-        assert_eq!(r[0].reason, CollectorRejectReason::UpstreamFailure);
-        assert_eq!(r[0].group_id, Some(23651));
+        assert_eq!(r[0].reason, "upstream_failure");
+        assert_eq!(r[0].group_id, Some(GroupId(23651)));
         assert!(
             r[0].detail.contains("No products were found."),
             "{}",

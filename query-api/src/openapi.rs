@@ -72,7 +72,7 @@ pub mod doc {
 
 use crate::{
     problem::Problem,
-    routes::{self, admin, cards, ops, params, portfolios, rules, streams, webhooks},
+    routes::{self, admin, cards, ops, params, portfolios, rules, sources, streams, webhooks},
 };
 
 #[derive(OpenApi)]
@@ -112,6 +112,7 @@ fn component_schemas() -> Map<String, Value> {
     ops::schemas(&mut g);
     params::schemas(&mut g);
     cards::schemas(&mut g);
+    sources::schemas(&mut g);
     portfolios::schemas(&mut g);
     rules::schemas(&mut g);
     webhooks::schemas(&mut g);

@@ -3,6 +3,7 @@
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
+use tcg_ports::SourceReports;
 use tcg_processor_core::CoreConfig;
 use tcg_schemas::{AlertEvent, RuleChange, Tick, Timestamp};
 use tcg_store::{AppStore, PortfolioStore, PriceStore};
@@ -164,6 +165,7 @@ pub(crate) struct Inner {
     pub(crate) ticks: broadcast::Sender<Tick>,
     pub(crate) alerts: broadcast::Sender<AlertEvent>,
     pub(crate) rules: Option<Arc<dyn RulePublisher>>,
+    pub(crate) sources: Option<Arc<dyn SourceReports>>,
     pub(crate) metrics: Metrics,
     pub(crate) auth: AuthCache,
     pub(crate) gate: Gate,
@@ -205,6 +207,7 @@ impl AppState {
                 ticks,
                 alerts,
                 rules: None,
+                sources: None,
                 metrics: Metrics::new(),
                 auth,
                 gate,
@@ -225,6 +228,7 @@ impl AppState {
                 ticks: shared.ticks.clone(),
                 alerts: shared.alerts.clone(),
                 rules: shared.rules.clone(),
+                sources: shared.sources.clone(),
                 metrics: shared.metrics.clone(),
                 auth: AuthCache::new(&shared.config),
                 gate: Gate::new(&shared.config),
@@ -241,6 +245,12 @@ impl AppState {
     /// Publishes rule changes through `publisher` after they are stored.
     pub fn with_rule_publisher(self, publisher: Arc<dyn RulePublisher>) -> Self {
         self.map(|i| i.rules = Some(publisher))
+    }
+
+    /// Serves the sources' health and the cards' rejections from `reports` (`/v1/sources`,
+    /// `/v1/cards/{id}/rejections`, `/readyz` detail).
+    pub fn with_source_reports(self, reports: Arc<dyn SourceReports>) -> Self {
+        self.map(|i| i.sources = Some(reports))
     }
 
     /// Keeps portfolios through `portfolios` instead of the app store itself (distributed: the
@@ -276,6 +286,11 @@ impl AppState {
 
     pub fn config(&self) -> &ApiConfig {
         &self.inner.config
+    }
+
+    /// The sources' health and rejections, when this process runs the collectors.
+    pub fn source_reports(&self) -> Option<&Arc<dyn SourceReports>> {
+        self.inner.sources.as_ref()
     }
 
     /// Ticks, latest prices, candles, movers and the catalog.

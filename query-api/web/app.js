@@ -239,8 +239,42 @@ function seriesIdLabel(id) {
     .join(" ");
 }
 
+const STATUS_TEXT = { starting: "starting", ok: "ok", degraded: "degraded", down: "down" };
+
+/// Each source's health after its last pass (`GET /v1/sources`): what failed, and what that cost.
+async function loadSources() {
+  const host = $("sources");
+  try {
+    const s = await api("/v1/sources");
+    host.replaceChildren();
+    if (!s.monitored) {
+      host.append(el("li", { class: "muted" }, "The collectors run in other processes: see their /metrics (tcg_source_up)."));
+      return;
+    }
+    for (const h of s.items) {
+      const why = h.last_error && h.status !== "ok" ? `${h.last_error.during}: ${h.last_error.message}` : "";
+      const seen = h.last_pass_at ? `last pass ${ago(h.last_pass_at)}, ${h.quotes_last_pass} quotes` : "no pass yet";
+      host.append(el("li", { class: `source s-${h.status}`, dataset: { source: h.source, status: h.status } },
+        el("span", { class: "dot", "aria-hidden": "true" }),
+        el("b", {}, sourceLabel(h.source)),
+        el("span", { class: "pill" }, STATUS_TEXT[h.status] || h.status),
+        el("small", { class: "muted" }, seen),
+        why ? el("small", { class: "why" }, why) : null,
+      ));
+    }
+    if (!s.items.length) host.append(el("li", { class: "muted" }, "No source is running."));
+  } catch (e) {
+    showError(host, e);
+  }
+}
+
 let cardsLoaded = false;
+let sourcesTimer = null;
 views.cards = async () => {
+  loadSources();
+  // Kept current while the cards view shows (a source's first pass may take a while).
+  clearInterval(sourcesTimer);
+  sourcesTimer = setInterval(() => (current === "cards" ? loadSources() : clearInterval(sourcesTimer)), 10000);
   if (cardsLoaded) return;
   cardsLoaded = true;
   await loadSets();
@@ -306,7 +340,41 @@ views.card = async (id) => {
   renderLatest(d);
   renderChartControls();
   loadChart();
+  loadRejections(id);
 };
+
+/// The card's recent rejected listings and rows (`GET /v1/cards/{id}/rejections`).
+async function loadRejections(id) {
+  const t = $("rejections-table");
+  t.replaceChildren();
+  let r;
+  try {
+    r = await api(`/v1/cards/${id}/rejections`, { query: { limit: 20 } });
+  } catch (e) {
+    t.append(el("tbody", {}, el("tr", {}, el("td", { class: "error" }, e.message))));
+    return;
+  }
+  t.append(el("thead", {}, el("tr", {},
+    el("th", {}, "Listing or row"), el("th", {}, "Source"), el("th", {}, "Reason"),
+    el("th", { class: "num" }, "Price"), el("th", {}, "When"))));
+  const body = el("tbody");
+  for (const x of r.items) {
+    const what = x.title || [x.printing, x.group_id && `set ${x.group_id}`].filter(Boolean).join(" · ") || "—";
+    body.append(el("tr", {},
+      el("td", {}, what, x.detail ? el("small", { class: "muted block" }, x.detail) : null),
+      el("td", {}, sourceLabel(x.source)),
+      el("td", {}, x.reason.replace(/_/g, " "),
+        x.confidence !== undefined && x.confidence !== null ? el("small", { class: "muted" }, ` (${x.confidence}% match)`) : null),
+      el("td", { class: "num" }, x.price ? money(x.price) : "—"),
+      el("td", { title: when(x.at) }, ago(x.at)),
+    ));
+  }
+  if (!body.children.length) {
+    const text = r.monitored ? "Nothing refused recently." : "Rejections are kept by the collectors and processors of this installation, not by this API process.";
+    body.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, text)));
+  }
+  t.append(body);
+}
 
 function renderLatest(d) {
   const t = $("latest-table");

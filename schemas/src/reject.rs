@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::{GroupId, Money, ProductId, Timestamp};
+
 /// A rejection reason, stable as a machine-readable code.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -91,4 +93,53 @@ impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Where a quote was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionStage {
+    /// The collector could not turn an upstream row into a quote (every price null, the
+    /// upstream refused the product's price request).
+    Collector,
+    /// The processor refused the quote ([`RejectReason`]): not believable, or not a price of
+    /// the tracked card.
+    Processor,
+}
+
+/// A quote (or upstream row) that was not turned into a price, named: the card, the listing,
+/// why and when. `GET /v1/cards/{product_id}/rejections` serves the recent ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CardRejection {
+    /// When it was rejected.
+    pub at: Timestamp,
+    /// `tcgplayer`, `tcgcsv`, `ebay_browse`, `ebay_sold`.
+    pub source: String,
+    pub stage: RejectionStage,
+    /// The card; `None` only when the upstream failed for a whole group whose products are not
+    /// known.
+    pub product_id: Option<ProductId>,
+    /// The TCGplayer group (set) of a collector's rejection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<GroupId>,
+    /// A [`RejectReason`] code, or the collector's `no_prices` / `upstream_failure`.
+    pub reason: String,
+    /// What exactly was wrong: the words that matched, the prices that were missing, what the
+    /// upstream said.
+    pub detail: String,
+    /// The title classifier's confidence (0–100) for an eBay listing, when it computed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
+    /// The eBay listing's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The eBay item id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// TCGplayer's printing (`subTypeName`) of a price row or SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub printing: Option<String>,
+    /// The quoted price, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
 }

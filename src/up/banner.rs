@@ -3,6 +3,8 @@
 
 use std::{net::SocketAddr, path::Path};
 
+use tcg_schemas::SourceHealth;
+
 use super::{DemoKey, parts::Upstream};
 use crate::config::Config;
 
@@ -66,7 +68,7 @@ fn lines(b: &Banner<'_>) -> Vec<String> {
             ));
             let state = |on: bool, url: &str| {
                 if on {
-                    format!("live at {url}")
+                    format!("on, reading {url}")
                 } else {
                     "off (no credentials)".to_owned()
                 }
@@ -78,7 +80,27 @@ fn lines(b: &Banner<'_>) -> Vec<String> {
             ));
         }
     }
+    out.push(
+        "  sources    each one's state follows its first pass (and is at /v1/sources)".to_owned(),
+    );
     out.push("  Ctrl-C stops (and keeps everything for the next start)".to_owned());
+    out
+}
+
+/// What the sources did in their first pass: printed once every source has finished one, so
+/// that a source that fails (or works only in part) is named as such.
+pub fn print_sources(sources: &[SourceHealth]) {
+    eprintln!("{}", source_lines(sources).join("\n"));
+}
+
+fn source_lines(sources: &[SourceHealth]) -> Vec<String> {
+    let width = sources.iter().map(|h| h.source.len()).max().unwrap_or(0);
+    let mut out = vec!["sources after their first pass:".to_owned()];
+    for h in sources {
+        let summary = h.summary();
+        let rest = summary.strip_prefix(h.source.as_str()).unwrap_or(&summary);
+        out.push(format!("  {:<width$}{rest}", h.source));
+    }
     out
 }
 
@@ -117,7 +139,9 @@ mod tests {
         );
         assert_eq!(text.matches("tcg_demo").count(), 1, "the key once: {text}");
         assert!(
-            text.contains("TCGplayer API off (no credentials); eBay live at https://api.ebay.com"),
+            text.contains(
+                "TCGplayer API off (no credentials); eBay on, reading https://api.ebay.com"
+            ),
             "{text}"
         );
         assert!(text.contains("live: TCGCSV https://tcgcsv.com"), "{text}");
@@ -139,5 +163,33 @@ mod tests {
         .join("\n");
         assert!(!text.contains("tcg_demo"), "{text}");
         assert!(text.contains("demo key   in data/demo-key.txt"), "{text}");
+        assert!(
+            !text.contains(" live at "),
+            "no source is called live before it works: {text}"
+        );
+    }
+
+    #[test]
+    fn the_sources_line_names_what_failed() {
+        use tcg_schemas::{HealthError, HealthStatus, Timestamp};
+        let mut tcgplayer = SourceHealth::starting("tcgplayer");
+        tcgplayer.status = HealthStatus::Down;
+        tcgplayer.last_error = Some(HealthError {
+            at: Timestamp::from_secs(1),
+            kind: "client_error".into(),
+            message: "HTTP 404 from https://api.tcgplayer.com/catalog/categories/3/printings"
+                .into(),
+            during: "pass".into(),
+        });
+        let mut tcgcsv = SourceHealth::starting("tcgcsv");
+        tcgcsv.status = HealthStatus::Ok;
+        tcgcsv.up = true;
+        tcgcsv.quotes_last_pass = 1234;
+        let text = source_lines(&[tcgcsv, tcgplayer]).join("\n");
+        assert_eq!(
+            text,
+            "sources after their first pass:\n  tcgcsv    ok, 1234 quotes\n  tcgplayer down, 0 quotes \
+             (pass: HTTP 404 from https://api.tcgplayer.com/catalog/categories/3/printings)"
+        );
     }
 }

@@ -11,20 +11,34 @@ use tcg_store::{AccountStore, PriceFilter, SqliteStore, prelude::*};
 use tokio::sync::mpsc;
 
 /// Holdings in the demo portfolio.
-const PICKS: usize = 5;
+pub const PICKS: usize = 5;
 
-/// Creates the demo portfolio and rules; `false` while fewer than five cards have a market
-/// price (try again later).
+/// Whether the demo can be set up with `priced` cards: five, or (once every source has
+/// finished a pass, so that no more are coming soon) as many as there are, if any.
+pub fn enough(priced: usize, sources_settled: bool) -> bool {
+    priced >= PICKS || (sources_settled && priced > 0)
+}
+
+/// What a try found: the demo was created (with so many holdings), or so many cards are priced
+/// (fewer than needed: try again later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoTry {
+    Created(usize),
+    Waiting(usize),
+}
+
+/// Creates the demo portfolio and rules when [`enough`] cards have a market price.
 pub async fn create_demo(
     store: &SqliteStore,
     catalog: &[Product],
     rules: &mpsc::Sender<RuleChange>,
-) -> Result<bool> {
+    sources_settled: bool,
+) -> Result<DemoTry> {
     let owner = UserId("demo".into());
     let at = tcg_pipeline::kafka::producer::now();
     let picks = priced_series(store, catalog).await?;
-    if picks.len() < PICKS {
-        return Ok(false);
+    if !enough(picks.len(), sources_settled) {
+        return Ok(DemoTry::Waiting(picks.len()));
     }
     create_portfolio(store, &owner, at, &picks).await?;
     let (first, cents) = &picks[0];
@@ -34,7 +48,7 @@ pub async fn create_demo(
     }
     // The user may exist already (the demo key created it); either way it is there now.
     let _ = store.ensure_user(&owner, at).await;
-    Ok(true)
+    Ok(DemoTry::Created(picks.len()))
 }
 
 /// The first five ungraded card series with a TCGCSV market price, and that price in cents.
@@ -191,6 +205,71 @@ fn demo_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_catalog_gets_a_demo_once_its_sources_have_passed() {
+        assert!(!enough(0, false));
+        assert!(!enough(0, true), "nothing priced: nothing to hold");
+        assert!(!enough(2, false), "more may come with the first passes");
+        assert!(
+            enough(2, true),
+            "two priced cards after every first pass: a demo of two"
+        );
+        assert!(enough(5, false));
+    }
+
+    #[tokio::test]
+    async fn a_demo_of_two_priced_cards_holds_both() {
+        use tcg_schemas::{CategoryId, Currency, Game, GroupId, ProductId, Tick};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("t.db")).unwrap();
+        let product = |id: u64| Product {
+            product_id: ProductId(id),
+            category_id: CategoryId(3),
+            group_id: GroupId(1),
+            game: Game::Pokemon,
+            name: format!("Card {id}"),
+            clean_name: None,
+            number: Some(format!("{id}/100")),
+            rarity: Some("Rare".into()),
+            image_url: None,
+            url: None,
+        };
+        let catalog = vec![product(1), product(2), product(3)];
+        store.upsert_products(&catalog).await.unwrap();
+        let ticks: Vec<Tick> = [1_i64, 2]
+            .into_iter()
+            .map(|id| {
+                let series: SeriesKey = format!("{id}/holofoil/nm/en").parse().unwrap();
+                Tick {
+                    series_id: series.id(),
+                    series,
+                    game: Game::Pokemon,
+                    source: Source::Tcgcsv,
+                    kind: PriceKind::Market,
+                    observed_at: Timestamp::from_secs(1_700_000_000),
+                    price_usd: Money::usd_cents(500 * id),
+                    original: Money::new(500 * id, Currency::USD),
+                    shipping: None,
+                    listing_id: None,
+                    confidence: None,
+                    heartbeat: false,
+                }
+            })
+            .collect();
+        store.write_ticks(&ticks).await.unwrap();
+        let (tx, mut rx) = mpsc::channel(8);
+        let waiting = create_demo(&store, &catalog, &tx, false).await.unwrap();
+        assert_eq!(waiting, DemoTry::Waiting(2));
+        let created = create_demo(&store, &catalog, &tx, true).await.unwrap();
+        assert_eq!(created, DemoTry::Created(2));
+        let owner = UserId("demo".into());
+        let portfolios = store.portfolios(&owner).await.unwrap();
+        assert_eq!(portfolios.len(), 1);
+        let held = store.holdings(portfolios[0].id).await.unwrap();
+        assert_eq!(held.len(), 2);
+        assert!(matches!(rx.try_recv(), Ok(RuleChange::Upsert { .. })));
+    }
 
     #[test]
     fn holdings_cost_less_than_the_price_and_rules_watch_the_first_series() {

@@ -23,11 +23,12 @@ pub use args::UpArgs;
 use std::{path::PathBuf, sync::Arc, time::Duration, time::Instant};
 
 use anyhow::{Context, Result};
+use tcg_collectors::CollectorMonitor;
 use tcg_pipeline::{
     FanOut, OutputSink,
     inproc::{Batching, Inputs},
 };
-use tcg_processor_core::{Processor, Stats};
+use tcg_processor_core::{Output, Processor};
 use tcg_query_api::{ApiConfig, AppState, ChannelRulePublisher};
 use tcg_schemas::{FxRates, RuleChange, TrackedCard};
 use tcg_store::{SqliteStore, StoreSink, prelude::*};
@@ -85,14 +86,14 @@ pub async fn up(args: UpArgs) -> Result<()> {
         demo: &demo,
         plain: args.plain,
     };
-    let (inputs, sinks, progress) = start_parts(&setting, &mut parts, &stop).await?;
+    let (inputs, sinks, watch) = start_parts(&setting, &mut parts, &stop).await?;
     let started = Instant::now();
-    let failure = run_core(&mut core, inputs, sinks, &progress, &mut parts, &stop).await;
+    let failure = run_core(&mut core, inputs, sinks, &watch, &mut parts, &stop).await;
     core_state::save_core(&core, &state_file)?;
     finish(parts).await;
     // Files another part created during the run (the back-fill's progress) are private too.
     data_dir::restrict_known(&cfg.data_dir)?;
-    progress.print(started, true);
+    watch.progress.print(started, true);
     eprintln!("stopped; state saved in {}", cfg.data_dir.display());
     failure
 }
@@ -110,18 +111,42 @@ struct Setting<'a> {
     plain: bool,
 }
 
+/// What the core's batches are reported to: the progress line, and the monitor whose
+/// rejection log the API serves.
+#[derive(Debug)]
+struct Watch {
+    progress: Arc<Progress>,
+    monitor: CollectorMonitor,
+}
+
+impl Watch {
+    /// Counts a batch and keeps its rejections (named, for `/v1/cards/{id}/rejections`).
+    fn batch(&self, out: &Output) {
+        self.progress.add(&out.stats);
+        if out.rejected.is_empty() {
+            return;
+        }
+        let at = tcg_schemas::Timestamp::from(chrono::Utc::now());
+        for r in &out.rejected {
+            self.monitor.rejections.record(r.to_card_rejection(at));
+        }
+    }
+}
+
 /// Starts the API, the dispatcher, the collectors, the tracking and the progress line, and
-/// prints the banner; returns the core's inputs, its sinks and the progress it adds to.
+/// prints the banner; returns the core's inputs, its sinks and what its batches report to.
 async fn start_parts(
     s: &Setting<'_>,
     parts: &mut JoinSet<PartResult>,
     stop: &CancellationToken,
-) -> Result<(Inputs, Arc<dyn OutputSink>, Arc<Progress>)> {
+) -> Result<(Inputs, Arc<dyn OutputSink>, Watch)> {
     let (cfg, live) = (s.cfg, s.live);
     let (rule_tx, rule_rx) = mpsc::channel::<RuleChange>(1024);
     let (tracked_tx, tracked_rx) = watch::channel(Vec::<TrackedCard>::new());
     let (fx_tx, fx_rx) = watch::channel(FxRates::default());
-    let state = api_state(cfg, s.store, rule_tx.clone())?;
+    let monitor = CollectorMonitor::new();
+    let state =
+        api_state(cfg, s.store, rule_tx.clone())?.with_source_reports(Arc::new(monitor.clone()));
     let live_sink = LiveSink {
         ticks: state.tick_sender(),
         alerts: state.alert_sender(),
@@ -156,13 +181,17 @@ async fn start_parts(
         Arc::new(quote_sink),
         tracked_rx,
         fx_tx,
+        monitor.clone(),
         stop,
     );
+    parts::spawn_source_report(parts, monitor.health.clone(), stop);
     let progress = Arc::new(Progress::default());
-    let demo = s
-        .demo
-        .first_start
-        .then(|| (s.upstream.catalog.clone(), rule_tx, progress.clone()));
+    let demo = s.demo.first_start.then(|| parts::DemoSetUp {
+        catalog: s.upstream.catalog.clone(),
+        rules: rule_tx,
+        progress: progress.clone(),
+        health: monitor.health.clone(),
+    });
     parts::spawn_tracking(parts, s.store.clone(), tracked_tx, demo, stop);
     parts.spawn({
         let (progress, stop, plain) = (progress.clone(), stop.clone(), s.plain);
@@ -180,7 +209,7 @@ async fn start_parts(
         rules: Some(rule_rx),
         fx: Some(fx_rx),
     };
-    Ok((inputs, sinks, progress))
+    Ok((inputs, sinks, Watch { progress, monitor }))
 }
 
 /// The query API's state over the store, publishing rule changes to the core.
@@ -209,7 +238,7 @@ async fn run_core(
     core: &mut Processor,
     inputs: Inputs,
     sinks: Arc<dyn OutputSink>,
-    progress: &Progress,
+    watch: &Watch,
     parts: &mut JoinSet<PartResult>,
     stop: &CancellationToken,
 ) -> Result<()> {
@@ -229,7 +258,7 @@ async fn run_core(
         core,
         sinks,
         batching,
-        |s: &Stats| progress.add(s),
+        |out: &Output| watch.batch(out),
         drained,
     );
     tokio::pin!(run);

@@ -16,7 +16,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{PartResult, progress::Progress};
+use super::{PartResult, demo::DemoTry, progress::Progress};
 use crate::config::Config;
 
 /// How often the cards eBay searches for are read again.
@@ -139,8 +139,13 @@ pub fn spawn_collectors(
     sink: Arc<dyn QuoteSink>,
     tracked: watch::Receiver<Vec<TrackedCard>>,
     fx: watch::Sender<FxRates>,
+    monitor: tcg_collectors::CollectorMonitor,
     stop: &CancellationToken,
 ) {
+    // Listed as starting at once, so that the page and `/readyz` name them during the back-fill.
+    for name in part.collect.source_names() {
+        monitor.health.register(name);
+    }
     let stop = stop.clone();
     parts.spawn(async move {
         if part.history_days > 0 {
@@ -163,11 +168,45 @@ pub fn spawn_collectors(
             }
         }
         let shutdown = stop.cancelled_owned();
-        let ran =
-            tcg_collectors::run_collectors(part.collect, tracked, sink, Some(fx), None, shutdown)
-                .await;
+        let ran = tcg_collectors::run_collectors_monitored(
+            part.collect,
+            tracked,
+            sink,
+            Some(fx),
+            None,
+            shutdown,
+            monitor,
+        )
+        .await;
         ("the collectors", ran.map(drop).context("collecting prices"))
     });
+}
+
+/// Prints what every source did once each has finished its first pass (after the history
+/// back-fill, when there is one).
+pub fn spawn_source_report(
+    parts: &mut JoinSet<PartResult>,
+    health: Arc<tcg_collectors::SourceHealthRegistry>,
+    stop: &CancellationToken,
+) {
+    let stop = stop.clone();
+    parts.spawn(async move {
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = health.wait_settled() => super::banner::print_sources(&health.snapshot()),
+        }
+        ("the source report", Ok(()))
+    });
+}
+
+/// What the demo set-up of a first start reads: the catalog, where rules go, the progress (ticks
+/// stored) and the sources' health (whether every first pass is done).
+#[derive(Debug)]
+pub struct DemoSetUp {
+    pub catalog: Vec<Product>,
+    pub rules: mpsc::Sender<RuleChange>,
+    pub progress: Arc<Progress>,
+    pub health: Arc<tcg_collectors::SourceHealthRegistry>,
 }
 
 /// Keeps the tracked cards (every user's holdings and active rules) fresh for the eBay
@@ -177,16 +216,22 @@ pub fn spawn_tracking(
     parts: &mut JoinSet<PartResult>,
     store: SqliteStore,
     tracked: watch::Sender<Vec<TrackedCard>>,
-    demo: Option<(Vec<Product>, mpsc::Sender<RuleChange>, Arc<Progress>)>,
+    demo: Option<DemoSetUp>,
     stop: &CancellationToken,
 ) {
     let tracked = Arc::new(tracked);
-    if let Some((catalog, rules, progress)) = demo {
+    if let Some(DemoSetUp {
+        catalog,
+        rules,
+        progress,
+        health,
+    }) = demo
+    {
         let (store, tracked, stop) = (store.clone(), tracked.clone(), stop.clone());
         parts.spawn(async move {
             tokio::select! {
                 () = stop.cancelled() => {}
-                () = set_up_demo(&store, &catalog, &rules, &progress) => {
+                () = set_up_demo(&store, &catalog, &rules, &progress, &health) => {
                     refresh_tracked(&store, &tracked).await;
                 }
             }
@@ -205,18 +250,36 @@ pub fn spawn_tracking(
     });
 }
 
-/// Tries the demo set-up until it succeeds (it needs market prices in the store).
+/// Tries the demo set-up until it succeeds (it needs market prices in the store: five cards,
+/// or once every source has passed, as many as there are). Says once when every source has
+/// passed and no card is priced yet.
 async fn set_up_demo(
     store: &SqliteStore,
     catalog: &[Product],
     rules: &mpsc::Sender<RuleChange>,
     progress: &Progress,
+    health: &tcg_collectors::SourceHealthRegistry,
 ) {
+    let mut said = false;
     loop {
-        if progress.ticks() > 0 {
-            match super::demo::create_demo(store, catalog, rules).await {
-                Ok(true) => return,
-                Ok(false) => {}
+        if progress.ticks() > 0 || health.settled() {
+            let settled = health.settled();
+            match super::demo::create_demo(store, catalog, rules, settled).await {
+                Ok(DemoTry::Created(n)) => {
+                    if n < super::demo::PICKS {
+                        eprintln!("demo portfolio: {n} priced cards (the catalog has no more yet)");
+                    }
+                    return;
+                }
+                Ok(DemoTry::Waiting(0)) if settled && !said => {
+                    said = true;
+                    eprintln!(
+                        "demo set-up waiting for priced cards: none of the {} catalog products has a \
+                         TCGCSV market price yet",
+                        catalog.len()
+                    );
+                }
+                Ok(DemoTry::Waiting(_)) => {}
                 Err(e) => tracing::warn!(error = %e, "demo set-up failed; will retry"),
             }
         }

@@ -58,15 +58,25 @@ impl Progress {
     }
 }
 
-/// Prints the progress every second (every 10 s when plain) until cancelled.
+/// When the progress is printed: (first after, then every). Plain (a log file): a line at once,
+/// then every 10 s; else the updating line every second.
+pub fn schedule(plain: bool) -> (Duration, Duration) {
+    if plain {
+        (Duration::ZERO, Duration::from_secs(10))
+    } else {
+        (Duration::from_secs(1), Duration::from_secs(1))
+    }
+}
+
+/// Prints the progress on [`schedule`] until cancelled.
 pub async fn report_until(
     progress: std::sync::Arc<Progress>,
     started: Instant,
     plain: bool,
     stop: CancellationToken,
 ) -> anyhow::Result<()> {
-    let every = Duration::from_secs(if plain { 10 } else { 1 });
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    let (first, every) = schedule(plain);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + first, every);
     loop {
         tokio::select! {
             () = stop.cancelled() => return Ok(()),
@@ -78,6 +88,12 @@ pub async fn report_until(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_prints_its_first_line_at_once() {
+        assert_eq!(schedule(true), (Duration::ZERO, Duration::from_secs(10)));
+        assert_eq!(schedule(false).1, Duration::from_secs(1));
+    }
 
     #[test]
     fn the_line_counts_heartbeats_as_ticks() {

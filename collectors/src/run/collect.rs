@@ -26,6 +26,27 @@ pub struct CollectConfig {
 }
 
 impl CollectConfig {
+    /// The sources this configuration runs, by their health and metrics names.
+    pub fn source_names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.tcgplayer.is_some() {
+            names.push("tcgplayer");
+        }
+        if self.tcgcsv.is_some() {
+            names.push("tcgcsv");
+        }
+        if let Some(ebay) = &self.ebay {
+            if ebay.insights.enabled {
+                names.push("ebay_sold");
+            }
+            names.push("ebay_browse");
+        }
+        if self.ecb.is_some() {
+            names.push("ecb");
+        }
+        names
+    }
+
     /// Every collector pointed at one base URL (the simulator), with demo credentials and short
     /// poll intervals.
     pub fn for_simulator(base_url: &str) -> CollectConfig {
@@ -95,6 +116,7 @@ pub async fn run_collectors_monitored(
     shutdown: impl Future<Output = ()> + Send + 'static,
     monitor: CollectorMonitor,
 ) -> Result<CollectSummary, CollectorError> {
+    let names = config.source_names();
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     if let Some(c) = config.tcgplayer {
         sources.push(Box::new(TcgplayerSource::new(c)?));
@@ -115,6 +137,10 @@ pub async fn run_collectors_monitored(
     for source in &sources {
         monitor.health.register(source.name());
     }
+    debug_assert!(
+        sources.iter().all(|s| names.contains(&s.name())),
+        "source_names() names every source"
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopper = tokio::spawn(async move {
         shutdown.await;

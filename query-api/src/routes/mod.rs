@@ -8,6 +8,7 @@ pub mod ops;
 pub mod params;
 pub mod portfolios;
 pub mod rules;
+pub mod sources;
 pub mod streams;
 pub mod web;
 pub mod webhooks;
@@ -48,6 +49,8 @@ fn v1_routes(import_body_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(candles::history))
         .routes(routes!(prices::latest))
         .routes(routes!(prices::movers))
+        .routes(routes!(sources::list))
+        .routes(routes!(sources::rejections))
         .routes(routes!(portfolios::list, portfolios::create))
         .routes(routes!(
             portfolios::get_one,

@@ -19,6 +19,10 @@ pub struct Health {
     /// The tick store backend (`sqlite` or `questdb`), on `/readyz`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+    /// On `/readyz` of a process that runs the collectors: each price source's health. A
+    /// source that is down does not make the API unready (it still serves what it has).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<tcg_schemas::SourceHealth>,
 }
 api_schema!(Health, Problem);
 
@@ -33,10 +37,12 @@ pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
         store: None,
+        sources: Vec::new(),
     })
 }
 
-/// The tick store and the account store answer, and a slot for store reads is free.
+/// The tick store and the account store answer, and a slot for store reads is free; the
+/// sources' health is given as detail.
 #[utoipa::path(get, path = "/readyz", tag = "ops",
     responses(
         (status = 200, description = "Ready", body = Health),
@@ -56,6 +62,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         Ok(Ok(())) => Ok(Json(Health {
             status: "ready".into(),
             store: Some(store.backend().into()),
+            sources: state
+                .source_reports()
+                .map(|r| r.sources())
+                .unwrap_or_default(),
         })),
         Ok(Err(e)) => Err(ApiError::Unavailable(format!("store not reachable: {e}"))),
         Err(_) => Err(ApiError::Unavailable(

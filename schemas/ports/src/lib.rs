@@ -3,10 +3,12 @@
 //! channel or standard output, so the processor never links a collector and a collector never
 //! links Kafka; the processor hands its output to [`OutputSink`]s whether they are a store, the
 //! Kafka output topics or the live streams, so the processor's runtime never links a database
-//! driver. No I/O and no async runtime here: the futures are plain `std` futures.
+//! driver; the query API reads the sources' health and rejections through [`SourceReports`]. No I/O and no async runtime here: the futures are plain `std` futures.
 
 pub mod output_sink;
 pub mod quote_sink;
+pub mod source_reports;
 
 pub use output_sink::OutputSink;
 pub use quote_sink::{BoxFuture, QuoteSink, SinkError};
+pub use source_reports::SourceReports;

@@ -3,7 +3,7 @@
 
 use std::{future::Future, sync::Arc, time::Duration};
 
-use tcg_processor_core::{Processor, Stats};
+use tcg_processor_core::{Output, Processor, Stats};
 use tcg_schemas::{FxRates, RawQuote, RuleChange};
 use tokio::sync::{mpsc, watch};
 
@@ -49,14 +49,15 @@ enum Next {
 }
 
 /// Runs the core until the quote channel closes or `shutdown` resolves (then what the channel
-/// already holds is processed too). `on_batch` sees each batch's statistics once its output is
+/// already holds is processed too). `on_batch` sees each batch's output (statistics and
+/// rejections) once its ticks and alerts are
 /// delivered. Returns the totals.
 pub async fn run(
     mut inputs: Inputs,
     core: &mut Processor,
     sink: Arc<dyn OutputSink>,
     batching: Batching,
-    mut on_batch: impl FnMut(&Stats),
+    mut on_batch: impl FnMut(&Output),
     shutdown: impl Future<Output = ()>,
 ) -> Result<Stats> {
     tokio::pin!(shutdown);
@@ -148,20 +149,19 @@ async fn deliver(
     batch: &[RawQuote],
     sink: &dyn OutputSink,
     totals: &mut Stats,
-    on_batch: &mut impl FnMut(&Stats),
+    on_batch: &mut impl FnMut(&Output),
 ) -> Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
     let out = core.process(now(), batch);
     for r in &out.rejected {
-        metrics::counter!(internal_events::PROCESSOR_REJECTED, "reason" => r.reason.as_str())
-            .increment(1);
+        internal_events::count_rejection(r.quote.source.as_str(), r.reason);
     }
     sink.deliver(&out.ticks, &out.alerts).await?;
     metrics::counter!(internal_events::PROCESSOR_QUOTES).increment(out.stats.quotes);
     totals.add(&out.stats);
-    on_batch(&out.stats);
+    on_batch(&out);
     Ok(())
 }
 

@@ -40,7 +40,7 @@ use rdkafka::{
     message::{BorrowedMessage, Headers},
 };
 use tcg_processor_core::{Output, Processor, Stats};
-use tcg_schemas::{DeadLetter, Envelope, RejectReason, RuleChange, topics};
+use tcg_schemas::{DeadLetter, Envelope, RuleChange, topics};
 
 pub use super::group::GroupContext;
 use super::{
@@ -367,8 +367,6 @@ impl KafkaProcessor {
         output.stats = Stats::default();
         let mut dead: Vec<DeadLetter> = Vec::new();
         let mut next_offsets: Vec<(i32, i64)> = Vec::new();
-        // Rejections that are not the input's fault, counted per reason.
-        let mut ignored: Vec<(RejectReason, u64)> = Vec::new();
         for part in batch.parts() {
             let partition = part.partition;
             if self.core.get_mut(partition).is_none() {
@@ -389,23 +387,15 @@ impl KafkaProcessor {
             };
             core.process_into(&part.quotes, |i| part.produced[i], &mut self.output);
             for r in self.output.rejected.drain(..) {
-                if r.reason.is_invalid_input() {
-                    if let Some(letter) = part.dead_letter_for(r.index, r.reason, r.detail, now()) {
-                        dead.push(letter);
-                    }
-                } else {
-                    match ignored.iter_mut().find(|(reason, _)| *reason == r.reason) {
-                        Some((_, n)) => *n += 1,
-                        None => ignored.push((r.reason, 1)),
-                    }
+                internal_events::count_rejection(r.quote.source.as_str(), r.reason);
+                if r.reason.is_invalid_input()
+                    && let Some(letter) = part.dead_letter_for(r.index, r.reason, r.detail, now())
+                {
+                    dead.push(letter);
                 }
             }
             next_offsets.push((partition, part.next_offset));
             self.report.messages += part.messages as u64;
-        }
-        for (reason, n) in ignored {
-            metrics::counter!(internal_events::PROCESSOR_REJECTED, "reason" => reason.as_str())
-                .increment(n);
         }
         Ok((dead, next_offsets))
     }

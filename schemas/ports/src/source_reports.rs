@@ -1,0 +1,15 @@
+//! What the API tells a user about the price sources: each source's health and the recent
+//! rejected quotes of a card. The collectors (and, in `up`, the processor) keep both in memory;
+//! the query API reads them through this trait without linking a collector.
+
+use tcg_schemas::{CardRejection, ProductId, SourceHealth};
+
+/// A view of the sources' health and of the recent rejections. Reads are cheap and never block
+/// on I/O (the reports live in memory).
+pub trait SourceReports: Send + Sync + std::fmt::Debug {
+    /// Every source's health, ordered by name.
+    fn sources(&self) -> Vec<SourceHealth>;
+
+    /// Up to `limit` recent rejections of `product`, newest first.
+    fn rejections(&self, product: ProductId, limit: usize) -> Vec<CardRejection>;
+}
