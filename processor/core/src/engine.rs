@@ -4,8 +4,8 @@ use std::hash::BuildHasher;
 
 use rustc_hash::FxBuildHasher;
 use tcg_schemas::{
-    AlertRule, EbayItem, FxRates, PriceKind, RawQuote, RuleChange, SeriesKey, Source, Subject,
-    Tick, Timestamp,
+    AlertRule, Condition, EbayItem, FxRates, PriceKind, RawQuote, RuleChange, SeriesKey, Source,
+    Subject, Tick, Timestamp,
 };
 
 use crate::{
@@ -290,18 +290,34 @@ impl Processor {
         )
     }
 
-    /// The latest TCGplayer market price of `series` (for deal rules on single items).
+    /// The latest TCGplayer market price of `series` (for deal rules on single items). A raw
+    /// listing that states no condition is compared with the Near Mint market of the same
+    /// product, printing and language (TCGplayer's product-level market is Near Mint's).
     fn market_price(&self, series: &SeriesKey, kind: PriceKind) -> Option<i64> {
         if !matches!(kind, PriceKind::Listing | PriceKind::Sold)
             || self.rules.for_product(series.product_id()).is_empty()
         {
             return None;
         }
+        let reference = match series {
+            SeriesKey::Sku {
+                product_id,
+                printing,
+                condition,
+                language,
+            } if crate::title::is_unstated(condition) => SeriesKey::Sku {
+                product_id: *product_id,
+                printing: printing.clone(),
+                condition: Condition::NearMint,
+                language: language.clone(),
+            },
+            _ => series.clone(),
+        };
         [Source::Tcgplayer, Source::Tcgcsv]
             .into_iter()
             .filter_map(|source| {
                 self.memory.streams.peek(&StreamKey {
-                    series: series.clone(),
+                    series: reference.clone(),
                     source,
                     kind: PriceKind::Market,
                 })

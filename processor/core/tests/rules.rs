@@ -331,6 +331,38 @@ fn deal_compares_listing_plus_shipping_with_market_of_the_same_series() {
 }
 
 #[test]
+fn a_listing_without_a_stated_condition_is_a_deal_against_the_near_mint_market() {
+    let mut deal = rule(
+        1,
+        7,
+        RuleCondition::Deal {
+            percent: "20".parse().unwrap(),
+        },
+        3600,
+    );
+    deal.filter = SeriesFilter {
+        kind: Some(PriceKind::Listing),
+        ..SeriesFilter::default()
+    };
+    let mut p = core_with(deal);
+    p.process(now(), &[market(7, 10_000, 0)]);
+    // No condition in the title and eBay's "Ungraded": its own series, compared with the Near
+    // Mint market of the same printing and language.
+    let title = "Charizard ex 199/165 Pokemon Scarlet Violet 151 Holo";
+    let out = p.process(now(), &[listing("v1|1|0", 7, title, 6500, 500, 10)]);
+    assert_eq!(out.ticks.len(), 1, "{:?}", out.rejected);
+    assert_eq!(out.ticks[0].series_id, "7/holofoil/~Ungraded/en");
+    assert_eq!(out.alerts.len(), 1);
+    assert!(matches!(
+        out.alerts[0].trigger,
+        Trigger::Deal { market_usd, .. } if market_usd == usd(10_000)
+    ));
+    // The same listing polled again changes nothing: no second alert.
+    let out = p.process(now(), &[listing("v1|1|0", 7, title, 6500, 500, 70)]);
+    assert!(out.alerts.is_empty(), "{:?}", out.alerts);
+}
+
+#[test]
 fn filters_and_pause_are_respected() {
     let mut r = rule(
         1,

@@ -83,6 +83,7 @@ use self::number::{CardNo, NumberEvidence};
 use self::printing::PrintingCheck;
 use self::scan::Scan;
 use self::series::Listed;
+pub use self::series::{UNSTATED_CONDITION, is_unstated};
 use self::text::{MAX_TOKENS, STACK_TEXT, Scripts, TokenBuf, Tokens};
 use self::variant::VariantCheck;
 

@@ -152,14 +152,23 @@ fn graded(target: &TrackedCard, m: &Mention) -> Result<SeriesKey, TitleReject> {
     })
 }
 
+/// The condition of a raw listing that states none (neither in the title nor as a real eBay
+/// condition): its own series, never silently Near Mint.
+pub const UNSTATED_CONDITION: &str = "Ungraded";
+
+/// Whether `condition` is [`UNSTATED_CONDITION`].
+pub fn is_unstated(condition: &Condition) -> bool {
+    matches!(condition, Condition::Other(c) if c == UNSTATED_CONDITION)
+}
+
 /// The raw condition: the worst named in the title, else eBay's condition text when it is a
-/// real condition, else "Ungraded" (never silently Near Mint).
+/// real condition, else [`UNSTATED_CONDITION`] (never silently Near Mint).
 fn raw_condition(scan: &Scan, listed: Option<&str>) -> Condition {
     if let Some(c) = scan.condition {
         return c.condition();
     }
     match listed.map(Condition::parse) {
         Some(c) if !c.is_other() => c,
-        _ => Condition::Other("Ungraded".to_owned()),
+        _ => Condition::Other(UNSTATED_CONDITION.to_owned()),
     }
 }

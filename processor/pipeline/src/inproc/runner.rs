@@ -234,7 +234,7 @@ mod tests {
             &mut core,
             sink.clone(),
             BATCHING,
-            |s| batches.push(s.quotes),
+            |s| batches.push(s.stats.quotes),
             std::future::pending(),
         )
         .await
