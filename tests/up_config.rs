@@ -2,6 +2,7 @@
 //! message that names the key, and credentials switch the collectors from the built-in simulator
 //! to the configured live services (played here by a separate `tcgtracker sim`).
 
+#![allow(clippy::too_many_lines)] // a test reads best as one scenario, top to bottom
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -159,7 +160,7 @@ fn credentials_switch_up_to_the_configured_live_services() {
         if tcgplayer > 0 && tcgcsv > 0 {
             assert!(
                 text.contains(&format!("live: TCGCSV {live}"))
-                    && text.contains(&format!("TCGplayer API live at {live}"))
+                    && text.contains(&format!("TCGplayer API on, reading {live}"))
                     && text.contains("eBay off (no credentials)")
                     && !text.contains("built-in simulator"),
                 "{text}"
@@ -170,6 +171,23 @@ fn credentials_switch_up_to_the_configured_live_services() {
             Instant::now() < deadline,
             "no ticks from the live services (tcgplayer {tcgplayer}, tcgcsv {tcgcsv}); log:\n{text}"
         );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Once every source has passed, up says what each one did.
+    loop {
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if let Some(report) = text.split("sources after their first pass:").nth(1) {
+            let line = report
+                .lines()
+                .find(|l| l.trim_start().starts_with("tcgplayer "))
+                .unwrap_or_else(|| panic!("a tcgplayer line: {report}"));
+            assert!(
+                line.contains(" ok,") || line.contains(" degraded,"),
+                "{line}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no source report; log:\n{text}");
         std::thread::sleep(Duration::from_millis(300));
     }
 }
