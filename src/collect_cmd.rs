@@ -146,7 +146,9 @@ pub struct CollectCmdArgs {
 /// Runs the collectors, publishing to tcg.quotes.raw.v1 (or standard output), until SIGTERM or
 /// Ctrl-C (or `--duration-secs`, or `--passes`).
 pub async fn collect(args: CollectCmdArgs) -> Result<()> {
-    let ready = crate::ops_server::start(&args.ops, "collector").await?;
+    let monitor = tcg_collectors::CollectorMonitor::new();
+    let ready =
+        crate::ops_server::start(&args.ops, "collector", Some(Arc::new(monitor.clone()))).await?;
     let sink = quote_sink(&args)?;
     let watch_list = watch_list(&args.collect)?;
     let (tracked_tx, tracked_rx) = watch::channel(watch_list.clone());
@@ -167,11 +169,12 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
         _ => None,
     };
     ready.set(true);
-    let result = tcg_collectors::run_collect(
+    let result = tcg_collectors::run_collect_monitored(
         args.collect.options(),
         sink,
         Some(tracked_rx),
         crate::shutdown_signal(),
+        monitor,
     )
     .await;
     for task in [tracker, catalog].into_iter().flatten() {

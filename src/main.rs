@@ -10,6 +10,7 @@ mod migrate_cmd;
 mod ops_server;
 mod pipeline_cmd;
 mod questdb_init;
+mod remote_reports;
 mod serve_cmd;
 mod sim_cmd;
 mod stores;

@@ -1,5 +1,7 @@
 //! The ops listener of `collect`, `process` and `webhook dispatch`: `/metrics` (Prometheus text),
-//! `/healthz` (the process is alive) and `/readyz` (the command has its connections and works).
+//! `/healthz` (the process is alive) and `/readyz` (the command has its connections and works);
+//! for `collect` and `process` also `/sources` (each source's health, JSON) and
+//! `/rejections?limit=` (the recent rejected quotes, JSON), which `serve --reports-from` reads.
 //!
 //! Off unless `--metrics-listen ADDR` (`TCG_METRICS_LISTEN`) is given. When on, it installs the
 //! process-global `metrics` recorder (a Prometheus recorder), so every `metrics::counter!`,
@@ -17,8 +19,15 @@ use std::{
 };
 
 use anyhow::{Context, Result};
-use axum::{Router, http::StatusCode, http::header, response::IntoResponse, routing::get};
+use axum::{
+    Json, Router,
+    extract::Query,
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::get,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tcg_ports::SourceReports;
 
 /// Histogram buckets (seconds) of every histogram the pipeline records: batch durations,
 /// upstream request latencies and webhook attempts. With buckets set, histograms are exported
@@ -52,7 +61,11 @@ impl Readiness {
 /// Starts the ops listener when `--metrics-listen` is set (installing the global Prometheus
 /// recorder); returns the readiness flag the command sets once it works. Without the flag, the
 /// flag is returned all the same (nobody reads it) and no recorder is installed.
-pub async fn start(args: &OpsArgs, component: &'static str) -> Result<Readiness> {
+pub async fn start(
+    args: &OpsArgs,
+    component: &'static str,
+    reports: Option<Arc<dyn SourceReports>>,
+) -> Result<Readiness> {
     let ready = Readiness::default();
     let Some(addr) = args.metrics_listen else {
         return Ok(ready);
@@ -79,7 +92,10 @@ pub async fn start(args: &OpsArgs, component: &'static str) -> Result<Readiness>
             upkeep.run_upkeep();
         }
     });
-    let app = router(handle, ready.clone());
+    let mut app = router(handle, ready.clone());
+    if let Some(reports) = reports {
+        app = app.merge(reports_router(reports));
+    }
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "the ops listener stopped");
@@ -114,6 +130,38 @@ pub fn router(handle: PrometheusHandle, ready: Readiness) -> Router {
                     } else {
                         (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
                     }
+                }
+            }),
+        )
+}
+
+/// Most rejections `/rejections` answers at once (the bounded log keeps about as many).
+pub const MAX_REJECTIONS: usize = 2_000;
+
+#[derive(Debug, serde::Deserialize)]
+struct Limit {
+    limit: Option<usize>,
+}
+
+/// `/sources` (`{"items": [SourceHealth…]}`) and `/rejections?limit=` (`{"items":
+/// [CardRejection…]}`, newest first, at most [`MAX_REJECTIONS`]).
+pub fn reports_router(reports: Arc<dyn SourceReports>) -> Router {
+    let sources = reports.clone();
+    Router::new()
+        .route(
+            "/sources",
+            get(move || {
+                let reports = sources.clone();
+                async move { Json(serde_json::json!({ "items": reports.sources() })) }
+            }),
+        )
+        .route(
+            "/rejections",
+            get(move |Query(q): Query<Limit>| {
+                let reports = reports.clone();
+                async move {
+                    let limit = q.limit.unwrap_or(MAX_REJECTIONS).min(MAX_REJECTIONS);
+                    Json(serde_json::json!({ "items": reports.recent_rejections(limit) }))
                 }
             }),
         )

@@ -49,7 +49,10 @@ pub struct ProcessArgs {
 
 /// Runs the processor until SIGTERM or Ctrl-C.
 pub async fn process(args: ProcessArgs) -> Result<()> {
-    let ready = crate::ops_server::start(&args.ops, "processor").await?;
+    // The core's rejections, kept for `serve --reports-from` (this process has no sources).
+    let monitor = tcg_collectors::CollectorMonitor::new();
+    let ready =
+        crate::ops_server::start(&args.ops, "processor", Some(Arc::new(monitor.clone()))).await?;
     let stores = args.store.open().await?;
     let mut sinks: Vec<Arc<dyn OutputSink>> = vec![Arc::new(tcg_store::StoreSink(stores.prices))];
     if !stores.shared {
@@ -69,7 +72,11 @@ pub async fn process(args: ProcessArgs) -> Result<()> {
         PartitionedCore::new(CoreConfig::default()),
     )
     .await
-    .with_context(|| format!("connecting to {}", args.kafka.brokers))?;
+    .with_context(|| format!("connecting to {}", args.kafka.brokers))?
+    .on_rejected(move |r| {
+        let at = tcg_schemas::Timestamp::from(chrono::Utc::now());
+        monitor.rejections.record(r.to_card_rejection(at));
+    });
     eprintln!(
         "processing {} in group {} from {}",
         tcg_schemas::topics::QUOTES_RAW,

@@ -48,7 +48,16 @@ pub struct ServeArgs {
     /// Internal networks accepted anyway, comma-separated CIDRs (e.g. 10.1.2.0/24).
     #[arg(long, env = "TCG_WEBHOOKS_ALLOW_CIDRS", value_delimiter = ',')]
     allow_webhook_cidrs: Vec<String>,
+    /// Ops listeners of the collectors and processors (`--metrics-listen` of `collect` and
+    /// `process`, e.g. http://collector:9464), comma-separated: their sources' health and recent
+    /// rejections are pulled every 5 s and served at /v1/sources, /readyz and
+    /// /v1/cards/{id}/rejections.
+    #[arg(long, env = "TCG_REPORTS_FROM", value_delimiter = ',')]
+    reports_from: Vec<String>,
 }
+
+/// How often `--reports-from` listeners are pulled.
+const REPORTS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs the query API until SIGTERM or Ctrl-C.
 pub async fn serve(args: ServeArgs) -> Result<()> {
@@ -62,6 +71,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     };
     let mut state =
         AppState::new(stores.prices, stores.app, config).with_portfolio_store(stores.portfolios);
+    if !args.reports_from.is_empty() {
+        let reports =
+            crate::remote_reports::RemoteReports::spawn(args.reports_from.clone(), REPORTS_EVERY)
+                .await
+                .context("the --reports-from client")?;
+        state = state.with_source_reports(reports);
+    }
     if args.kafka {
         state = state.with_rule_publisher(Arc::new(KafkaRulePublisher(EnvelopeProducer::new(
             &args.brokers.config(),

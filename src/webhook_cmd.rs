@@ -77,7 +77,7 @@ pub struct DispatchArgs {
 
 /// Runs the webhook dispatcher on its own (distributed mode) until SIGTERM or Ctrl-C.
 pub async fn dispatch(args: DispatchArgs) -> Result<()> {
-    let ready = crate::ops_server::start(&args.ops, "webhook-dispatcher").await?;
+    let ready = crate::ops_server::start(&args.ops, "webhook-dispatcher", None).await?;
     let stores = crate::stores::StoreArgs {
         sqlite: args.sqlite.clone(),
         database_url: args.database_url.clone(),

@@ -90,7 +90,7 @@ fn upstream_app(state: Arc<Upstreams>) -> Router {
 	</Cube>
 </gesmes:Envelope>"#;
     let token = json!({
-        "access_token": "v^1.1#i^1#p^1#r^0#I^3#f^0#t^H4sIAAAAAAAAAOVYa2wUVRSe",
+        "access_token": "test-token",
         "expires_in": 7200,
         "token_type": "Application Access Token"
     })

@@ -1,8 +1,10 @@
 //! The ops listener of `tcgtracker collect` (the same one `process` and `webhook dispatch` use):
 //! a real simulator and collector process, `/healthz`, `/readyz`, and `/metrics` carrying the
-//! collector's counters, gauges and histograms (with `_bucket` series) that Prometheus scrapes.
+//! collector's counters, gauges and histograms (with `_bucket` series) that Prometheus scrapes;
+//! its `/sources` report, which a `serve --reports-from` pulls and shows at `/readyz`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::too_many_lines)] // one scenario, top to bottom
 
 mod common;
 
@@ -79,4 +81,58 @@ async fn collect_serves_metrics_health_and_readiness() {
     );
     assert_eq!(get(&format!("{base}/healthz")).await.unwrap().0, 200);
     assert_eq!(get(&format!("{base}/readyz")).await.unwrap().0, 200);
+
+    let (status, body) = get(&format!("{base}/sources")).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let sources: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = sources["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["source"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"tcgcsv") && names.contains(&"ecb"),
+        "{body}"
+    );
+    let (status, body) = get(&format!("{base}/rejections?limit=5")).await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let rejections: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(rejections["items"].is_array(), "{body}");
+
+    // A query API that pulls the collector's report shows its sources in /readyz.
+    let data = tempfile::tempdir().unwrap();
+    let api_port = free_port();
+    let _serve = Killed(
+        Command::new(bin)
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{api_port}"),
+                "--sqlite",
+            ])
+            .arg(data.path().join("tcgtracker.db"))
+            .args(["--reports-from", &base])
+            .env_remove("TCG_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let readyz = format!("http://127.0.0.1:{api_port}/readyz");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some((200, body)) = get(&readyz).await
+            && body.contains("\"tcgcsv\"")
+            && body.contains("\"ecb\"")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{readyz} never named the collector's sources: {:?}",
+            get(&readyz).await
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }

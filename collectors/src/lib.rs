@@ -28,7 +28,7 @@ pub use health::{
 pub use rejections::{CollectorRejectReason, CollectorRejection, RejectionLog};
 pub use run::{
     BackfillConfig, CollectConfig, CollectOptions, CollectSummary, load_tracked, run_backfill,
-    run_collect, run_collectors, run_collectors_monitored,
+    run_collect, run_collect_monitored, run_collectors, run_collectors_monitored,
 };
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};
 pub use source::{

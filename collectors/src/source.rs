@@ -124,6 +124,10 @@ impl tcg_ports::SourceReports for CollectorMonitor {
         found.truncate(limit);
         found
     }
+
+    fn recent_rejections(&self, limit: usize) -> Vec<tcg_schemas::CardRejection> {
+        self.rejections.recent(limit)
+    }
 }
 
 /// A price source: one pass fetches, turns rows into `RawQuote`s (observed_at = fetch time) and

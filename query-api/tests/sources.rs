@@ -37,6 +37,11 @@ impl SourceReports for Reports {
             .cloned()
             .collect()
     }
+
+    fn recent_rejections(&self, limit: usize) -> Vec<CardRejection> {
+        let all = self.rejections.lock().unwrap();
+        all.iter().rev().take(limit).cloned().collect()
+    }
 }
 
 fn degraded_tcgplayer() -> SourceHealth {

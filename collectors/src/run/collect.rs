@@ -322,6 +322,18 @@ pub async fn run_collect(
     tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<CollectSummary, CollectorError> {
+    run_collect_monitored(options, sink, tracked, stop, CollectorMonitor::default()).await
+}
+
+/// [`run_collect`], recording every pass and rejection in `monitor` (which `collect`'s ops
+/// listener serves at `/sources` and `/rejections`).
+pub async fn run_collect_monitored(
+    options: CollectOptions,
+    sink: Arc<dyn QuoteSink>,
+    tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
+    stop: impl Future<Output = ()> + Send + 'static,
+    monitor: CollectorMonitor,
+) -> Result<CollectSummary, CollectorError> {
     let (_file_tx, tracked_rx) = match tracked {
         Some(rx) => (None, rx),
         None => {
@@ -344,13 +356,14 @@ pub async fn run_collect(
             None => stop.await,
         }
     };
-    let summary = run_collectors(
+    let summary = run_collectors_monitored(
         options.to_config(),
         tracked_rx,
         sink,
         Some(fx_tx),
         options.passes,
         shutdown,
+        monitor,
     )
     .await?;
     for (name, r) in &summary.sources {

@@ -7,6 +7,6 @@ mod collect;
 
 pub use backfill::{BackfillConfig, run_backfill};
 pub use collect::{
-    CollectConfig, CollectOptions, CollectSummary, load_tracked, run_collect, run_collectors,
-    run_collectors_monitored,
+    CollectConfig, CollectOptions, CollectSummary, load_tracked, run_collect,
+    run_collect_monitored, run_collectors, run_collectors_monitored,
 };

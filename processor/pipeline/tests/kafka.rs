@@ -209,7 +209,36 @@ async fn topics_are_created_once_and_quotes_flow_with_dead_letters() {
     producer.send("2", quote(2, 99, 0)).await.unwrap();
 
     let sink = Arc::new(Collecting::default());
-    let (stop, handle) = start_processor(&kafka, "g1", sink.clone()).await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<(
+        Option<ProductId>,
+        &'static str,
+    )>::new()));
+    let runtime = KafkaProcessor::start(
+        kafka.clone(),
+        consume("g1"),
+        sink.clone(),
+        PartitionedCore::new(CoreConfig::default()),
+    )
+    .await
+    .unwrap()
+    .on_rejected({
+        let seen = seen.clone();
+        move |r| {
+            seen.lock().unwrap().push((
+                r.to_card_rejection(Timestamp::from_secs(0)).product_id,
+                r.reason.as_str(),
+            ));
+        }
+    });
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        runtime
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap()
+    });
     wait_for("300 ticks", || sink.distinct_ticks() == 300).await;
     // the pipeline goes on after the bad messages
     produce_quotes(&producer, vec![quote(3, 100, 999)]).await;
@@ -220,6 +249,13 @@ async fn topics_are_created_once_and_quotes_flow_with_dead_letters() {
     stop.send(()).unwrap();
     let report = handle.await.unwrap();
     assert_eq!(report.dead_letters, 2, "{report:?}");
+    // the hook (what `process` keeps for `/rejections`) saw the quote the core refused; the
+    // undecodable message never reached the core
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![(Some(ProductId(2)), "implausible_price")],
+        "the rejection hook"
+    );
     assert!(
         sink.ticks.lock().unwrap().values().all(|n| *n == 1),
         "a clean run delivers each tick once"

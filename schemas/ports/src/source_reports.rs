@@ -12,4 +12,8 @@ pub trait SourceReports: Send + Sync + std::fmt::Debug {
 
     /// Up to `limit` recent rejections of `product`, newest first.
     fn rejections(&self, product: ProductId, limit: usize) -> Vec<CardRejection>;
+
+    /// Up to `limit` recent rejections of every product, newest first (what another process
+    /// pulls to serve them).
+    fn recent_rejections(&self, limit: usize) -> Vec<CardRejection>;
 }

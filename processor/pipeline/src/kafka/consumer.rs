@@ -85,7 +85,12 @@ pub struct KafkaProcessor {
     fetched: Arc<std::sync::atomic::AtomicU64>,
     /// When the offsets stored since the last commit are to be committed.
     commit_at: Option<tokio::time::Instant>,
+    /// Sees every rejected quote (e.g. to keep the recent ones for the API).
+    on_rejected: Option<OnRejected>,
 }
+
+/// A hook that sees every quote the core rejects.
+pub type OnRejected = Box<dyn FnMut(&tcg_processor_core::Rejection) + Send + Sync>;
 
 impl Drop for KafkaProcessor {
     /// The consumer's close (when it drops, next) waits until the group has let go of the
@@ -171,6 +176,7 @@ impl KafkaProcessor {
             progress: Arc::default(),
             fetched: Arc::default(),
             commit_at: None,
+            on_rejected: None,
         };
         me.load_rules().await?;
         Ok(me)
@@ -204,6 +210,17 @@ impl KafkaProcessor {
             }
             Err(e) => tracing::warn!(error = %e, "undecodable rule change skipped"),
         }
+    }
+
+    /// Calls `hook` with every quote the core rejects (after counting it), before the batch's
+    /// output is delivered.
+    #[must_use]
+    pub fn on_rejected(
+        mut self,
+        hook: impl FnMut(&tcg_processor_core::Rejection) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_rejected = Some(Box::new(hook));
+        self
     }
 
     /// A counter of messages handled (their output delivered), readable while `run` goes on.
@@ -388,6 +405,9 @@ impl KafkaProcessor {
             core.process_into(&part.quotes, |i| part.produced[i], &mut self.output);
             for r in self.output.rejected.drain(..) {
                 internal_events::count_rejection(r.quote.source.as_str(), r.reason);
+                if let Some(hook) = self.on_rejected.as_mut() {
+                    hook(&r);
+                }
                 if r.reason.is_invalid_input()
                     && let Some(letter) = part.dead_letter_for(r.index, r.reason, r.detail, now())
                 {
