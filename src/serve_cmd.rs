@@ -54,7 +54,18 @@ pub struct ServeArgs {
     /// /v1/cards/{id}/rejections.
     #[arg(long, env = "TCG_REPORTS_FROM", value_delimiter = ',')]
     reports_from: Vec<String>,
+    /// Memory the response cache of history, latest prices and movers may hold, MiB (0: off).
+    #[arg(long, env = "TCG_CACHE_MB", default_value_t = 64)]
+    cache_mb: u64,
+    /// Longest a cached answer is served while no tick it covers arrives, seconds. With
+    /// `--kafka` every tick drops the answers it changes at once; without it, `serve` learns of
+    /// no ticks, and an answer is at most this old.
+    #[arg(long, env = "TCG_CACHE_TTL_SECS", default_value_t = 60)]
+    cache_ttl_secs: u64,
 }
+
+/// How long after a tick arrives from Kafka the response cache is told of it again.
+const SETTLE: Duration = Duration::from_secs(1);
 
 /// How often `--reports-from` listeners are pulled.
 const REPORTS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -67,6 +78,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             args.allow_private_webhooks,
             &args.allow_webhook_cidrs,
         )?,
+        cache_bytes: args.cache_mb.saturating_mul(1024 * 1024),
+        cache_ttl: Duration::from_secs(args.cache_ttl_secs),
         ..ApiConfig::default()
     };
     let mut state =
@@ -86,6 +99,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
             args.brokers.config(),
             state.tick_sender(),
             state.alert_sender(),
+            state.response_cache().clone(),
         ));
     }
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -107,11 +121,15 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Feeds the SSE streams from tcg.ticks.v1 and tcg.alerts.v1 (from their end: live only).
+/// Feeds the SSE streams from tcg.ticks.v1 and tcg.alerts.v1 (from their end: live only), and
+/// tells the response cache of every tick: when it arrives, and again [`SETTLE`] later (a
+/// QuestDB write becomes visible to reads a moment after it is acknowledged, so an answer read
+/// in between would otherwise be kept until its time-to-live).
 async fn follow_outputs(
     kafka: KafkaConfig,
     ticks: tokio::sync::broadcast::Sender<Tick>,
     alerts: tokio::sync::broadcast::Sender<AlertEvent>,
+    cache: Arc<tcg_query_api::response_cache::ResponseCache>,
 ) {
     let consumer: StreamConsumer = match tcg_pipeline::kafka::base_config(&kafka)
         .set("group.id", format!("tcg-api-{}", std::process::id()))
@@ -129,22 +147,67 @@ async fn follow_outputs(
         tracing::error!(error = %e, "cannot subscribe to ticks and alerts");
         return;
     }
+    let mut settle = tokio::time::interval(SETTLE);
+    // ticks told once (this period), and those told once in the last period: told again now
+    let (mut arrived, mut settling) = (Vec::<Tick>::new(), Vec::<Tick>::new());
     loop {
-        match consumer.recv().await {
-            Ok(m) => {
-                let body = m.payload().unwrap_or_default();
-                if m.topic() == topics::TICKS {
-                    if let Ok(env) = Envelope::<Tick>::decode(body) {
-                        let _ = ticks.send(env.payload);
+        tokio::select! {
+            m = consumer.recv() => match m {
+                Ok(m) => {
+                    let body = m.payload().unwrap_or_default();
+                    if m.topic() == topics::TICKS {
+                        if let Ok(env) = Envelope::<Tick>::decode(body) {
+                            cache.ticks_written(std::slice::from_ref(&env.payload));
+                            if cache.enabled() {
+                                arrived.push(env.payload.clone());
+                            }
+                            let _ = ticks.send(env.payload);
+                        }
+                    } else if let Ok(env) = Envelope::<AlertEvent>::decode(body) {
+                        let _ = alerts.send(env.payload);
                     }
-                } else if let Ok(env) = Envelope::<AlertEvent>::decode(body) {
-                    let _ = alerts.send(env.payload);
                 }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "following outputs");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                Err(e) => {
+                    tracing::warn!(error = %e, "following outputs");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            },
+            _ = settle.tick() => {
+                cache.ticks_written(&settling);
+                settling = std::mem::take(&mut arrived);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    #[test]
+    fn cache_flag_defaults_are_the_library_defaults() {
+        let args = Serve::try_parse_from(["serve"]).unwrap().args;
+        let want = ApiConfig::default();
+        // the environment may set them (TCG_CACHE_MB, TCG_CACHE_TTL_SECS): compare only then
+        if std::env::var_os("TCG_CACHE_MB").is_none() {
+            assert_eq!(args.cache_mb * 1024 * 1024, want.cache_bytes);
+        }
+        if std::env::var_os("TCG_CACHE_TTL_SECS").is_none() {
+            assert_eq!(Duration::from_secs(args.cache_ttl_secs), want.cache_ttl);
+        }
+        let off = Serve::try_parse_from(["serve", "--cache-mb", "0"])
+            .unwrap()
+            .args;
+        assert_eq!(off.cache_mb, 0);
     }
 }

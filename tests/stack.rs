@@ -423,8 +423,9 @@ fn emitted_metrics() -> BTreeSet<String> {
         r"register_(counter|gauge|histogram)\(\s*&Key::from_(?:parts|name)\(\s*([A-Z][A-Z0-9_:]*)\b",
     )
     .unwrap();
-    // The query API's registry helpers: `self.count(CONST, …)` and `self.gauge(CONST, …)`.
-    let helper = Regex::new(r"\bself\.(count|gauge)\(\s*([A-Z][A-Z0-9_]*)\b").unwrap();
+    // The query API's registry helpers: `self.count(CONST, …)`, `self.count_by(CONST, …)` and
+    // `self.gauge(CONST, …)`.
+    let helper = Regex::new(r"\bself\.(count|count_by|gauge)\(\s*([A-Z][A-Z0-9_]*)\b").unwrap();
     let mut consts: BTreeMap<(PathBuf, String), String> = BTreeMap::new();
     let sources: Vec<(PathBuf, String)> = files
         .iter()
@@ -465,7 +466,11 @@ fn emitted_metrics() -> BTreeSet<String> {
             add(&c[1], resolve(&c[2]));
         }
         for c in helper.captures_iter(text) {
-            let kind = if &c[1] == "count" { "counter" } else { "gauge" };
+            let kind = if c[1].starts_with("count") {
+                "counter"
+            } else {
+                "gauge"
+            };
             add(kind, resolve(&c[2]));
         }
     }

@@ -355,7 +355,8 @@ fn query_token(req: &Request) -> Option<String> {
 /// The bearer middleware of `/v1`: 401 without a valid key, 429 over the key's rate. The stream
 /// routes ([`QUERY_TOKEN_ROUTES`]) also accept `?access_token=<key>` when no header is sent.
 /// Every answer carries `Cache-Control: no-store` (they are the caller's own data, secrets
-/// among them).
+/// among them), unless the route set its own (`private, max-age` on history, latest prices and
+/// movers: market data, the same for every caller).
 pub(crate) async fn require_key(
     State(state): State<AppState>,
     mut req: Request,
@@ -379,7 +380,8 @@ pub(crate) async fn require_key(
         Err(e) => e.into_response(),
     };
     resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     resp
 }
 

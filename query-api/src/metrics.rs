@@ -31,6 +31,13 @@ const CONNECTIONS_REFUSED: &str = "tcg_api_connections_refused_total";
 const STREAMS: &str = "tcg_api_streams_open";
 const STREAMS_REFUSED: &str = "tcg_api_streams_refused_total";
 const STREAMS_ENDED: &str = "tcg_api_streams_ended_total";
+/// The response cache (`src/response_cache`): answers served from it and computed, by route;
+/// answers dropped by size or age (`cause`) and by new ticks; bytes held.
+const CACHE_HITS: &str = "tcg_api_cache_hits_total";
+const CACHE_MISSES: &str = "tcg_api_cache_misses_total";
+const CACHE_EVICTIONS: &str = "tcg_api_cache_evictions_total";
+const CACHE_INVALIDATIONS: &str = "tcg_api_cache_invalidations_total";
+const CACHE_BYTES: &str = "tcg_api_cache_bytes";
 
 /// The methods `tcg_api_requests_total` names; any other is counted as `other`.
 const KNOWN_METHODS: &[&str] = &[
@@ -88,9 +95,13 @@ impl Metrics {
     }
 
     fn count(&self, name: &'static str, labels: Vec<Label>) {
+        self.count_by(name, labels, 1);
+    }
+
+    fn count_by(&self, name: &'static str, labels: Vec<Label>, n: u64) {
         self.recorder
             .register_counter(&Key::from_parts(name, labels), &METADATA)
-            .increment(1);
+            .increment(n);
     }
 
     fn gauge(&self, name: &'static str, value: f64) {
@@ -129,6 +140,26 @@ impl Metrics {
 
     pub(crate) fn stream_ended(&self, reason: &'static str) {
         self.count(STREAMS_ENDED, vec![Label::new("reason", reason)]);
+    }
+
+    pub(crate) fn cache_hit(&self, route: &str) {
+        self.count(CACHE_HITS, vec![Label::new("route", route.to_owned())]);
+    }
+
+    pub(crate) fn cache_miss(&self, route: &str) {
+        self.count(CACHE_MISSES, vec![Label::new("route", route.to_owned())]);
+    }
+
+    pub(crate) fn cache_evicted(&self, cause: &'static str) {
+        self.count(CACHE_EVICTIONS, vec![Label::new("cause", cause)]);
+    }
+
+    pub(crate) fn cache_invalidated(&self, n: usize) {
+        self.count_by(CACHE_INVALIDATIONS, Vec::new(), n as u64);
+    }
+
+    pub(crate) fn cache_bytes(&self, bytes: i64) {
+        self.gauge(CACHE_BYTES, bytes.max(0) as f64);
     }
 
     /// Counts one finished request (`method` is labelled by [`method_label`]).
@@ -177,6 +208,22 @@ fn describe(recorder: &PrometheusRecorder) {
             STREAMS_ENDED,
             "SSE streams ended by the server (key revoked, reader lagged)",
         ),
+        (
+            CACHE_HITS,
+            "Answers served from the response cache, by route",
+        ),
+        (
+            CACHE_MISSES,
+            "Cacheable answers computed (not in the response cache), by route",
+        ),
+        (
+            CACHE_EVICTIONS,
+            "Answers dropped from the response cache by size or age (cause)",
+        ),
+        (
+            CACHE_INVALIDATIONS,
+            "Answers dropped from the response cache because a tick they cover was written",
+        ),
     ];
     for (name, help) in counters {
         recorder.describe_counter(name.into(), None, help.into());
@@ -185,6 +232,7 @@ fn describe(recorder: &PrometheusRecorder) {
         (READS_IN_FLIGHT, "Requests holding a slot for store reads"),
         (CONNECTIONS, "Open HTTP connections"),
         (STREAMS, "Open SSE streams"),
+        (CACHE_BYTES, "Bytes held by the response cache"),
     ];
     for (name, help) in gauges {
         recorder.describe_gauge(name.into(), None, help.into());

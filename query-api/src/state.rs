@@ -10,8 +10,8 @@ use tcg_store::{AppStore, PortfolioStore, PriceStore};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::{
-    auth::AuthCache, limits::Gate, metrics::Metrics, routes::streams::StreamSlots,
-    serve::ServeLimits,
+    auth::AuthCache, limits::Gate, metrics::Metrics, response_cache::ResponseCache,
+    routes::streams::StreamSlots, serve::ServeLimits,
 };
 
 /// A rule change could not be handed on.
@@ -114,6 +114,14 @@ pub struct ApiConfig {
     /// How often an open stream checks that its key is still valid (through the auth cache, so
     /// a revoked key's streams end within `auth_cache_ttl` + this).
     pub stream_key_recheck: Duration,
+    /// Bytes the response cache of history, latest prices and movers may hold (0: none kept).
+    pub cache_bytes: u64,
+    /// Longest a cached answer is served without a tick invalidating it (the bound on how old an
+    /// answer is when the process is told of no ticks: `serve` without `--kafka`).
+    pub cache_ttl: Duration,
+    /// `Cache-Control: private, max-age` of those answers (at most what is left of their
+    /// `cache_ttl`); a client then revalidates with `If-None-Match` (304 when unchanged).
+    pub cache_max_age: Duration,
 }
 
 impl Default for ApiConfig {
@@ -151,6 +159,9 @@ impl Default for ApiConfig {
             max_streams: 256,
             max_streams_per_key: 8,
             stream_key_recheck: Duration::from_secs(1),
+            cache_bytes: 64 * 1024 * 1024,
+            cache_ttl: Duration::from_secs(60),
+            cache_max_age: Duration::from_secs(15),
         }
     }
 }
@@ -170,6 +181,7 @@ pub(crate) struct Inner {
     pub(crate) auth: AuthCache,
     pub(crate) gate: Gate,
     pub(crate) streams: Arc<StreamSlots>,
+    pub(crate) cache: Arc<ResponseCache>,
     pub(crate) clock: Clock,
 }
 
@@ -198,6 +210,12 @@ impl AppState {
         let (alerts, _) = broadcast::channel(cap);
         let auth = AuthCache::new(&config);
         let gate = Gate::new(&config);
+        let metrics = Metrics::new();
+        let cache = Arc::new(ResponseCache::new(
+            config.cache_bytes,
+            config.cache_ttl,
+            metrics.clone(),
+        ));
         Self {
             inner: Arc::new(Inner {
                 prices,
@@ -208,10 +226,11 @@ impl AppState {
                 alerts,
                 rules: None,
                 sources: None,
-                metrics: Metrics::new(),
+                metrics,
                 auth,
                 gate,
                 streams: Arc::default(),
+                cache,
                 clock: Arc::new(|| Timestamp::from(chrono::Utc::now())),
             }),
         }
@@ -233,6 +252,7 @@ impl AppState {
                 auth: AuthCache::new(&shared.config),
                 gate: Gate::new(&shared.config),
                 streams: Arc::default(),
+                cache: shared.cache.clone(),
                 clock: shared.clock.clone(),
             },
         };
@@ -277,6 +297,12 @@ impl AppState {
     /// Send ticks here; `/v1/stream/ticks` subscribers receive them.
     pub fn tick_sender(&self) -> broadcast::Sender<Tick> {
         self.inner.ticks.clone()
+    }
+
+    /// The cache of history, latest prices and movers: tell it of every tick written
+    /// ([`ResponseCache::ticks_written`]).
+    pub fn response_cache(&self) -> &Arc<ResponseCache> {
+        &self.inner.cache
     }
 
     /// Send fired alerts here; `/v1/stream/alerts` subscribers receive their own.

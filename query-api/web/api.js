@@ -69,6 +69,9 @@ export async function api(path, { method = "GET", body, query } = {}) {
     resp = await fetch(url, {
       method,
       headers,
+      // history, latest prices and movers carry an ETag and a max-age: ask the server every
+      // time (a 304 reuses the browser's copy), so a tick seen on the page is never hidden
+      cache: "no-cache",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     // Over the per-key rate: wait as told, a few times.

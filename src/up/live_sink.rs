@@ -1,7 +1,11 @@
-//! Ticks and alerts to the query API's live streams (SSE), and a nudge to the webhook
-//! dispatcher when alerts fired.
+//! Ticks and alerts to the query API's live streams (SSE), every tick written to its response
+//! cache (which drops the answers they change), and a nudge to the webhook dispatcher when
+//! alerts fired. It runs after the store sink: the ticks are in the store.
+
+use std::sync::Arc;
 
 use tcg_pipeline::OutputSink;
+use tcg_query_api::response_cache::ResponseCache;
 use tcg_schemas::{AlertEvent, Tick};
 use tokio::sync::broadcast;
 
@@ -12,6 +16,7 @@ const LIVE_SECS: i64 = 600;
 pub struct LiveSink {
     pub ticks: broadcast::Sender<Tick>,
     pub alerts: broadcast::Sender<AlertEvent>,
+    pub cache: Arc<ResponseCache>,
     pub webhooks: tcg_webhooks::Notifier,
 }
 
@@ -22,6 +27,8 @@ impl OutputSink for LiveSink {
         alerts: &'a [AlertEvent],
     ) -> tcg_ports::BoxFuture<'a, Result<(), tcg_ports::SinkError>> {
         Box::pin(async move {
+            // back-filled ticks too: they change the history answers
+            self.cache.ticks_written(ticks);
             let cutoff = tcg_pipeline::kafka::producer::now().minus_secs(LIVE_SECS);
             // A send fails only while nobody listens: nothing to do then.
             for t in ticks.iter().filter(|t| t.observed_at >= cutoff) {

@@ -150,6 +150,7 @@ async fn start_parts(
     let live_sink = LiveSink {
         ticks: state.tick_sender(),
         alerts: state.alert_sender(),
+        cache: state.response_cache().clone(),
         webhooks: parts::spawn_dispatcher(parts, s.store, cfg, stop)?,
     };
     let api_addr = parts::spawn_api(parts, cfg.listen, state, stop).await?;

@@ -135,8 +135,9 @@ pub fn route_table() -> Vec<(String, String)> {
 }
 
 /// The application: `/v1` (bearer key, per-key rate limit, a slot and a deadline per request,
-/// JSON body limit) and the public operational endpoints, with request metrics, head-size limits
-/// and problem+json for unknown paths and methods.
+/// JSON body limit) and the public operational endpoints, with request metrics, head-size limits,
+/// problem+json for unknown paths and methods, `304` for a conditional GET of an unchanged
+/// answer, and compressed bodies when the client accepts them.
 pub fn app(state: AppState) -> Router {
     let config = state.config().clone();
     let (v1, _) = v1_routes(config.import_body_limit)
@@ -147,10 +148,14 @@ pub fn app(state: AppState) -> Router {
     v1.merge(public)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::not_modified::not_modified))
         .layer(DefaultBodyLimit::max(config.json_body_limit))
         .layer(axum::middleware::map_response(problem_everywhere))
         .layer(from_fn_with_state(state.clone(), limits::head_size))
         .layer(from_fn_with_state(state.clone(), metrics::track))
+        // gzip or br when the client asks (not for SSE, images or tiny bodies: tower-http's
+        // default predicate)
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

@@ -1,8 +1,8 @@
 //! OHLC history of a card's series.
 
 use axum::{
-    Json,
     extract::{Path, State},
+    response::Response,
 };
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,12 @@ use crate::{
     openapi::{api_schema, doc},
     problem::FieldError,
     query::{ApiQuery, QueryParams, opt, opt_serde},
+    response_cache::Cover,
     routes::{
-        cards::product_or_404,
+        cards::{
+            cached::{Cacheable, cached},
+            product_or_404,
+        },
         params::{Fill, Interval},
         path_id,
     },
@@ -193,7 +197,8 @@ pub(crate) fn bucket_count(
 /// OHLC history of a card's series, per source and kind.
 #[utoipa::path(get, path = "/v1/cards/{product_id}/history", tag = "cards",
     params(("product_id" = u64, Path, description = "TCGplayer product id"), HistoryParams),
-    responses((status = 200, description = "Candles", body = History),
+    responses((status = 200, description = "Candles (served from the response cache until a tick of a covered series is written)", body = History, headers(("ETag" = String, description = "Weak entity tag of the answer; send it back in `If-None-Match` to get 304 while it is unchanged"), ("Cache-Control" = String, description = "`private, max-age=N`: N seconds at most (15 by default), never longer than the answer stays valid"))),
+              (status = 304, description = "Not modified: `If-None-Match` names the current answer's ETag (no body)"),
               (status = 400, description = "Bad parameters", body = crate::problem::Problem),
               (status = 404, description = "No such card", body = crate::problem::Problem),
               (status = 422, description = "Parameters that do not fit together: `series` of another card or `from` not before `to` (`validation`), more than 5000 buckets of `interval` between `from` and `to` (`too-large`)", body = crate::problem::Problem)))]
@@ -202,7 +207,7 @@ pub async fn history(
     _caller: Caller,
     Path(raw): Path<String>,
     query: Result<ApiQuery<HistoryParams>, ApiError>,
-) -> ApiResult<Json<History>> {
+) -> ApiResult<Response> {
     let id = ProductId(path_id(&raw, "card")?);
     let ApiQuery(q) = query?;
     // Each parameter is valid on its own; how they fit together the document cannot state, so
@@ -213,44 +218,88 @@ pub async fn history(
             format!("{:?} is not a series id of this card", s.id()),
         ));
     }
-    product_or_404(&state, id).await?;
     let interval = q.interval.unwrap_or_default();
     let (from, to) = range(interval, q.from, q.to, &state)?;
-    let target = match q.series {
-        Some(s) => SeriesTarget::Series(s.id()),
-        None => SeriesTarget::Product {
-            product_id: id,
-            selection: SeriesSelection {
-                printing: q.printing,
-                condition: q.condition,
-                language: q.language,
-                graded: q.graded,
-                grader: q.grader,
-                grade: q.grade,
+    let read = CandleQuery {
+        target: match &q.series {
+            Some(s) => SeriesTarget::Series(s.id()),
+            None => SeriesTarget::Product {
+                product_id: id,
+                selection: SeriesSelection {
+                    printing: q.printing.clone(),
+                    condition: q.condition.clone(),
+                    language: q.language.clone(),
+                    graded: q.graded,
+                    grader: q.grader.clone(),
+                    grade: q.grade,
+                },
             },
         },
-    };
-    let candles = state
-        .prices()
-        .candles(&CandleQuery {
-            target,
-            prices: PriceFilter {
-                sources: q.source.into_iter().collect(),
-                kinds: q.kind.into_iter().collect(),
-            },
-            interval: interval.buckets(),
-            from,
-            to,
-            fill: q.fill.unwrap_or_default().into(),
-        })
-        .await?;
-    Ok(Json(History {
-        product_id: id,
-        interval,
+        prices: PriceFilter {
+            sources: q.source.into_iter().collect(),
+            kinds: q.kind.into_iter().collect(),
+        },
+        interval: interval.buckets(),
         from,
         to,
-        series: candles.into_iter().map(candle_series).collect(),
-    }))
+        fill: q.fill.unwrap_or_default().into(),
+    };
+    let request = cacheable(id, interval, &q, &read, &state);
+    cached(&state, request, async {
+        product_or_404(&state, id).await?;
+        let candles = state.prices().candles(&read).await?;
+        Ok(History {
+            product_id: id,
+            interval,
+            from,
+            to,
+            series: candles.into_iter().map(candle_series).collect(),
+        })
+    })
+    .await
+}
+
+/// The history request as the response cache keys it. A range up to now (no `to`) is keyed by
+/// its bucket and stays true until the next bucket starts (then `from` and the last bucket move).
+fn cacheable(
+    id: ProductId,
+    interval: Interval,
+    q: &HistoryParams,
+    read: &CandleQuery,
+    state: &AppState,
+) -> Cacheable {
+    let buckets = interval.buckets();
+    let (end, fresh_for) = match q.to {
+        Some(to) => (to.to_string(), state.config().cache_ttl),
+        None => {
+            let now = state.now();
+            let next = buckets.next(buckets.floor(now));
+            let left = next.as_micros().saturating_sub(now.as_micros()).max(0);
+            (
+                format!("now@{}", buckets.floor(now)),
+                std::time::Duration::from_micros(left.unsigned_abs()),
+            )
+        }
+    };
+    let start = q
+        .from
+        .map_or_else(|| "default".to_owned(), |f| f.to_string());
+    Cacheable {
+        route: "/v1/cards/{product_id}/history",
+        key: format!(
+            "history|{id}|{}|{start}|{end}|{:?}|{:?}|{:?}",
+            interval.as_str(),
+            read.target,
+            read.prices,
+            read.fill
+        ),
+        cover: Cover::Card {
+            product: id,
+            target: read.target.clone(),
+            prices: read.prices.clone(),
+        },
+        fresh_for,
+    }
 }
 
 fn candle_series(s: SeriesCandles) -> CandleSeries {

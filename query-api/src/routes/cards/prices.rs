@@ -2,10 +2,10 @@
 
 use std::collections::HashSet;
 
-use axum::{Json, extract::State};
+use axum::{extract::State, response::Response};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use tcg_schemas::{Game, GroupId, Money, PriceKind, ProductId, Source, Timestamp};
+use tcg_schemas::{Game, GroupId, Money, PriceKind, ProductId, SeriesKey, Source, Timestamp};
 use tcg_store::{LatestPrice, Mover, MoversQuery, PriceFilter};
 use utoipa::IntoParams;
 
@@ -15,8 +15,13 @@ use crate::{
     openapi::{api_schema, doc},
     problem::FieldError,
     query::{ApiQuery, QueryParams, check_limit, limit_or, opt},
+    response_cache::Cover,
     routes::{
-        cards::{PriceView, price_view},
+        cards::{
+            PriceView,
+            cached::{Cacheable, cached},
+            price_view,
+        },
         params::{MoversDirection, MoversWindow, SeriesIds},
     },
     state::AppState,
@@ -124,13 +129,14 @@ fn latest_view(l: LatestPrice) -> LatestView {
 
 /// The latest price of each (series, source, kind) of a batch of series.
 #[utoipa::path(get, path = "/v1/prices/latest", tag = "cards", params(LatestParams),
-    responses((status = 200, description = "Latest prices", body = LatestList),
+    responses((status = 200, description = "Latest prices (served from the response cache until a tick of a named series is written)", body = LatestList, headers(("ETag" = String, description = "Weak entity tag of the answer; send it back in `If-None-Match` to get 304 while it is unchanged"), ("Cache-Control" = String, description = "`private, max-age=N`: N seconds at most (15 by default), never longer than the answer stays valid"))),
+              (status = 304, description = "Not modified: `If-None-Match` names the current answer's ETag (no body)"),
               (status = 400, description = "Bad parameters", body = crate::problem::Problem)))]
 pub async fn latest(
     State(state): State<AppState>,
     _caller: Caller,
     ApiQuery(q): ApiQuery<LatestParams>,
-) -> ApiResult<Json<LatestList>> {
+) -> ApiResult<Response> {
     let ids = q.series.unwrap_or_default().0;
     let mut unique = Vec::with_capacity(ids.len());
     let mut seen = HashSet::new();
@@ -143,17 +149,36 @@ pub async fn latest(
         sources: q.source.into_iter().collect(),
         kinds: q.kind.into_iter().collect(),
     };
-    let items = state.prices().latest_prices(&unique, &prices).await?;
-    let priced: HashSet<&str> = items.iter().map(|l| l.series_id.as_str()).collect();
-    let missing = unique
-        .iter()
-        .filter(|s| !priced.contains(s.as_str()))
-        .cloned()
-        .collect();
-    Ok(Json(LatestList {
-        items: items.into_iter().map(latest_view).collect(),
-        missing,
-    }))
+    let mut sorted = unique.clone();
+    sorted.sort_unstable();
+    let request = Cacheable {
+        route: "/v1/prices/latest",
+        // the order of the answer's items is the store's, not the request's: one key for any
+        // order of the same ids
+        key: format!("latest|{}|{prices:?}", sorted.join(",")),
+        cover: Cover::Series {
+            series: sorted
+                .iter()
+                .filter_map(|id| Some((id.parse::<SeriesKey>().ok()?.product_id(), id.clone())))
+                .collect(),
+            prices: prices.clone(),
+        },
+        fresh_for: state.config().cache_ttl,
+    };
+    cached(&state, request, async {
+        let items = state.prices().latest_prices(&unique, &prices).await?;
+        let priced: HashSet<&str> = items.iter().map(|l| l.series_id.as_str()).collect();
+        let missing = unique
+            .iter()
+            .filter(|s| !priced.contains(s.as_str()))
+            .cloned()
+            .collect();
+        Ok(LatestList {
+            items: items.into_iter().map(latest_view).collect(),
+            missing,
+        })
+    })
+    .await
 }
 
 /// Mover parameters.
@@ -210,45 +235,65 @@ impl QueryParams for MoversParams {
 
 /// Top gainers and losers over a window.
 #[utoipa::path(get, path = "/v1/movers", tag = "cards", params(MoversParams),
-    responses((status = 200, description = "Movers", body = MoversView),
+    responses((status = 200, description = "Movers (served from the response cache until a tick of the market is written, or for `cache_ttl`: the window slides)", body = MoversView, headers(("ETag" = String, description = "Weak entity tag of the answer; send it back in `If-None-Match` to get 304 while it is unchanged"), ("Cache-Control" = String, description = "`private, max-age=N`: N seconds at most (15 by default), never longer than the answer stays valid"))),
+              (status = 304, description = "Not modified: `If-None-Match` names the current answer's ETag (no body)"),
               (status = 400, description = "Bad parameters", body = crate::problem::Problem)))]
 pub async fn movers(
     State(state): State<AppState>,
     _caller: Caller,
     ApiQuery(q): ApiQuery<MoversParams>,
-) -> ApiResult<Json<MoversView>> {
+) -> ApiResult<Response> {
     let window = q.window.unwrap_or_default();
-    let (window_secs, lookback) = window.secs();
-    let as_of = state.now();
-    let since = as_of.minus_secs(window_secs);
-    let m = state
-        .prices()
-        .movers(&MoversQuery {
+    let direction = q.direction.unwrap_or_default();
+    let prices = PriceFilter {
+        sources: q.source.into_iter().collect(),
+        kinds: vec![q.kind.unwrap_or(PriceKind::Market)],
+    };
+    let (limit, min_start_cents) = (limit_or(q.limit, 20), q.min_price_cents.unwrap_or(100));
+    // Movers are "up to now": the window slides, so an answer is kept `cache_ttl` at most.
+    let request = Cacheable {
+        route: "/v1/movers",
+        key: format!(
+            "movers|{:?}|{:?}|{window:?}|{direction:?}|{limit}|{min_start_cents}|{prices:?}",
+            q.game, q.set
+        ),
+        cover: Cover::Market {
+            game: q.game,
+            prices: prices.clone(),
+        },
+        fresh_for: state.config().cache_ttl,
+    };
+    cached(&state, request, async {
+        let (window_secs, lookback) = window.secs();
+        let as_of = state.now();
+        let since = as_of.minus_secs(window_secs);
+        let m = state
+            .prices()
+            .movers(&MoversQuery {
+                since,
+                as_of,
+                game: q.game,
+                group_id: q.set,
+                prices,
+                limit,
+                min_start_cents,
+                start_lookback_secs: lookback,
+            })
+            .await?;
+        let (gainers, losers) = match direction {
+            MoversDirection::Up => (m.gainers, Vec::new()),
+            MoversDirection::Down => (Vec::new(), m.losers),
+            MoversDirection::Both => (m.gainers, m.losers),
+        };
+        Ok(MoversView {
+            window,
             since,
             as_of,
-            game: q.game,
-            group_id: q.set,
-            prices: PriceFilter {
-                sources: q.source.into_iter().collect(),
-                kinds: vec![q.kind.unwrap_or(PriceKind::Market)],
-            },
-            limit: limit_or(q.limit, 20),
-            min_start_cents: q.min_price_cents.unwrap_or(100),
-            start_lookback_secs: lookback,
+            gainers: named(&state, gainers).await?,
+            losers: named(&state, losers).await?,
         })
-        .await?;
-    let (gainers, losers) = match q.direction.unwrap_or_default() {
-        MoversDirection::Up => (m.gainers, Vec::new()),
-        MoversDirection::Down => (Vec::new(), m.losers),
-        MoversDirection::Both => (m.gainers, m.losers),
-    };
-    Ok(Json(MoversView {
-        window,
-        since,
-        as_of,
-        gainers: named(&state, gainers).await?,
-        losers: named(&state, losers).await?,
-    }))
+    })
+    .await
 }
 
 async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>> {

@@ -1,0 +1,46 @@
+//! Answering from the response cache, or computing the answer and keeping it there.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::{
+    error::{ApiError, ApiResult},
+    response_cache::{Answer, Cover},
+    state::AppState,
+};
+
+/// A request whose answer may be kept: its route (the metric label), its normalized key (every
+/// parameter, defaults resolved), what it covers, and how long it stays true without a tick.
+pub(crate) struct Cacheable {
+    pub route: &'static str,
+    pub key: String,
+    pub cover: Cover,
+    pub fresh_for: Duration,
+}
+
+/// The kept answer to `request`, or `compute`'s, kept for the next asker; with its `ETag` and
+/// `Cache-Control: private, max-age=…`.
+pub(crate) async fn cached<T: Serialize>(
+    state: &AppState,
+    request: Cacheable,
+    compute: impl Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let cache = state.response_cache();
+    let max_age = state.config().cache_max_age;
+    if let Some(hit) = cache.get(request.route, &request.key) {
+        return Ok(hit.response(max_age));
+    }
+    let epoch = cache.epoch();
+    let value = compute.await?;
+    let body = serde_json::to_vec(&value)
+        .map_err(|e| ApiError::Internal(format!("encoding the answer: {e}")))?;
+    let lives = request.fresh_for.min(cache.ttl());
+    let answer = Arc::new(Answer::new(body, request.cover, Instant::now() + lives));
+    cache.insert(&request.key, answer.clone(), epoch);
+    Ok(answer.response(max_age))
+}
