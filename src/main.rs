@@ -99,6 +99,9 @@ enum BenchCommand {
     Store(bench::store::BenchStoreFlags),
     /// The distributed processor through Kafka (null sink, SQLite) against a bare consume.
     Pipeline(bench::pipeline::PipelineBenchArgs),
+    /// The query API at market scale: `serve` over a large store, driven by wrk, against
+    /// /healthz in the same run.
+    Api(bench::api::ApiBenchArgs),
 }
 
 fn main() -> Result<()> {
@@ -127,6 +130,7 @@ fn main() -> Result<()> {
             BenchCommand::Core(args) => bench::core::run(&args),
             BenchCommand::Pipeline(args) => runtime()?.block_on(bench::pipeline::run(args)),
             BenchCommand::Store(args) => bench::store::run(&args),
+            BenchCommand::Api(args) => runtime()?.block_on(bench::api::run(args)),
         },
         Command::Topics { which } => match which {
             TopicsCommand::Create(args) => runtime()?.block_on(pipeline_cmd::topics_create(args)),

@@ -62,6 +62,12 @@ pub struct ServeArgs {
     /// no ticks, and an answer is at most this old.
     #[arg(long, env = "TCG_CACHE_TTL_SECS", default_value_t = 60)]
     cache_ttl_secs: u64,
+    /// Sustained requests per second per API key (429 beyond).
+    #[arg(long, env = "TCG_RATE_PER_SEC", default_value = "50")]
+    rate_per_sec: std::num::NonZeroU32,
+    /// Requests a key may make at once above the sustained rate.
+    #[arg(long, env = "TCG_RATE_BURST", default_value = "100")]
+    rate_burst: std::num::NonZeroU32,
 }
 
 /// How long after a tick arrives from Kafka the response cache is told of it again.
@@ -80,6 +86,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         )?,
         cache_bytes: args.cache_mb.saturating_mul(1024 * 1024),
         cache_ttl: Duration::from_secs(args.cache_ttl_secs),
+        rate_per_sec: args.rate_per_sec,
+        rate_burst: args.rate_burst,
         ..ApiConfig::default()
     };
     let mut state =
@@ -204,6 +212,12 @@ mod tests {
         }
         if std::env::var_os("TCG_CACHE_TTL_SECS").is_none() {
             assert_eq!(Duration::from_secs(args.cache_ttl_secs), want.cache_ttl);
+        }
+        if std::env::var_os("TCG_RATE_PER_SEC").is_none() {
+            assert_eq!(args.rate_per_sec, want.rate_per_sec);
+        }
+        if std::env::var_os("TCG_RATE_BURST").is_none() {
+            assert_eq!(args.rate_burst, want.rate_burst);
         }
         let off = Serve::try_parse_from(["serve", "--cache-mb", "0"])
             .unwrap()

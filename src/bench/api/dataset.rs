@@ -1,0 +1,202 @@
+//! The store `bench api` serves: a catalog of cards and a year of TCGplayer market prices for
+//! `series` series (5 conditions of `series / 5` cards), `ticks` ticks in all, ending today.
+//! Built once per size in the bench's folder and reused for a day (a `.complete` file marks a
+//! finished build and holds the day its year ends).
+
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use anyhow::{Context, Result};
+use tcg_schemas::{
+    CardSet, CategoryId, Condition, Currency, Game, GroupId, Language, Money, PriceKind, Printing,
+    Product, ProductId, SeriesKey, Source, Tick, Timestamp,
+};
+use tcg_store::{SqliteStore, prelude::*};
+
+const CONDITIONS: [Condition; 5] = [
+    Condition::NearMint,
+    Condition::LightlyPlayed,
+    Condition::ModeratelyPlayed,
+    Condition::HeavilyPlayed,
+    Condition::Damaged,
+];
+const FIRST_PRODUCT: u64 = 100_000;
+const DAY_MICROS: i64 = 86_400_000_000;
+const BATCH: usize = 50_000;
+
+/// A built store: where it is, its "now" (the last tick's day end) and its size.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub db: PathBuf,
+    pub now: Timestamp,
+    pub series: u64,
+    pub ticks: u64,
+    /// Seconds the build took (0 when reused).
+    pub build_secs: f64,
+}
+
+impl Dataset {
+    /// Cards in the catalog.
+    pub fn products(&self) -> u64 {
+        self.series.div_ceil(5)
+    }
+
+    pub fn product(&self, i: u64) -> ProductId {
+        ProductId(FIRST_PRODUCT + i % self.products())
+    }
+
+    pub fn series_id(&self, i: u64) -> String {
+        series_key(i % self.series).id()
+    }
+}
+
+fn series_key(i: u64) -> SeriesKey {
+    SeriesKey::Sku {
+        product_id: ProductId(FIRST_PRODUCT + i / 5),
+        printing: Printing::Normal,
+        condition: CONDITIONS[(i % 5) as usize].clone(),
+        language: Language::English,
+    }
+}
+
+/// The store of this size in `dir`, built if it is not there yet.
+pub fn prepare(dir: &Path, ticks: u64, series: u64) -> Result<Dataset> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = dir.join(format!("api-{ticks}-{series}.db"));
+    let done = dir.join(format!("api-{ticks}-{series}.complete"));
+    // The store's year ends at the start of today (UTC), so "up to now" reads (movers, a
+    // history without `to`) find data; the marker keeps that end, and a store more than a day
+    // old is built again.
+    let today = chrono::Utc::now().timestamp().div_euclid(86_400) * 86_400;
+    let mut out = Dataset {
+        db: db.clone(),
+        now: Timestamp::from_secs(today),
+        series: series.max(5),
+        ticks,
+        build_secs: 0.0,
+    };
+    let built_at = std::fs::read_to_string(&done)
+        .ok()
+        .and_then(|t| t.trim().parse::<i64>().ok());
+    if let Some(end) = built_at.filter(|end| today - end <= 86_400 && db.exists()) {
+        eprintln!("bench api: reusing {}", db.display());
+        out.now = Timestamp::from_secs(end);
+        return Ok(out);
+    }
+    for stale in [&db, &done] {
+        let _ = std::fs::remove_file(stale);
+    }
+    for wal in ["-wal", "-shm"] {
+        let mut name = db.clone().into_os_string();
+        name.push(wal);
+        let _ = std::fs::remove_file(name);
+    }
+    let started = Instant::now();
+    let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+    write_catalog(&store, out.products())?;
+    write_ticks(&store, &out)?;
+    drop(store);
+    std::fs::write(&done, today.to_string())
+        .with_context(|| format!("writing {}", done.display()))?;
+    out.build_secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "bench api: built {} ({ticks} ticks) in {:.0} s",
+        db.display(),
+        out.build_secs
+    );
+    Ok(out)
+}
+
+fn write_catalog(store: &SqliteStore, products: u64) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().build()?;
+    rt.block_on(async {
+        store
+            .upsert_sets(&[CardSet {
+                group_id: GroupId(1),
+                category_id: CategoryId(3),
+                game: Game::Pokemon,
+                name: "Bench Set".into(),
+                abbreviation: Some("BEN".into()),
+                published_on: Some("2025-01-01".into()),
+            }])
+            .await?;
+        let all: Vec<Product> = (0..products)
+            .map(|i| Product {
+                product_id: ProductId(FIRST_PRODUCT + i),
+                category_id: CategoryId(3),
+                group_id: GroupId(1),
+                game: Game::Pokemon,
+                name: format!("Bench Card {i}"),
+                clean_name: Some(format!("Bench Card {i}")),
+                number: Some(format!("{}/{products}", i + 1)),
+                rarity: Some("Rare".into()),
+                image_url: None,
+                url: None,
+            })
+            .collect();
+        for chunk in all.chunks(5_000) {
+            store.upsert_products(chunk).await?;
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// Round-robin over the series, one sweep per time step, over the year before `now`; each
+/// series' price walks by at most ±5 % a step.
+fn write_ticks(store: &SqliteStore, d: &Dataset) -> Result<()> {
+    let rounds = d.ticks.div_ceil(d.series).max(1);
+    let span = 365 * DAY_MICROS;
+    let step = span / i64::try_from(rounds).unwrap_or(i64::MAX);
+    let start = d.now.as_micros() - span;
+    let keys: Vec<(String, SeriesKey)> = (0..d.series)
+        .map(|i| (series_key(i).id(), series_key(i)))
+        .collect();
+    let mut prices: Vec<i64> = (0..d.series)
+        .map(|i| 100 + (i as i64 * 7919) % 50_000)
+        .collect();
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut last_report = Instant::now();
+    for n in 0..d.ticks {
+        let s = (n % d.series) as usize;
+        let round = (n / d.series) as i64;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let p = &mut prices[s];
+        *p = (*p + ((x % 201) as i64 - 100) * *p / 2000).max(1);
+        let (id, key) = &keys[s];
+        batch.push(Tick {
+            series_id: id.clone(),
+            series: key.clone(),
+            game: Game::Pokemon,
+            source: Source::Tcgplayer,
+            kind: PriceKind::Market,
+            observed_at: Timestamp::from_micros(start + round * step + s as i64),
+            price_usd: Money::usd_cents(*p),
+            original: Money::new(*p, Currency::USD),
+            shipping: None,
+            listing_id: None,
+            confidence: None,
+            heartbeat: false,
+        });
+        if batch.len() == BATCH {
+            store.write_ticks_blocking(&batch)?;
+            batch.clear();
+            if last_report.elapsed().as_secs() >= 5 {
+                eprintln!(
+                    "bench api: {:.1} M of {:.1} M ticks written",
+                    (n + 1) as f64 / 1e6,
+                    d.ticks as f64 / 1e6
+                );
+                last_report = Instant::now();
+            }
+        }
+    }
+    if !batch.is_empty() {
+        store.write_ticks_blocking(&batch)?;
+    }
+    Ok(())
+}
