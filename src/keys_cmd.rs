@@ -71,6 +71,7 @@ pub async fn keys(args: KeysCmdArgs) -> Result<()> {
         database_url: args.database_url,
         questdb_http: None,
         questdb_pg: None,
+        sqlite_tuning: crate::stores::SqliteTuning::default(),
     }
     .app()
     .await?;

@@ -5,7 +5,9 @@
 use std::{path::PathBuf, sync::Arc};
 
 use anyhow::{Context, Result};
-use tcg_store::{AppDatabase, AppStore, PortfolioCopy, PortfolioStore, SqliteStore, Store};
+use tcg_store::{
+    AppDatabase, AppStore, PortfolioCopy, PortfolioStore, SqliteOptions, SqliteStore, Store,
+};
 
 /// Where prices and the app's own data are stored.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,6 +32,39 @@ pub struct StoreArgs {
         hide_env_values = true
     )]
     pub questdb_pg: Option<String>,
+    #[command(flatten)]
+    pub sqlite_tuning: SqliteTuning,
+}
+
+/// How the SQLite file is read: reader connections and each connection's page cache (what
+/// `serve`'s memory is mostly made of on a large file).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SqliteTuning {
+    /// Page cache per SQLite connection (the writer and each reader), MiB.
+    #[arg(long, env = "TCG_SQLITE_CACHE_MIB", default_value_t = SqliteOptions::default().cache_mib)]
+    pub sqlite_cache_mib: i64,
+    /// SQLite reader connections (reads run beside the writer).
+    #[arg(long, env = "TCG_SQLITE_READERS", default_value_t = SqliteOptions::default().readers)]
+    pub sqlite_readers: usize,
+}
+
+impl Default for SqliteTuning {
+    fn default() -> Self {
+        let d = SqliteOptions::default();
+        Self {
+            sqlite_cache_mib: d.cache_mib,
+            sqlite_readers: d.readers,
+        }
+    }
+}
+
+impl SqliteTuning {
+    pub fn options(&self) -> SqliteOptions {
+        SqliteOptions {
+            readers: self.sqlite_readers.max(1),
+            cache_mib: self.sqlite_cache_mib.max(1),
+        }
+    }
 }
 
 /// The opened stores of a service.
@@ -106,21 +141,22 @@ impl StoreArgs {
 
     /// The SQLite file, its folder created.
     pub fn sqlite(&self) -> Result<SqliteStore> {
-        open_sqlite(&self.sqlite)
+        open_sqlite(&self.sqlite, self.sqlite_tuning.options())
     }
 }
 
 /// Opens (creating its folder) a SQLite store.
-pub fn open_sqlite(path: &std::path::Path) -> Result<SqliteStore> {
+pub fn open_sqlite(path: &std::path::Path, options: SqliteOptions) -> Result<SqliteStore> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    SqliteStore::open(path).with_context(|| format!("opening the store {}", path.display()))
+    SqliteStore::open_with(path, options)
+        .with_context(|| format!("opening the store {}", path.display()))
 }
 
 async fn connect(db: &AppDatabase) -> Result<Arc<dyn AppStore>> {
     if let AppDatabase::Sqlite(path) = db {
-        return Ok(Arc::new(open_sqlite(path)?));
+        return Ok(Arc::new(open_sqlite(path, SqliteOptions::default())?));
     }
     tcg_store::connect_app_store(db)
         .await
@@ -152,6 +188,7 @@ mod tests {
             database_url,
             questdb_http: None,
             questdb_pg: None,
+            sqlite_tuning: SqliteTuning::default(),
         }
     }
 

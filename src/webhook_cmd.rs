@@ -83,6 +83,7 @@ pub async fn dispatch(args: DispatchArgs) -> Result<()> {
         database_url: args.database_url.clone(),
         questdb_http: None,
         questdb_pg: None,
+        sqlite_tuning: crate::stores::SqliteTuning::default(),
     };
     let store = stores.app().await?;
     let from = stores.app_description();

@@ -10,6 +10,7 @@ mod catalog;
 mod migrations;
 mod portfolios;
 mod price_reads;
+mod rollups;
 mod tick_rows;
 mod ticks;
 

@@ -7,11 +7,11 @@ use tcg_schemas::{
     Money, PriceKind, ProductId, SeriesKey, Source, Timestamp, time::MICROS_PER_DAY,
 };
 
-use super::{ccy, placeholders, to_i64, to_u64};
+use super::{ccy, placeholders, rollups, to_i64, to_u64};
 use crate::{
     Result, StoreError,
     codes::{kind_code, kind_from_code, source_code, source_from_code},
-    interval::{aggregate, fill_candles},
+    interval::{Interval, RawBucket, aggregate, fill_candles},
     model::*,
     movers,
     valuation::PriceBook,
@@ -137,6 +137,30 @@ fn points(
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// The non-empty buckets of one (series, source, kind) in `[start, to)`: from the hourly or
+/// daily rollup for whole buckets (merged into weeks or months) and the raw ticks of the bucket
+/// `to` cuts; from the raw ticks alone for other widths.
+fn buckets(
+    conn: &Connection,
+    interval: Interval,
+    (sid, s, k): (i64, Source, PriceKind),
+    start: i64,
+    to: i64,
+) -> Result<Vec<RawBucket>> {
+    let Some((rollup, split)) = rollups::plan(interval, to) else {
+        return Ok(aggregate(interval, points(conn, sid, s, k, start, to)?));
+    };
+    let key = (sid, source_code(s), kind_code(k));
+    let mut narrow = rollups::read(conn, rollup, key, start, split)?;
+    let tail = points(conn, sid, s, k, split.max(start), to)?;
+    narrow.extend(aggregate(rollup.width(), tail));
+    Ok(if rollup.width() == interval {
+        narrow
+    } else {
+        rollups::merge(interval, narrow)
+    })
+}
+
 /// Candles, blocking.
 pub fn candles_blocking(conn: &Connection, q: &CandleQuery) -> Result<Vec<SeriesCandles>> {
     if q.to <= q.from {
@@ -147,8 +171,13 @@ pub fn candles_blocking(conn: &Connection, q: &CandleQuery) -> Result<Vec<Series
     for (sid, series_id) in target_series(conn, &q.target)? {
         for (s, k) in combos(conn, sid, &q.prices)? {
             let prev = last_before(conn, sid, s, k, start.as_micros() - 1)?.map(|p| p.1);
-            let pts = points(conn, sid, s, k, start.as_micros(), q.to.as_micros())?;
-            let buckets = aggregate(q.interval, pts);
+            let buckets = buckets(
+                conn,
+                q.interval,
+                (sid, s, k),
+                start.as_micros(),
+                q.to.as_micros(),
+            )?;
             out.push(SeriesCandles {
                 series_id: series_id.clone(),
                 source: s,

@@ -153,6 +153,17 @@ fn write_rows_tx(w: &mut Writer, rows: &[TickRow]) -> Result<WriteReport> {
                     r.orig_minor,
                     r.orig_ccy.as_str()
                 ])?;
+                super::rollups::add(
+                    &tx,
+                    super::rollups::RolledTick {
+                        sid: *sid,
+                        source: r.source,
+                        kind: r.kind,
+                        ts: r.ts,
+                        listing_id: &r.listing_id,
+                        price_cents: r.price_cents,
+                    },
+                )?;
             }
         }
     }

@@ -1,0 +1,208 @@
+//! Hourly and daily candles kept beside the ticks (`candles_1h`, `candles_1d`,
+//! `schemas/sql/sqlite/0004_rollups.sql`): each new tick updates its bucket in both, in the
+//! transaction that writes it, and a history of hours, days, weeks or months reads one row per
+//! hour or day instead of every tick.
+//!
+//! A bucket keeps the `(ts, listing_id)` its open and close came from, so a late tick takes
+//! either only when it sorts first (or last) in the order the raw ticks are read in: a rollup
+//! equals the candle aggregated from the raw ticks, whatever order they arrived in
+//! (`tests/rollups.rs` checks it on random data).
+
+use rusqlite::{Connection, params};
+use tcg_schemas::Timestamp;
+
+use crate::{
+    Result,
+    interval::{Interval, RawBucket},
+};
+
+const HOUR_MICROS: i64 = 3_600_000_000;
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// A rollup table and its bucket width.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Rollup {
+    table: &'static str,
+    width: i64,
+}
+
+const HOURLY: Rollup = Rollup {
+    table: "candles_1h",
+    width: HOUR_MICROS,
+};
+const DAILY: Rollup = Rollup {
+    table: "candles_1d",
+    width: DAY_MICROS,
+};
+
+/// One new tick, as the rollups take it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RolledTick<'a> {
+    pub sid: i64,
+    pub source: i64,
+    pub kind: i64,
+    pub ts: i64,
+    pub listing_id: &'a str,
+    pub price_cents: i64,
+}
+
+/// Adds a tick written for the first time to its hourly and daily buckets.
+pub(super) fn add(conn: &Connection, t: RolledTick<'_>) -> Result<()> {
+    for r in [HOURLY, DAILY] {
+        let sql = format!(
+            "INSERT INTO {table} (sid, source, kind, bucket, open_ts, open_listing, open, high, low,
+                                  close_ts, close_listing, close, count)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?7, ?5, ?6, ?7, 1)
+             ON CONFLICT (sid, source, kind, bucket) DO UPDATE SET
+               open = CASE WHEN (excluded.open_ts, excluded.open_listing) < (open_ts, open_listing)
+                           THEN excluded.open ELSE open END,
+               open_listing = CASE WHEN (excluded.open_ts, excluded.open_listing) < (open_ts, open_listing)
+                           THEN excluded.open_listing ELSE open_listing END,
+               open_ts = CASE WHEN (excluded.open_ts, excluded.open_listing) < (open_ts, open_listing)
+                           THEN excluded.open_ts ELSE open_ts END,
+               close = CASE WHEN (excluded.close_ts, excluded.close_listing) >= (close_ts, close_listing)
+                           THEN excluded.close ELSE close END,
+               close_listing = CASE WHEN (excluded.close_ts, excluded.close_listing) >= (close_ts, close_listing)
+                           THEN excluded.close_listing ELSE close_listing END,
+               close_ts = CASE WHEN (excluded.close_ts, excluded.close_listing) >= (close_ts, close_listing)
+                           THEN excluded.close_ts ELSE close_ts END,
+               high = max(high, excluded.high),
+               low = min(low, excluded.low),
+               count = count + 1",
+            table = r.table
+        );
+        conn.prepare_cached(&sql)?.execute(params![
+            t.sid,
+            t.source,
+            t.kind,
+            t.ts - t.ts.rem_euclid(r.width),
+            t.ts,
+            t.listing_id,
+            t.price_cents
+        ])?;
+    }
+    Ok(())
+}
+
+/// The rollup a history of `interval` can be read from, if any.
+fn rollup_for(interval: Interval) -> Option<Rollup> {
+    match interval {
+        Interval::Seconds(3600) => Some(HOURLY),
+        Interval::Seconds(86_400) | Interval::Week | Interval::Month => Some(DAILY),
+        Interval::Seconds(_) => None,
+    }
+}
+
+/// Where a read of `[start, to)` at `interval` comes from: whole rollup buckets up to `split`,
+/// raw ticks from `split` to `to` (the part of a bucket `to` cuts). `None`: no rollup serves
+/// this interval.
+pub(super) fn plan(interval: Interval, to: i64) -> Option<(Rollup, i64)> {
+    let r = rollup_for(interval)?;
+    Some((r, to - to.rem_euclid(r.width)))
+}
+
+impl Rollup {
+    /// The rollup's width, for aggregating the raw tail at the same width.
+    pub fn width(self) -> Interval {
+        Interval::Seconds(self.width / 1_000_000)
+    }
+}
+
+/// Rollup buckets of one (series, source, kind) starting in `[start, end)`, in time order.
+pub(super) fn read(
+    conn: &Connection,
+    r: Rollup,
+    key: (i64, i64, i64),
+    start: i64,
+    end: i64,
+) -> Result<Vec<RawBucket>> {
+    if start >= end {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT bucket, open, high, low, close, count FROM {} WHERE sid = ?1 AND source = ?2
+           AND kind = ?3 AND bucket >= ?4 AND bucket < ?5 ORDER BY bucket",
+        r.table
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params![key.0, key.1, key.2, start, end], |row| {
+            Ok(RawBucket {
+                start: Timestamp::from_micros(row.get(0)?),
+                open: row.get(1)?,
+                high: row.get(2)?,
+                low: row.get(3)?,
+                close: row.get(4)?,
+                count: row.get::<_, i64>(5)?.unsigned_abs(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Buckets of a narrower width (in time order) merged into `interval`'s buckets.
+pub(super) fn merge(interval: Interval, narrow: Vec<RawBucket>) -> Vec<RawBucket> {
+    let mut out: Vec<RawBucket> = Vec::new();
+    for b in narrow {
+        let start = interval.floor(b.start);
+        match out.last_mut() {
+            Some(w) if w.start == start => {
+                w.high = w.high.max(b.high);
+                w.low = w.low.min(b.low);
+                w.close = b.close;
+                w.count += b.count;
+            }
+            _ => out.push(RawBucket { start, ..b }),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(start: i64, open: i64, high: i64, low: i64, close: i64, count: u64) -> RawBucket {
+        RawBucket {
+            start: Timestamp::from_micros(start),
+            open,
+            high,
+            low,
+            close,
+            count,
+        }
+    }
+
+    #[test]
+    fn days_merge_into_weeks() {
+        // 1970-01-05 was a Monday: days 4..=10 are one week, day 11 the next
+        let days = vec![
+            b(4 * DAY_MICROS, 10, 12, 9, 11, 2),
+            b(6 * DAY_MICROS, 11, 20, 5, 7, 3),
+            b(11 * DAY_MICROS, 8, 8, 8, 8, 1),
+        ];
+        let weeks = merge(Interval::Week, days);
+        assert_eq!(weeks.len(), 2);
+        assert_eq!(
+            (
+                weeks[0].open,
+                weeks[0].high,
+                weeks[0].low,
+                weeks[0].close,
+                weeks[0].count
+            ),
+            (10, 20, 5, 7, 5)
+        );
+        assert_eq!(weeks[1].start, Timestamp::from_micros(11 * DAY_MICROS));
+    }
+
+    #[test]
+    fn a_cut_bucket_is_read_raw() {
+        let (r, split) = plan(Interval::DAY, 3 * DAY_MICROS + 5).unwrap();
+        assert_eq!(split, 3 * DAY_MICROS);
+        assert_eq!(r.width(), Interval::DAY);
+        let (_, split) = plan(Interval::Month, 3 * DAY_MICROS).unwrap();
+        assert_eq!(split, 3 * DAY_MICROS);
+        assert!(plan(Interval::Seconds(60), 0).is_none());
+    }
+}
