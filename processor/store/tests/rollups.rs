@@ -1,8 +1,8 @@
-//! The SQLite store's hourly and daily rollups equal the candles computed from the raw ticks:
-//! random ticks (several series, sources and listings, duplicates) written in a random order in
-//! random batches, read back at every interval (hours and days from the rollups, weeks and
-//! months merged from days, another width from the raw ticks), every fill mode, and ranges whose
-//! `to` cuts a bucket.
+//! The SQLite store's daily rollup equals the candles computed from the raw ticks: random ticks
+//! (several series, sources and listings, duplicates) written in a random order in random
+//! batches, read back at every interval (days from the rollup, weeks and months merged from
+//! days, hours and another width from the raw ticks), every fill mode, and ranges whose `to`
+//! cuts a bucket.
 
 #![allow(clippy::unwrap_used)]
 
@@ -202,10 +202,8 @@ fn a_store_written_before_the_rollups_is_rolled_up_when_it_opens() {
     drop(store);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "DROP TABLE candles_1h; DROP TABLE candles_1d; PRAGMA user_version = 3;",
-        )
-        .unwrap();
+        conn.execute_batch("DROP TABLE candles_1d; PRAGMA user_version = 3;")
+            .unwrap();
     }
     let reopened = SqliteStore::open(&path).unwrap();
     assert_eq!(read(&reopened), before);

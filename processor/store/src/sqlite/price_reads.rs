@@ -150,8 +150,11 @@ fn buckets(
     let Some((rollup, split)) = rollups::plan(interval, to) else {
         return Ok(aggregate(interval, points(conn, sid, s, k, start, to)?));
     };
+    let Some((first, last, _)) = bounds(conn, sid, s, k)? else {
+        return Ok(Vec::new());
+    };
     let key = (sid, source_code(s), kind_code(k));
-    let mut narrow = rollups::read(conn, rollup, key, start, split)?;
+    let mut narrow = rollups::read(conn, rollup, key, (start, split), (first, last))?;
     let tail = points(conn, sid, s, k, split.max(start), to)?;
     narrow.extend(aggregate(rollup.width(), tail));
     Ok(if rollup.width() == interval {
