@@ -12,6 +12,7 @@
 //! keeps the answer only if no invalidation ran since.
 
 mod cover;
+mod single_flight;
 
 pub use cover::Cover;
 
@@ -167,6 +168,7 @@ pub struct ResponseCache {
     bytes: Arc<AtomicI64>,
     ttl: Duration,
     metrics: Metrics,
+    flights: single_flight::SingleFlight,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -226,6 +228,7 @@ impl ResponseCache {
             bytes,
             ttl,
             metrics,
+            flights: single_flight::SingleFlight::default(),
         }
     }
 
@@ -248,6 +251,20 @@ impl ResponseCache {
             None => self.metrics.cache_miss(route),
         }
         found
+    }
+
+    /// Waits until no other request computes `key` (none when nothing is kept); then look
+    /// again with [`Self::peek`]: the answer may have been computed meanwhile.
+    pub async fn turn(&self, key: &str) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.entries {
+            Some(_) => Some(self.flights.turn(key).await),
+            None => None,
+        }
+    }
+
+    /// The kept answer to `key`, not counted.
+    pub fn peek(&self, key: &str) -> Option<Arc<Answer>> {
+        self.entries.as_ref()?.get(key)
     }
 
     /// Read before the store is read; pass to [`Self::insert`].

@@ -35,6 +35,11 @@ pub(crate) async fn cached<T: Serialize>(
     if let Some(hit) = cache.get(request.route, &request.key) {
         return Ok(hit.response(max_age));
     }
+    // Concurrent misses of one request compute it once: the others wait and take its answer.
+    let _turn = cache.turn(&request.key).await;
+    if let Some(hit) = cache.peek(&request.key) {
+        return Ok(hit.response(max_age));
+    }
     let epoch = cache.epoch();
     let value = compute.await?;
     let body = serde_json::to_vec(&value)
