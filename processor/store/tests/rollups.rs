@@ -209,3 +209,54 @@ fn a_store_written_before_the_rollups_is_rolled_up_when_it_opens() {
     assert_eq!(read(&reopened), before);
     assert!(before[0].candles.iter().any(|c| c.count > 1));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A valuation at day ends reads the days' closes from the rollup: the price it finds at
+    /// each day's end is the last tick at or before it (ticks at distinct instants here; at one
+    /// instant the rollup's close is the last listing's).
+    #[test]
+    fn day_end_valuations_find_the_last_tick_of_each_day(
+        specs in specs(),
+        batch in 1usize..40,
+        first_day in -3i64..60,
+        days in 1i64..30,
+    ) {
+        // distinct instants: the spec's index is added in microseconds
+        let written: Vec<Tick> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut t = tick(s);
+                t.observed_at = Timestamp::from_micros(t.observed_at.as_micros() + i as i64);
+                t
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("t.db")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            for chunk in written.chunks(batch) {
+                store.write_ticks(chunk).await.unwrap();
+            }
+        });
+        let instants: Vec<Timestamp> = (0..days)
+            .map(|d| Timestamp::from_micros((T0 + (first_day + d + 1) * DAY) * 1_000_000 - 1))
+            .collect();
+        let ids: Vec<String> = (0..2u8).map(|s| series(s).id()).collect();
+        let book = rt
+            .block_on(store.price_book(&ids, &instants, &tcg_store::ValuationPrice::default()))
+            .unwrap();
+        for id in &ids {
+            for t in &instants {
+                let want = written
+                    .iter()
+                    .filter(|w| w.series_id == *id && w.observed_at <= *t)
+                    .max_by_key(|w| w.observed_at)
+                    .map(|w| w.price_usd.minor);
+                prop_assert_eq!(book.at_or_before(id, t.as_micros()).map(|p| p.1), want, "{} at {}", id, t);
+            }
+        }
+    }
+}

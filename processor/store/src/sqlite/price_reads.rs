@@ -333,13 +333,14 @@ pub fn movers_blocking(conn: &Connection, q: &MoversQuery) -> Result<Movers> {
 }
 
 /// Price points of each series for valuing it at any instant in `[from, to]`: the last point at
-/// or before `from` and every point after it up to `to`.
+/// or before `from` and every point after it up to `to`; when every instant asked for is a day's
+/// end (`day_ends`), each day's close from the daily rollup instead of every point.
 pub(crate) fn price_book(
     conn: &Connection,
     series_ids: &[String],
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
     price: &ValuationPrice,
+    day_ends: bool,
 ) -> Result<PriceBook> {
     let mut book = PriceBook::default();
     for series_id in series_ids {
@@ -348,10 +349,20 @@ pub(crate) fn price_book(
                 if let Some((ts, c)) = last_before(conn, sid, s, k, from)? {
                     book.insert(series_id, ts, c);
                 }
-                if to > from {
-                    for (ts, c) in points(conn, sid, s, k, from + 1, to + 1)? {
-                        book.insert(series_id, ts, c);
-                    }
+                if to <= from {
+                    continue;
+                }
+                let after = if day_ends {
+                    let Some((first, last, _)) = bounds(conn, sid, s, k)? else {
+                        continue;
+                    };
+                    let key = (sid, source_code(s), kind_code(k));
+                    rollups::day_closes(conn, key, (from + 1, to + 1), (first, last))?
+                } else {
+                    points(conn, sid, s, k, from + 1, to + 1)?
+                };
+                for (ts, c) in after {
+                    book.insert(series_id, ts, c);
                 }
             }
         }

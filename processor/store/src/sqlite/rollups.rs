@@ -172,6 +172,52 @@ pub(super) fn read(
     Ok(rows)
 }
 
+/// `(close_ts, close)` of the days of one (series, source, kind) in `[start, end)` (both day
+/// starts): the last price of each day, which is all a valuation at day ends needs.
+/// `ticks` bounds the days looked at (the series' first and last tick).
+pub(super) fn day_closes(
+    conn: &Connection,
+    key: (i64, i64, i64),
+    (start, end): (i64, i64),
+    ticks: (i64, i64),
+) -> Result<Vec<(i64, i64)>> {
+    let r = DAILY;
+    let lo = start.max(ticks.0 - ticks.0.rem_euclid(r.width));
+    let hi = end.min(ticks.1 + 1);
+    if lo >= hi {
+        return Ok(Vec::new());
+    }
+    let rows = conn
+        .prepare_cached(
+            "WITH RECURSIVE p(part) AS (SELECT ?1 UNION ALL SELECT part + 1 FROM p WHERE part < ?2)
+             SELECT c.close_ts, c.close FROM p CROSS JOIN candles_1d c
+             WHERE c.part = p.part AND c.sid = ?3 AND c.source = ?4 AND c.kind = ?5
+               AND c.bucket >= ?6 AND c.bucket < ?7",
+        )?
+        .query_map(
+            params![
+                lo.div_euclid(r.part),
+                (hi - 1).div_euclid(r.part),
+                key.0,
+                key.1,
+                key.2,
+                start,
+                end
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Whether every instant is the last microsecond of a day (a valuation history of days, weeks
+/// or months): then [`day_closes`] gives the prices.
+pub(super) fn all_day_ends(instants: impl IntoIterator<Item = i64>) -> bool {
+    instants
+        .into_iter()
+        .all(|t| (t + 1).rem_euclid(DAY_MICROS) == 0)
+}
+
 /// Buckets of a narrower width (in time order) merged into `interval`'s buckets.
 pub(super) fn merge(interval: Interval, narrow: Vec<RawBucket>) -> Vec<RawBucket> {
     let mut out: Vec<RawBucket> = Vec::new();

@@ -75,7 +75,8 @@ impl TickStore for SqliteStore {
         };
         let (ids, price) = (series_ids.to_vec(), price.clone());
         let (from, to) = (from.as_micros(), to.as_micros());
-        self.read(move |c| price_reads::price_book(c, &ids, from, to, &price))
+        let days = super::rollups::all_day_ends(instants.iter().map(|t| t.as_micros()));
+        self.read(move |c| price_reads::price_book(c, &ids, (from, to), &price, days))
             .await
     }
 }
