@@ -1,5 +1,6 @@
 //! The store `bench api` serves: a catalog of cards and a year of TCGplayer market prices for
-//! `series` series (5 conditions of `series / 5` cards), `ticks` ticks in all, ending today.
+//! `series` series (5 conditions of `series / 5` cards), `ticks` ticks in all, ending today: the
+//! synthetic market of `bench store` (`tcg_store::bench::synthetic_ticks`).
 //! Built once per size in the bench's folder and reused for a day (a `.complete` file marks a
 //! finished build and holds the day its year ends).
 
@@ -10,10 +11,13 @@ use std::{
 
 use anyhow::{Context, Result};
 use tcg_schemas::{
-    CardSet, CategoryId, Condition, Currency, Game, GroupId, Language, Money, PriceKind, Printing,
-    Product, ProductId, SeriesKey, Source, Tick, Timestamp,
+    CardSet, Condition, GroupId, Language, Printing, Product, ProductId, SeriesKey, Timestamp,
 };
-use tcg_store::{SqliteStore, prelude::*};
+use tcg_store::{
+    SqliteStore,
+    bench::{synthetic_game, synthetic_ticks},
+    prelude::*,
+};
 
 const CONDITIONS: [Condition; 5] = [
     Condition::NearMint,
@@ -23,7 +27,6 @@ const CONDITIONS: [Condition; 5] = [
     Condition::Damaged,
 ];
 const FIRST_PRODUCT: u64 = 100_000;
-const DAY_MICROS: i64 = 86_400_000_000;
 const BATCH: usize = 50_000;
 
 /// A built store: where it is, its "now" (the last tick's day end) and its size.
@@ -109,25 +112,32 @@ pub fn prepare(dir: &Path, ticks: u64, series: u64) -> Result<Dataset> {
     Ok(out)
 }
 
+/// The set of synthetic card `card`: one per game.
+fn set_of(card: u64) -> GroupId {
+    GroupId(u32::try_from(card % 5).unwrap_or(0) + 1)
+}
+
 fn write_catalog(store: &SqliteStore, products: u64) -> Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread().build()?;
     rt.block_on(async {
-        store
-            .upsert_sets(&[CardSet {
-                group_id: GroupId(1),
-                category_id: CategoryId(3),
-                game: Game::Pokemon,
-                name: "Bench Set".into(),
-                abbreviation: Some("BEN".into()),
+        // one set per game of the synthetic cards (group id = the card's index mod 5, plus 1)
+        let sets: Vec<CardSet> = (0..5u64)
+            .map(|g| CardSet {
+                group_id: set_of(g),
+                category_id: synthetic_game(g).category_id(),
+                game: synthetic_game(g),
+                name: format!("Bench Set {}", g + 1),
+                abbreviation: Some(format!("BEN{}", g + 1)),
                 published_on: Some("2025-01-01".into()),
-            }])
-            .await?;
+            })
+            .collect();
+        store.upsert_sets(&sets).await?;
         let all: Vec<Product> = (0..products)
             .map(|i| Product {
                 product_id: ProductId(FIRST_PRODUCT + i),
-                category_id: CategoryId(3),
-                group_id: GroupId(1),
-                game: Game::Pokemon,
+                category_id: synthetic_game(i).category_id(),
+                group_id: set_of(i),
+                game: synthetic_game(i),
                 name: format!("Bench Card {i}"),
                 clean_name: Some(format!("Bench Card {i}")),
                 number: Some(format!("{}/{products}", i + 1)),
@@ -143,60 +153,21 @@ fn write_catalog(store: &SqliteStore, products: u64) -> Result<()> {
     })
 }
 
-/// Round-robin over the series, one sweep per time step, over the year before `now`; each
-/// series' price walks by at most ±5 % a step.
+/// The synthetic market's ticks over the year before `now`, written in batches.
 fn write_ticks(store: &SqliteStore, d: &Dataset) -> Result<()> {
-    let rounds = d.ticks.div_ceil(d.series).max(1);
-    let span = 365 * DAY_MICROS;
-    let step = span / i64::try_from(rounds).unwrap_or(i64::MAX);
-    let start = d.now.as_micros() - span;
-    let keys: Vec<(String, SeriesKey)> = (0..d.series)
-        .map(|i| (series_key(i).id(), series_key(i)))
-        .collect();
-    let mut prices: Vec<i64> = (0..d.series)
-        .map(|i| 100 + (i as i64 * 7919) % 50_000)
-        .collect();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut written = 0u64;
     let mut last_report = Instant::now();
-    for n in 0..d.ticks {
-        let s = (n % d.series) as usize;
-        let round = (n / d.series) as i64;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let p = &mut prices[s];
-        *p = (*p + ((x % 201) as i64 - 100) * *p / 2000).max(1);
-        let (id, key) = &keys[s];
-        batch.push(Tick {
-            series_id: id.clone(),
-            series: key.clone(),
-            game: Game::Pokemon,
-            source: Source::Tcgplayer,
-            kind: PriceKind::Market,
-            observed_at: Timestamp::from_micros(start + round * step + s as i64),
-            price_usd: Money::usd_cents(*p),
-            original: Money::new(*p, Currency::USD),
-            shipping: None,
-            listing_id: None,
-            confidence: None,
-            heartbeat: false,
-        });
-        if batch.len() == BATCH {
-            store.write_ticks_blocking(&batch)?;
-            batch.clear();
-            if last_report.elapsed().as_secs() >= 5 {
-                eprintln!(
-                    "bench api: {:.1} M of {:.1} M ticks written",
-                    (n + 1) as f64 / 1e6,
-                    d.ticks as f64 / 1e6
-                );
-                last_report = Instant::now();
-            }
-        }
-    }
-    if !batch.is_empty() {
+    for batch in synthetic_ticks(d.ticks, d.series, 365, BATCH, d.now) {
         store.write_ticks_blocking(&batch)?;
+        written += batch.len() as u64;
+        if last_report.elapsed().as_secs() >= 5 {
+            eprintln!(
+                "bench api: {:.1} M of {:.1} M ticks written",
+                written as f64 / 1e6,
+                d.ticks as f64 / 1e6
+            );
+            last_report = Instant::now();
+        }
     }
     Ok(())
 }

@@ -90,15 +90,41 @@ struct Generator {
     rng: Rng,
 }
 
+/// The games of the synthetic cards, in turn.
+const GAMES: [Game; 5] = [
+    Game::Pokemon,
+    Game::Magic,
+    Game::YuGiOh,
+    Game::OnePiece,
+    Game::Lorcana,
+];
+
+/// The game of synthetic card `card` (its product id is 100,000 + `card`).
+pub fn synthetic_game(card: u64) -> Game {
+    GAMES[(card % 5) as usize]
+}
+
+/// The synthetic market of the benches: `ticks` TCGplayer market ticks, round-robin over
+/// `series` series (the 5 conditions of `series / 5` cards, product ids from 100,000, games in
+/// turn: [`synthetic_game`]), each a random walk, over the `days` before `end`, `batch` at a
+/// time. A batch is generated when asked for.
+pub fn synthetic_ticks(
+    ticks: u64,
+    series: u64,
+    days: u64,
+    batch: usize,
+    end: Timestamp,
+) -> impl Iterator<Item = Vec<Tick>> {
+    let mut gen_ = Generator::new(ticks, series, days, end.as_micros());
+    let batch = batch.max(1);
+    (0..ticks).step_by(batch).map(move |i| {
+        let n = (batch as u64).min(ticks - i);
+        (i..i + n).map(|k| gen_.tick(k)).collect()
+    })
+}
+
 impl Generator {
-    fn new(args: &BenchStoreConfig, end: i64) -> Self {
-        let games = [
-            Game::Pokemon,
-            Game::Magic,
-            Game::YuGiOh,
-            Game::OnePiece,
-            Game::Lorcana,
-        ];
+    fn new(ticks: u64, series: u64, days: u64, end: i64) -> Self {
         let conditions = [
             Condition::NearMint,
             Condition::LightlyPlayed,
@@ -107,7 +133,7 @@ impl Generator {
             Condition::Damaged,
         ];
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-        let keys = (0..args.series)
+        let keys = (0..series)
             .map(|i| {
                 let key = SeriesKey::Sku {
                     product_id: ProductId(100_000 + i / 5),
@@ -115,14 +141,12 @@ impl Generator {
                     condition: conditions[(i % 5) as usize].clone(),
                     language: Language::English,
                 };
-                (key.id(), key, games[((i / 5) % 5) as usize])
+                (key.id(), key, synthetic_game(i / 5))
             })
             .collect::<Vec<_>>();
-        let prices = (0..args.series)
-            .map(|_| 50 + rng.below(50_000) as i64)
-            .collect();
-        let rounds = args.ticks.div_ceil(args.series.max(1)).max(1);
-        let span = i64::try_from(args.days).unwrap_or(365) * 86_400_000_000;
+        let prices = (0..series).map(|_| 50 + rng.below(50_000) as i64).collect();
+        let rounds = ticks.div_ceil(series.max(1)).max(1);
+        let span = i64::try_from(days).unwrap_or(365) * 86_400_000_000;
         let step = (span / i64::try_from(rounds).unwrap_or(1)).max(1);
         Self {
             keys,
@@ -183,17 +207,18 @@ const DAY_US: i64 = 86_400_000_000;
 /// The write batches of a run: `args.ticks` generated ticks, `args.batch` at a time. A batch is
 /// generated when asked for, so a timed write leaves the generation out.
 pub(crate) fn batches(args: &BenchStoreConfig) -> impl Iterator<Item = Vec<Tick>> + use<> {
-    let mut gen_ = Generator::new(args, BENCH_END);
-    let (ticks, batch) = (args.ticks, args.batch as u64);
-    (0..ticks).step_by(args.batch).map(move |i| {
-        let n = batch.min(ticks - i);
-        (i..i + n).map(|k| gen_.tick(k)).collect()
-    })
+    synthetic_ticks(
+        args.ticks,
+        args.series,
+        args.days,
+        args.batch,
+        Timestamp::from_micros(BENCH_END),
+    )
 }
 
 /// The ids of the generated series, in generation order.
 pub(crate) fn series_ids(args: &BenchStoreConfig) -> Vec<String> {
-    Generator::new(args, BENCH_END)
+    Generator::new(args.ticks, args.series, args.days, BENCH_END)
         .keys
         .into_iter()
         .map(|k| k.0)

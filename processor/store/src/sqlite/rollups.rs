@@ -131,6 +131,14 @@ impl Rollup {
     }
 }
 
+/// The first and last `part` holding buckets in `[start, end)` of a series whose ticks span
+/// `ticks` (first, last); `None` when there are none.
+fn parts(r: Rollup, (start, end): (i64, i64), ticks: (i64, i64)) -> Option<(i64, i64)> {
+    let lo = start.max(ticks.0 - ticks.0.rem_euclid(r.width));
+    let hi = end.min(ticks.1 + 1);
+    (lo < hi).then(|| (lo.div_euclid(r.part), (hi - 1).div_euclid(r.part)))
+}
+
 /// Rollup buckets of one (series, source, kind) starting in `[start, end)`, in time order;
 /// `ticks` bounds the days looked at (the series' first and last tick).
 pub(super) fn read(
@@ -140,23 +148,13 @@ pub(super) fn read(
     (start, end): (i64, i64),
     ticks: (i64, i64),
 ) -> Result<Vec<RawBucket>> {
-    let lo = start.max(ticks.0 - ticks.0.rem_euclid(r.width));
-    let hi = end.min(ticks.1 + 1);
-    if lo >= hi {
+    let Some((first, last)) = parts(r, (start, end), ticks) else {
         return Ok(Vec::new());
-    }
+    };
     let rows = conn
         .prepare_cached(r.select)?
         .query_map(
-            params![
-                lo.div_euclid(r.part),
-                (hi - 1).div_euclid(r.part),
-                key.0,
-                key.1,
-                key.2,
-                start,
-                end
-            ],
+            params![first, last, key.0, key.1, key.2, start, end],
             |row| {
                 Ok(RawBucket {
                     start: Timestamp::from_micros(row.get(0)?),
@@ -181,12 +179,9 @@ pub(super) fn day_closes(
     (start, end): (i64, i64),
     ticks: (i64, i64),
 ) -> Result<Vec<(i64, i64)>> {
-    let r = DAILY;
-    let lo = start.max(ticks.0 - ticks.0.rem_euclid(r.width));
-    let hi = end.min(ticks.1 + 1);
-    if lo >= hi {
+    let Some((first, last)) = parts(DAILY, (start, end), ticks) else {
         return Ok(Vec::new());
-    }
+    };
     let rows = conn
         .prepare_cached(
             "WITH RECURSIVE p(part) AS (SELECT ?1 UNION ALL SELECT part + 1 FROM p WHERE part < ?2)
@@ -195,15 +190,7 @@ pub(super) fn day_closes(
                AND c.bucket >= ?6 AND c.bucket < ?7",
         )?
         .query_map(
-            params![
-                lo.div_euclid(r.part),
-                (hi - 1).div_euclid(r.part),
-                key.0,
-                key.1,
-                key.2,
-                start,
-                end
-            ],
+            params![first, last, key.0, key.1, key.2, start, end],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
