@@ -22,7 +22,7 @@ use tcg_collectors::{
     },
 };
 use tcg_schemas::{RawQuote, Source as QuoteSource, Subject};
-use tcg_simulator::market::price_row;
+use tcg_simulator::market::{price_row, quote_time};
 
 fn config(base: &str) -> TcgcsvConfig {
     TcgcsvConfig {
@@ -35,16 +35,12 @@ fn config(base: &str) -> TcgcsvConfig {
 
 /// Price quotes the simulator's catalog gives at `secs`.
 fn expected_quotes(sim: &common::SimThread, seed: u64, secs: i64) -> usize {
-    let step = secs / 60;
+    let t = quote_time(secs, 60);
     sim.handle
         .catalog()
         .products
         .iter()
-        .flat_map(|p| {
-            p.printings
-                .iter()
-                .map(move |&i| price_row(seed, p, i, step))
-        })
+        .flat_map(|p| p.printings.iter().map(move |&i| price_row(seed, p, i, t)))
         .map(|r| {
             [r.market, r.low, r.mid, r.high, r.direct_low]
                 .iter()

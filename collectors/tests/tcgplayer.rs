@@ -10,7 +10,7 @@ use tcg_collectors::{
     tcgplayer::{TcgplayerClient, TcgplayerConfig, TcgplayerSource},
 };
 use tcg_schemas::{PriceKind, Source as QuoteSource, Subject};
-use tcg_simulator::market::{price_row, sku_row};
+use tcg_simulator::market::{price_row, quote_time, sku_row};
 
 fn config(base: &str) -> TcgplayerConfig {
     TcgplayerConfig {
@@ -28,20 +28,20 @@ fn config(base: &str) -> TcgplayerConfig {
 async fn one_pass_gives_every_price_of_the_known_catalog() {
     let sim = start_sim(small_sim(7));
     let cfg = small_sim(7);
-    let step = cfg.fixed_time.unwrap() / cfg.step_secs as i64;
+    let t = quote_time(cfg.fixed_time.unwrap(), cfg.step_secs);
     let catalog = sim.handle.catalog();
     let mut expected_product = 0;
     let mut expected_sku = 0;
     for p in &catalog.products {
         for &i in &p.printings {
-            let r = price_row(7, p, i, step);
+            let r = price_row(7, p, i, t);
             expected_product += [r.market, r.low, r.mid, r.high, r.direct_low]
                 .iter()
                 .flatten()
                 .count();
         }
         for k in catalog.skus(p) {
-            let [low, _ship, listing, market, direct] = sku_row(7, p, &k, step);
+            let [low, _ship, listing, market, direct] = sku_row(7, p, &k, t);
             expected_sku += [listing, market, low, direct].iter().flatten().count();
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::{
     catalog::SimProduct,
-    rng::{SplitMix, hash},
+    rng::{SplitMix, hash, unit},
 };
 
 /// What a listing really is (the simulator knows; the collector has to guess from the title).
@@ -100,7 +100,9 @@ pub fn listing(
     let mut rng = SplitMix::new(hash(&[seed, p.product_id, slot, generation, 0x11]));
     let variant = draw_variant(&mut rng, p);
     let title = draw_title(&mut rng, p, variant, game);
-    let price_cents = draw_price(&mut rng, p, variant, market_cents);
+    // Drawn apart from the generator so the other fields stay what they were.
+    let outlier = unit(hash(&[seed, p.product_id, slot, generation, 0x0D]));
+    let price_cents = draw_price(&mut rng, p, variant, market_cents, outlier);
     let shipping_cents = match rng.below(5) {
         0 | 1 => Some(0),
         2 => Some(125),
@@ -261,9 +263,16 @@ fn variant_words(rng: &mut SplitMix, p: &SimProduct, variant: Variant, parts: &m
     }
 }
 
-/// The asking price: the market times what the variant is worth, with noise, ending in .99, .95
-/// or .00 like real ones.
-fn draw_price(rng: &mut SplitMix, p: &SimProduct, variant: Variant, market_cents: i64) -> i64 {
+/// The asking price: the market times what the variant is worth, with noise (within ±25 %), now
+/// and then a deal (`outlier` < 0.04: ×0.55–0.75) or an overpriced one (> 0.96: ×1.4–2), ending
+/// in .99, .95 or .00 like real ones.
+fn draw_price(
+    rng: &mut SplitMix,
+    p: &SimProduct,
+    variant: Variant,
+    market_cents: i64,
+    outlier: f64,
+) -> i64 {
     let mult = match variant {
         Variant::Raw => 1.0,
         Variant::Graded { tenths, .. } => match tenths {
@@ -284,7 +293,14 @@ fn draw_price(rng: &mut SplitMix, p: &SimProduct, variant: Variant, market_cents
         }
     };
     let noise = (0.25 * (rng.next_f64() + rng.next_f64() - 1.0)).exp();
-    let price_cents = ((market_cents as f64 * mult * noise).round() as i64).max(99);
+    let odd = if outlier < 0.04 {
+        0.55 + 5.0 * outlier
+    } else if outlier > 0.96 {
+        1.4 + 15.0 * (outlier - 0.96)
+    } else {
+        1.0
+    };
+    let price_cents = ((market_cents as f64 * mult * noise * odd).round() as i64).max(99);
     match rng.below(3) {
         0 => (price_cents / 100) * 100 + 99,
         1 => (price_cents / 100) * 100 + 95,
@@ -313,6 +329,31 @@ mod tests {
         assert!(
             all.iter()
                 .all(|l| l.price_cents > 0 && l.title.chars().count() <= 80)
+        );
+    }
+
+    #[test]
+    fn raw_prices_scatter_around_the_market_with_a_few_outliers() {
+        let cat = SimCatalog::generate(5, &[3], 1, 10, 1);
+        let p = &cat.products[0];
+        let market = 10_000;
+        let raw: Vec<f64> = (0..4_000)
+            .map(|i| listing(5, p, market, i, 3, "Pokemon"))
+            .filter(|l| l.variant == Variant::Raw)
+            .map(|l| l.price_cents as f64 / market as f64)
+            .collect();
+        let near = raw.iter().filter(|r| (0.75..=1.25).contains(*r)).count();
+        let deals = raw.iter().filter(|r| **r < 0.7).count();
+        let high = raw.iter().filter(|r| **r > 1.4).count();
+        let n = raw.len();
+        assert!(near * 100 >= n * 85, "{near} of {n} within ±25 %");
+        assert!(
+            deals * 100 >= n && deals * 100 <= n * 8,
+            "{deals} deals of {n}"
+        );
+        assert!(
+            high * 100 >= n && high * 100 <= n * 8,
+            "{high} overpriced of {n}"
         );
     }
 }

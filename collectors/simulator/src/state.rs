@@ -60,8 +60,9 @@ impl SimState {
             .unwrap_or_else(|| chrono::Utc::now().timestamp())
     }
 
-    pub(crate) fn step_at(&self, secs: i64) -> i64 {
-        secs.div_euclid(self.config.step_secs.max(1) as i64)
+    /// The instant prices asked for at `secs` are quoted at: the start of its step.
+    pub(crate) fn quote_at(&self, secs: i64) -> i64 {
+        crate::market::quote_time(secs, self.config.step_secs)
     }
 
     /// Decides the fault of the next data request (deterministic in request order).

@@ -45,13 +45,17 @@ pub struct SimProduct {
     pub set_code: String,
     pub number: Option<String>,
     pub rarity: Option<String>,
+    /// The rarity's rung on its game's ladder (0 = the commonest; 0 for sealed products).
+    pub tier: u8,
     /// Indices into the category's printings.
     pub printings: Vec<usize>,
     /// Languages (TCGplayer ids) the product has SKUs in.
     pub languages: Vec<u32>,
     /// Near-mint market price around which the walk moves, in cents.
     pub base_cents: i64,
-    /// How wild the walk is (1.0 typical).
+    /// How wild the walk is: a multiplier of the market model's daily amplitudes (1.0 typical).
+    /// Cards: `(0.6 + 0.8 × rank) × (0.8–1.2)` where rank = tier ÷ top tier (0 for commons, 1 for
+    /// the top rarity), so chase cards move more in % than commons; sealed: 0.3–0.5.
     pub volatility: f64,
 }
 
@@ -129,6 +133,7 @@ impl SetDef {
             set_code: self.code.to_owned(),
             number: None,
             rarity: None,
+            tier: 0,
             printings: vec![0],
             languages: vec![1],
             base_cents: 0,
@@ -174,6 +179,7 @@ fn card(
             }
         }
     };
+    let rank = tier as f64 / (game.rarities.len().max(2) - 1) as f64;
     let base_cents = ((10.0 * 3f64.powi(tier as i32)) * (0.4 + 1.8 * rng.next_f64()))
         .round()
         .max(5.0) as i64;
@@ -187,7 +193,8 @@ fn card(
             vec![1]
         },
         base_cents,
-        volatility: 0.5 + rng.next_f64(),
+        tier: tier as u8,
+        volatility: (0.6 + 0.8 * rank) * (0.8 + 0.4 * rng.next_f64()),
         ..set.product(product_id, format!("{base}{suffix}"))
     }
 }
@@ -201,7 +208,7 @@ fn sealed(rng: &mut SplitMix, set: &SetDef, product_id: u64, kind: &str) -> SimP
     };
     SimProduct {
         base_cents,
-        volatility: 0.3 + 0.4 * rng.next_f64(),
+        volatility: 0.3 + 0.2 * rng.next_f64(),
         ..set.product(product_id, format!("{} {kind}", set.name))
     }
 }

@@ -34,14 +34,14 @@ fn build_archive(s: &SimState, day: NaiveDate) -> Result<Vec<u8>, SimError> {
     let secs = day
         .and_hms_opt(20, 0, 0)
         .map_or(0, |t| t.and_utc().timestamp());
-    let step = s.step_at(secs);
+    let t = s.quote_at(secs);
     let mut files = Vec::new();
     for g in &s.catalog.groups {
         let rows: Vec<PriceOut> = s
             .catalog
             .products_of(g)
             .iter()
-            .flat_map(|p| price_rows(s, p, step))
+            .flat_map(|p| price_rows(s, p, t))
             .collect();
         let n = rows.len();
         let body = serde_json::to_vec(&Envelope::ok(rows, Some(n)))?;

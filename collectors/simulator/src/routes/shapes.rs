@@ -197,14 +197,14 @@ pub(super) fn product_out<'a>(
 pub(super) fn price_rows<'a>(
     s: &'a SimState,
     p: &'a SimProduct,
-    step: i64,
+    t: i64,
 ) -> impl Iterator<Item = PriceOut<'a>> + 'a {
     let printings = s
         .catalog
         .category(p.category_id)
         .map_or(&[][..], |c| c.printings);
     p.printings.iter().map(move |&i| {
-        let r = price_row(s.config.seed, p, i, step);
+        let r = price_row(s.config.seed, p, i, t);
         PriceOut {
             product_id: p.product_id,
             low_price: r.low.map(dollars),
@@ -217,8 +217,8 @@ pub(super) fn price_rows<'a>(
     })
 }
 
-pub(super) fn sku_price_out(s: &SimState, k: &SkuParts, p: &SimProduct, step: i64) -> SkuPriceOut {
-    let [low, ship, listing, market, direct] = sku_row(s.config.seed, p, k, step);
+pub(super) fn sku_price_out(s: &SimState, k: &SkuParts, p: &SimProduct, t: i64) -> SkuPriceOut {
+    let [low, ship, listing, market, direct] = sku_row(s.config.seed, p, k, t);
     SkuPriceOut {
         sku_id: k.id(),
         low_price: low.map(dollars),

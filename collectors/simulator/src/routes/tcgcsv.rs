@@ -72,12 +72,12 @@ async fn group_file(State(s): St, Path((cat, group, what)): Path<(u32, u32, Stri
             ok_env(products, Some(n))
         }
         "prices" => {
-            let step = s.step_at(last_update(&s, s.now_secs()));
+            let t = s.quote_at(last_update(&s, s.now_secs()));
             let rows: Vec<PriceOut> = s
                 .catalog
                 .products_of(g)
                 .iter()
-                .flat_map(|p| price_rows(&s, p, step))
+                .flat_map(|p| price_rows(&s, p, t))
                 .collect();
             let n = rows.len();
             ok_env(rows, Some(n))

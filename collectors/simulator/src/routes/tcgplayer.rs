@@ -108,8 +108,8 @@ async fn token(State(s): St, Form(form): Form<HashMap<String, String>>) -> Respo
 // ---------------------------------------------------------------------------------------------
 // Request parameters.
 
-fn now_step(s: &SimState) -> i64 {
-    s.step_at(s.now_secs())
+fn now_quote(s: &SimState) -> i64 {
+    s.quote_at(s.now_secs())
 }
 
 fn parse_ids(text: &str) -> Option<Vec<u64>> {
@@ -272,34 +272,34 @@ async fn group_prices(State(s): St, Path(group): Path<u32>) -> Response {
     let Some(g) = s.catalog.group(group) else {
         return fail_env(StatusCode::OK, "No products were found.");
     };
-    let step = now_step(&s);
+    let t = now_quote(&s);
     let rows: Vec<PriceOut> = s
         .catalog
         .products_of(g)
         .iter()
-        .flat_map(|p| price_rows(&s, p, step))
+        .flat_map(|p| price_rows(&s, p, t))
         .collect();
     ok_env(rows, None)
 }
 
 async fn product_prices(State(s): St, Path(ids): Path<String>) -> Answer {
     let ids = ids_param(&ids, "product", Some(250))?;
-    let step = now_step(&s);
+    let t = now_quote(&s);
     let rows: Vec<PriceOut> = ids
         .iter()
         .filter_map(|id| s.catalog.product(*id))
-        .flat_map(|p| price_rows(&s, p, step))
+        .flat_map(|p| price_rows(&s, p, t))
         .collect();
     Ok(found(rows, "No products were found."))
 }
 
 async fn sku_prices(State(s): St, Path(ids): Path<String>) -> Answer {
     let ids = ids_param(&ids, "sku", Some(250))?;
-    let step = now_step(&s);
+    let t = now_quote(&s);
     let rows: Vec<SkuPriceOut> = ids
         .iter()
         .filter_map(|id| s.catalog.sku(*id))
-        .map(|(k, p)| sku_price_out(&s, &k, p, step))
+        .map(|(k, p)| sku_price_out(&s, &k, p, t))
         .collect();
     Ok(found(rows, "No SKUs were found."))
 }
@@ -308,7 +308,7 @@ async fn market_prices(State(s): St, Path(sku): Path<u64>) -> Response {
     let Some((k, p)) = s.catalog.sku(sku) else {
         return fail_env(StatusCode::OK, "No SKUs were found.");
     };
-    let m = sku_row(s.config.seed, p, &k, now_step(&s))[3].unwrap_or(1);
+    let m = sku_row(s.config.seed, p, &k, now_quote(&s))[3].unwrap_or(1);
     ok_env(
         vec![
             json!({"productConditionId": sku, "price": dollars(m), "lowestRange": dollars((m * 8 / 10).max(1)), "highestRange": dollars(m * 13 / 10)}),

@@ -125,7 +125,7 @@ pub(super) fn search_listings(
         s.config.seed,
         p,
         p.printings.first().copied().unwrap_or(0),
-        s.step_at(now),
+        s.quote_at(now),
     );
     (0..slots)
         .map(|slot| {
