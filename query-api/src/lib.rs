@@ -19,6 +19,7 @@
 //! ```
 
 pub mod auth;
+pub mod card_names;
 mod conform;
 pub mod csv_export;
 pub mod csv_import;

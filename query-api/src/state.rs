@@ -10,8 +10,8 @@ use tcg_store::{AppStore, PortfolioStore, PriceStore};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::{
-    auth::AuthCache, limits::Gate, metrics::Metrics, response_cache::ResponseCache,
-    routes::streams::StreamSlots, serve::ServeLimits,
+    auth::AuthCache, card_names::CardNames, limits::Gate, metrics::Metrics,
+    response_cache::ResponseCache, routes::streams::StreamSlots, serve::ServeLimits,
 };
 
 /// A rule change could not be handed on.
@@ -182,6 +182,7 @@ pub(crate) struct Inner {
     pub(crate) gate: Gate,
     pub(crate) streams: Arc<StreamSlots>,
     pub(crate) cache: Arc<ResponseCache>,
+    pub(crate) names: Arc<CardNames>,
     pub(crate) clock: Clock,
 }
 
@@ -231,6 +232,7 @@ impl AppState {
                 gate,
                 streams: Arc::default(),
                 cache,
+                names: Arc::default(),
                 clock: Arc::new(|| Timestamp::from(chrono::Utc::now())),
             }),
         }
@@ -253,6 +255,7 @@ impl AppState {
                 gate: Gate::new(&shared.config),
                 streams: Arc::default(),
                 cache: shared.cache.clone(),
+                names: shared.names.clone(),
                 clock: shared.clock.clone(),
             },
         };
@@ -348,6 +351,11 @@ impl AppState {
     /// The Prometheus text the `/metrics` endpoint serves.
     pub fn render_metrics(&self) -> String {
         self.inner.metrics.render()
+    }
+
+    /// The cards' names, sets and images (cached).
+    pub fn card_names(&self) -> &CardNames {
+        &self.inner.names
     }
 
     pub(crate) fn now(&self) -> Timestamp {

@@ -92,11 +92,15 @@ async fn tick_stream_filters_by_product_and_series() {
         "{text}"
     );
     let data = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(data).unwrap();
     validate(
-        &serde_json::json!({"$ref": "#/components/schemas/Tick"}),
-        &serde_json::from_str(data).unwrap(),
+        &serde_json::json!({"$ref": "#/components/schemas/TickEvent"}),
+        &event,
         "tick event",
     );
+    // The card comes with the tick: no name lookup per card id.
+    assert_eq!(event["card"]["name"], "Blastoise", "{event}");
+    assert_eq!(event["card"]["set"], "Base Set", "{event}");
 
     let req = Request::get("/v1/stream/ticks?series=1001/holofoil/nm/en")
         .header(header::AUTHORIZATION, format!("Bearer {}", c.alice))
@@ -142,6 +146,7 @@ async fn alert_stream_carries_only_the_callers_alerts_and_keeps_alive() {
     assert!(text.starts_with("event: alert\n"), "{text}");
     assert!(text.contains("alice's rule"));
     assert!(!text.contains("bob"));
+    assert!(text.contains("\"card\":{\"name\":\"Charizard\""), "{text}");
     // Keep-alive: with the clock paused, 15 s pass at once.
     tokio::time::pause();
     tokio::time::advance(Duration::from_secs(16)).await;

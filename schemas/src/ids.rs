@@ -79,6 +79,10 @@ uuid_id!(
     /// A portfolio event (acquisition, sale, removal).
     PortfolioEventId
 );
+uuid_id!(
+    /// One CSV import into a portfolio: the holdings it created can be removed together.
+    ImportId
+);
 
 /// A user, by name (the name given to `tcgtracker keys create --user NAME`).
 #[derive(

@@ -27,8 +27,8 @@ pub use envelope::{DeadLetter, Envelope, Origin, TopicPayload, topics};
 pub use fx::FxRates;
 pub use game::Game;
 pub use ids::{
-    AlertId, CategoryId, GroupId, HoldingId, PortfolioEventId, PortfolioId, ProductId, RuleId,
-    SkuId, UserId,
+    AlertId, CategoryId, GroupId, HoldingId, ImportId, PortfolioEventId, PortfolioId, ProductId,
+    RuleId, SkuId, UserId,
 };
 pub use money::{Currency, Money};
 pub use portfolio::{Grading, Holding, HoldingChange, Portfolio, PortfolioEvent};

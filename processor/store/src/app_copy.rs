@@ -6,6 +6,8 @@
 //! holdings and portfolio events; alert rules; fired alerts. Copied alerts are history: they are
 //! not queued for delivery again. The delivery state (the outbox, pending deliveries, the attempt
 //! log) is not copied: stop the source's dispatcher first and let it drain if that matters.
+//! Which holdings each CSV import created (`portfolio_imports`) is not copied either: an import
+//! made before the copy cannot be undone as a whole on the target (its holdings can, one by one).
 //!
 //! A row whose id the target already has is left as it is and counted as present, so running the
 //! copy again (after an interruption, or to check) copies only what is missing. Meant for a

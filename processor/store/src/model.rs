@@ -242,6 +242,9 @@ pub struct PortfolioValuation {
     pub holdings: Vec<HoldingValue>,
     /// Holdings whose costs are not in USD are left out of the totals (no FX here).
     pub non_usd_holdings: Vec<HoldingId>,
+    /// Holdings (in USD, with copies held) that have no price at the instant: left out of market
+    /// value, cost basis and unrealized P&L (their realized P&L still counts).
+    pub unpriced_holdings: Vec<HoldingId>,
 }
 
 /// One point of a portfolio's history (totals only).

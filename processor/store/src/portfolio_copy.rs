@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, UserId};
+use tcg_schemas::{Holding, HoldingId, ImportId, Portfolio, PortfolioEvent, PortfolioId, UserId};
 
 use crate::{PortfolioStore, Result, model::WriteReport};
 
@@ -67,6 +67,37 @@ impl PortfolioStore for PortfolioCopy {
         Ok(report)
     }
 
+    async fn record_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+        holdings: &[HoldingId],
+    ) -> Result<()> {
+        self.primary
+            .record_import(portfolio_id, import_id, holdings)
+            .await?;
+        Self::copied(
+            "import",
+            self.copy
+                .record_import(portfolio_id, import_id, holdings)
+                .await,
+        );
+        Ok(())
+    }
+
+    /// Undone in the primary, which knows the import; the copy deletes the same holdings.
+    async fn undo_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+    ) -> Result<Option<Vec<HoldingId>>> {
+        let undone = self.primary.undo_import(portfolio_id, import_id).await?;
+        for h in undone.iter().flatten() {
+            Self::copied("holding", self.copy.delete_holding(portfolio_id, *h).await);
+        }
+        Ok(undone)
+    }
+
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {
         self.primary.portfolios(owner).await
     }
@@ -121,5 +152,37 @@ mod tests {
         both.delete_portfolio(&p).await.unwrap();
         assert_eq!(copy.portfolios(&owner).await.unwrap(), vec![]);
         assert_eq!(both.portfolios(&owner).await.unwrap(), vec![only_primary]);
+    }
+
+    #[tokio::test]
+    async fn an_undone_import_leaves_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let primary = Arc::new(SqliteStore::open(dir.path().join("a.db")).unwrap());
+        let copy = Arc::new(SqliteStore::open(dir.path().join("b.db")).unwrap());
+        let both = PortfolioCopy::new(primary.clone(), copy.clone());
+        let p = portfolio("ann", "binder");
+        both.upsert_portfolio(&p).await.unwrap();
+        let h = Holding {
+            id: HoldingId(uuid::Uuid::new_v4()),
+            portfolio_id: p.id,
+            product_id: tcg_schemas::ProductId(1),
+            printing: tcg_schemas::Printing::Foil,
+            condition: tcg_schemas::Condition::NearMint,
+            language: tcg_schemas::Language::English,
+            grading: None,
+            quantity: 1,
+            cost_per_unit: tcg_schemas::Money::usd_cents(100),
+            acquired_on: "2024-03-01".into(),
+            note: None,
+        };
+        both.upsert_holding(&h).await.unwrap();
+        let import = ImportId(uuid::Uuid::new_v4());
+        both.record_import(p.id, import, &[h.id]).await.unwrap();
+        assert_eq!(
+            both.undo_import(p.id, import).await.unwrap(),
+            Some(vec![h.id])
+        );
+        assert!(primary.holdings(p.id).await.unwrap().is_empty());
+        assert!(copy.holdings(p.id).await.unwrap().is_empty());
     }
 }

@@ -1,7 +1,7 @@
 //! Portfolios, their holdings and the holdings' events (the app's own data).
 
 use async_trait::async_trait;
-use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, UserId};
+use tcg_schemas::{Holding, HoldingId, ImportId, Portfolio, PortfolioEvent, PortfolioId, UserId};
 
 use crate::{Result, model::WriteReport};
 
@@ -15,6 +15,22 @@ pub trait PortfolioStore: Send + Sync + std::fmt::Debug {
     async fn delete_holding(&self, portfolio_id: PortfolioId, holding_id: HoldingId) -> Result<()>;
     /// Appends portfolio events, idempotent by id.
     async fn append_portfolio_events(&self, events: &[PortfolioEvent]) -> Result<WriteReport>;
+    /// Records that the CSV import `import_id` created `holdings` in `portfolio_id`, so that
+    /// [`Self::undo_import`] can remove them together. Idempotent.
+    async fn record_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+        holdings: &[HoldingId],
+    ) -> Result<()>;
+    /// Deletes every holding the import recorded, every event of those holdings (later changes
+    /// and sales included) and the record, in one transaction. Returns the holdings deleted, or
+    /// `None` when `portfolio_id` has no import `import_id` (never recorded, or already undone).
+    async fn undo_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+    ) -> Result<Option<Vec<HoldingId>>>;
 
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>>;
     /// Every owner's portfolios, by id (for copying an installation).

@@ -163,6 +163,7 @@ pub fn value_at(
         unrealized_pnl_usd: usd(0),
         holdings: Vec::new(),
         non_usd_holdings: Vec::new(),
+        unpriced_holdings: Vec::new(),
     };
     let (mut mv, mut cb, mut rl, mut ur) = (0i64, 0i64, 0i64, 0i64);
     for (h, ev) in timelines(holdings, events) {
@@ -174,10 +175,16 @@ pub fn value_at(
         if p.non_usd {
             out.non_usd_holdings.push(h.id);
         } else {
-            mv += market;
-            cb += p.cost;
+            // Copies with no price yet stay out of value and cost, so value − cost = unrealized;
+            // what their sales realized is counted all the same.
+            if price.is_some() {
+                mv += market;
+                cb += p.cost;
+                ur += unrealized;
+            } else if p.qty > 0 {
+                out.unpriced_holdings.push(h.id);
+            }
             rl += p.realized;
-            ur += unrealized;
         }
         out.holdings.push(HoldingValue {
             holding_id: h.id,
@@ -228,6 +235,43 @@ pub fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn holding(product: u64, quantity: u32, cost_cents: i64) -> Holding {
+        Holding {
+            id: tcg_schemas::HoldingId(uuid::Uuid::new_v4()),
+            portfolio_id: tcg_schemas::PortfolioId(uuid::Uuid::nil()),
+            product_id: tcg_schemas::ProductId(product),
+            printing: tcg_schemas::Printing::Holofoil,
+            condition: tcg_schemas::Condition::NearMint,
+            language: tcg_schemas::Language::English,
+            grading: None,
+            quantity,
+            cost_per_unit: Money::usd_cents(cost_cents),
+            acquired_on: "2026-01-01".into(),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn unpriced_holdings_stay_out_of_value_cost_and_unrealized() {
+        let priced = holding(1, 2, 1_000);
+        let unpriced = holding(2, 3, 5_000);
+        let mut book = PriceBook::default();
+        book.insert(&priced.series().id(), 0, 1_500);
+        book.seal();
+        let at = Timestamp::from_micros(date_micros("2026-02-01"));
+        let v = value_at(&[priced.clone(), unpriced.clone()], &[], &book, at);
+        assert_eq!(v.market_value_usd, Money::usd_cents(3_000));
+        assert_eq!(v.cost_basis_usd, Money::usd_cents(2_000));
+        assert_eq!(v.unrealized_pnl_usd, Money::usd_cents(1_000));
+        assert_eq!(
+            v.market_value_usd.minor - v.cost_basis_usd.minor,
+            v.unrealized_pnl_usd.minor,
+            "value − cost = unrealized"
+        );
+        assert_eq!(v.unpriced_holdings, vec![unpriced.id]);
+        assert_eq!(v.holdings[1].unit_price_usd, None);
+    }
 
     #[test]
     fn share_rounds() {

@@ -69,6 +69,7 @@ fn v1_routes(import_body_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(valuation::history))
         .routes(routes!(csv::export))
         .routes(routes!(csv::import).layer(DefaultBodyLimit::max(import_body_limit)))
+        .routes(routes!(csv::undo_import))
         .routes(routes!(rules::list, rules::create))
         .routes(routes!(
             rules::get_one,

@@ -27,7 +27,8 @@ query_value! {
         |s: &str| Grade::parse(s).ok().filter(|g| g.to_string() == s);
     RuleId => "a rule id (UUID)", |s: &str| s.parse().ok();
     SeriesKey => "a series id", |s: &str| s.parse().ok();
-    CsvFormat => "collectr, tcgplayer or generic", CsvFormat::parse;
+    CsvFormat => "collectr, tcgplayer, tcgplayer_seller, manabox, moxfield, deckbox, \
+        dragon_shield, archidekt, delver_lens or generic", CsvFormat::parse;
 }
 
 /// Bucket width: `1h`, `1d`, `1w` (Monday-aligned) or `1M`.

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 
 use crate::{
     auth::Caller,
+    card_names::CardRef,
     error::{ApiError, ApiResult},
     limits,
     openapi::api_schema,
@@ -73,13 +74,33 @@ pub struct RulePatch {
 /// The caller's rules.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RuleList {
-    pub items: Vec<AlertRule>,
+    pub items: Vec<RuleView>,
+}
+
+/// A rule with its card in words.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RuleView {
+    #[serde(flatten)]
+    pub rule: AlertRule,
+    /// Absent when the catalog does not know the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
 }
 
 /// The caller's fired alerts, newest first.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct AlertList {
-    pub items: Vec<AlertEvent>,
+    pub items: Vec<AlertView>,
+}
+
+/// A fired alert with its card in words.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AlertView {
+    #[serde(flatten)]
+    pub alert: AlertEvent,
+    /// Absent when the catalog does not know the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
 }
 
 api_schema!(RuleInput, RulePatch, RuleList, AlertList);
@@ -172,9 +193,22 @@ async fn apply(state: &AppState, change: RuleChange, previous: Option<AlertRule>
 #[utoipa::path(get, path = "/v1/alert-rules", tag = "alerts",
     responses((status = 200, description = "Rules", body = RuleList)))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RuleList>> {
-    Ok(Json(RuleList {
-        items: state.app().rules(Some(&caller.user)).await?,
-    }))
+    let rules = state.app().rules(Some(&caller.user)).await?;
+    let cards = state
+        .card_names()
+        .many(
+            state.prices().as_ref(),
+            rules.iter().map(|r| r.product_id).collect::<Vec<_>>(),
+        )
+        .await?;
+    let items = rules
+        .into_iter()
+        .map(|rule| RuleView {
+            card: cards.get(&rule.product_id).map(|c| (**c).clone()),
+            rule,
+        })
+        .collect();
+    Ok(Json(RuleList { items }))
 }
 
 /// Create a rule. Every field is validated; problems name the field (`condition.percent`, …).
@@ -415,5 +449,19 @@ pub async fn alerts(
         items.retain(|a| a.rule_id == r);
     }
     items.truncate(limit);
+    let cards = state
+        .card_names()
+        .many(
+            state.prices().as_ref(),
+            items.iter().map(|a| a.product_id).collect::<Vec<_>>(),
+        )
+        .await?;
+    let items = items
+        .into_iter()
+        .map(|alert| AlertView {
+            card: cards.get(&alert.product_id).map(|c| (**c).clone()),
+            alert,
+        })
+        .collect();
     Ok(Json(AlertList { items }))
 }

@@ -1,6 +1,7 @@
 //! Server-Sent Events: ticks (filtered by product or series) and the caller's own alerts.
 //!
-//! Events: `tick` (a `Tick`), `alert` (an `AlertEvent`), `lagged` (`{"skipped": n}` when the
+//! Events: `tick` (a `Tick` with its card's name, set and number: `TickEvent`), `alert` (an
+//! `AlertEvent` with its card: `AlertView`), `lagged` (`{"skipped": n}` when the
 //! client fell behind the broadcast buffer and missed `n` messages; the stream ends after it),
 //! `revoked` (the key was revoked; the stream ends after it). A comment line is sent as a
 //! keep-alive every 15 s (configurable).
@@ -27,18 +28,19 @@ use axum::{
 use futures_util::{Stream, StreamExt};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use tcg_schemas::{AlertEvent, ProductId, Tick};
+use tcg_schemas::{ProductId, Tick};
 use tokio_stream::wrappers::{BroadcastStream, errors::BroadcastStreamRecvError};
 use utoipa::IntoParams;
 
 use crate::{
     auth::{Caller, KeyRef, verify},
+    card_names::CardRef,
     error::{ApiError, ApiResult},
     metrics::Metrics,
     openapi::doc,
     problem::FieldError,
     query::{ApiQuery, QueryParams, opt},
-    routes::params::SeriesIds,
+    routes::{params::SeriesIds, rules::AlertView},
     state::AppState,
 };
 
@@ -55,9 +57,19 @@ pub struct Revoked {
     pub detail: String,
 }
 
+/// A tick with its card in words (the `tick` event's data).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct TickEvent {
+    #[serde(flatten)]
+    pub tick: Tick,
+    /// Absent when the catalog does not know the card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
+}
+
 pub(crate) fn schemas(g: &mut SchemaGenerator) {
-    g.subschema_for::<Tick>();
-    g.subschema_for::<AlertEvent>();
+    g.subschema_for::<TickEvent>();
+    g.subschema_for::<AlertView>();
     g.subschema_for::<Lagged>();
     g.subschema_for::<Revoked>();
 }
@@ -258,16 +270,28 @@ where
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(state.config().sse_keep_alive)))
 }
 
+/// The card of a streamed tick or alert; a store error leaves the event without it rather than
+/// ending the stream.
+async fn card_of(state: &AppState, id: ProductId) -> Option<CardRef> {
+    match state.card_names().get(state.prices().as_ref(), id).await {
+        Ok(card) => card.map(|c| (*c).clone()),
+        Err(e) => {
+            tracing::debug!(error = %e, product = id.0, "stream: card name not read");
+            None
+        }
+    }
+}
+
 fn lag(e: BroadcastStreamRecvError) -> u64 {
     let BroadcastStreamRecvError::Lagged(n) = e;
     n
 }
 
 /// A live stream of ticks as the processor stores them (`text/event-stream`; events `tick`
-/// with a `Tick` as data; `lagged` then the end when the client fell behind; `revoked` then the
+/// with a `TickEvent` (the tick and its card) as data; `lagged` then the end when the client fell behind; `revoked` then the
 /// end when the key is revoked).
 #[utoipa::path(get, path = "/v1/stream/ticks", tag = "streams", params(TickParams),
-    responses((status = 200, description = "Server-Sent Events: `tick` (Tick), `lagged` (Lagged), `revoked` (Revoked)", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "Server-Sent Events: `tick` (TickEvent), `lagged` (Lagged), `revoked` (Revoked)", content_type = "text/event-stream", body = String),
               (status = 400, description = "Bad parameters", body = crate::problem::Problem),
               (status = 429, description = "Over the key's or the server's cap of open streams, or the rate limit", body = crate::problem::Problem)))]
 pub async fn ticks(
@@ -279,24 +303,34 @@ pub async fn ticks(
     let product = q.product_id;
     let series = q.series.map(|s| s.0);
     let rx = state.tick_sender().subscribe();
+    let names = state.clone();
     let events = BroadcastStream::new(rx).filter_map(move |msg| {
-        let out = match msg {
+        let keep = match &msg {
             Ok(t) => {
-                let keep = product.is_none_or(|p| t.series.product_id() == p)
-                    && series.as_ref().is_none_or(|s| s.contains(&t.series_id));
-                keep.then(|| Ok(event("tick", &t)))
+                product.is_none_or(|p| t.series.product_id() == p)
+                    && series.as_ref().is_none_or(|s| s.contains(&t.series_id))
             }
-            Err(e) => Some(Err(lag(e))),
+            Err(_) => true,
         };
-        std::future::ready(out)
+        let state = names.clone();
+        async move {
+            match msg {
+                Ok(tick) if keep => {
+                    let card = card_of(&state, tick.series.product_id()).await;
+                    Some(Ok(event("tick", &TickEvent { tick, card })))
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(lag(e))),
+            }
+        }
     });
     serve_stream(&state, &caller, key, events)
 }
 
 /// A live stream of the caller's alerts (`text/event-stream`; events `alert` with an
-/// `AlertEvent` as data; `lagged` and `revoked` as for ticks).
+/// `AlertView` (the alert and its card) as data; `lagged` and `revoked` as for ticks).
 #[utoipa::path(get, path = "/v1/stream/alerts", tag = "streams", params(StreamAuthParams),
-    responses((status = 200, description = "Server-Sent Events: `alert` (AlertEvent), `lagged` (Lagged), `revoked` (Revoked)", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "Server-Sent Events: `alert` (AlertView), `lagged` (Lagged), `revoked` (Revoked)", content_type = "text/event-stream", body = String),
               (status = 400, description = "Bad parameters", body = crate::problem::Problem),
               (status = 429, description = "Over the key's or the server's cap of open streams, or the rate limit", body = crate::problem::Problem)))]
 pub async fn alerts(
@@ -307,12 +341,20 @@ pub async fn alerts(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let rx = state.alert_sender().subscribe();
     let user = caller.user.clone();
+    let names = state.clone();
     let events = BroadcastStream::new(rx).filter_map(move |msg| {
-        let out = match msg {
-            Ok(a) => (a.owner == user).then(|| Ok(event("alert", &a))),
-            Err(e) => Some(Err(lag(e))),
-        };
-        std::future::ready(out)
+        let state = names.clone();
+        let mine = msg.as_ref().map_or(true, |a| a.owner == user);
+        async move {
+            match msg {
+                Ok(alert) if mine => {
+                    let card = card_of(&state, alert.product_id).await;
+                    Some(Ok(event("alert", &AlertView { alert, card })))
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(lag(e))),
+            }
+        }
     });
     serve_stream(&state, &caller, key, events)
 }

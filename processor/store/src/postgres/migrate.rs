@@ -19,11 +19,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "app_data",
-    sql: include_str!("../../migrations/postgres/0001_app_data.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "app_data",
+        sql: include_str!("../../migrations/postgres/0001_app_data.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "portfolio_imports",
+        sql: include_str!("../../migrations/postgres/0002_portfolio_imports.sql"),
+    },
+];
 
 /// The advisory lock key of the migrations (any constant; advisory locks are per database).
 const MIGRATION_LOCK: i64 = 0x7463_6774_7261_636b; // "tcgtrack"

@@ -1,7 +1,9 @@
 //! [`PortfolioStore`] on PostgreSQL: portfolios, holdings and their events.
 
 use async_trait::async_trait;
-use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId};
+use tcg_schemas::{
+    Holding, HoldingId, ImportId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId,
+};
 use tokio_postgres::Row;
 
 use super::{PostgresAppStore, bodies, to_usize};
@@ -50,7 +52,12 @@ impl PortfolioStore for PostgresAppStore {
         let id = p.id.to_string();
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        for table in ["portfolios", "holdings", "portfolio_events"] {
+        for table in [
+            "portfolios",
+            "holdings",
+            "portfolio_events",
+            "portfolio_imports",
+        ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE portfolio_id = $1"),
                 &[&id],
@@ -125,6 +132,70 @@ impl PortfolioStore for PostgresAppStore {
             rows: rows.len(),
             new_rows: Some(to_usize(n)),
         })
+    }
+
+    async fn record_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+        holdings: &[HoldingId],
+    ) -> Result<()> {
+        let (pid, iid) = (portfolio_id.to_string(), import_id.to_string());
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO portfolio_imports (import_id, portfolio_id, holding_id)
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .await?;
+        for h in holdings {
+            tx.execute(&st, &[&iid, &pid, &h.to_string()]).await?;
+        }
+        Ok(tx.commit().await?)
+    }
+
+    async fn undo_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+    ) -> Result<Option<Vec<HoldingId>>> {
+        let (pid, iid) = (portfolio_id.to_string(), import_id.to_string());
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let ids: Vec<String> = tx
+            .query(
+                "DELETE FROM portfolio_imports WHERE portfolio_id = $1 AND import_id = $2
+                 RETURNING holding_id",
+                &[&pid, &iid],
+            )
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        tx.execute(
+            "DELETE FROM holdings WHERE portfolio_id = $1 AND holding_id = ANY($2)",
+            &[&pid, &ids],
+        )
+        .await?;
+        tx.execute(
+            "DELETE FROM portfolio_events WHERE portfolio_id = $1 AND holding_id = ANY($2)",
+            &[&pid, &ids],
+        )
+        .await?;
+        tx.commit().await?;
+        let mut held = ids
+            .iter()
+            .map(|id| {
+                id.parse()
+                    .map_err(|e: uuid_error::Error| StoreError::CorruptValue(Box::new(e)))
+            })
+            .collect::<Result<Vec<HoldingId>>>()?;
+        held.sort_by_key(ToString::to_string);
+        Ok(Some(held))
     }
 
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {

@@ -1,7 +1,7 @@
 //! [`PortfolioStore`] on QuestDB: portfolios, holdings and events, visible to reads on return.
 
 use async_trait::async_trait;
-use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, UserId};
+use tcg_schemas::{Holding, HoldingId, ImportId, Portfolio, PortfolioEvent, PortfolioId, UserId};
 
 use super::{ilp::*, sql::*, store::*};
 use crate::{PortfolioStore, Result, model::*};
@@ -70,6 +70,26 @@ impl PortfolioStore for QuestDbStore {
             rows: n,
             new_rows: None,
         })
+    }
+
+    /// QuestDB holds only the dashboards' copy of the portfolios ([`crate::PortfolioCopy`]); the
+    /// app store keeps which holdings an import created, and the copy deletes them one by one.
+    async fn record_import(
+        &self,
+        _portfolio_id: PortfolioId,
+        _import_id: ImportId,
+        _holdings: &[HoldingId],
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Knows no import (see [`Self::record_import`]).
+    async fn undo_import(
+        &self,
+        _portfolio_id: PortfolioId,
+        _import_id: ImportId,
+    ) -> Result<Option<Vec<HoldingId>>> {
+        Ok(None)
     }
 
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 use rusqlite::{Connection, params, params_from_iter, types::Value};
-use tcg_schemas::{Holding, HoldingId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId};
+use tcg_schemas::{
+    Holding, HoldingId, ImportId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId,
+};
 
 use super::SqliteStore;
 use crate::{PortfolioStore, Result, StoreError, model::WriteReport};
@@ -57,6 +59,47 @@ fn portfolios_blocking(conn: &Connection, sql: &str, args: &[Value]) -> Result<V
         .collect()
 }
 
+/// Deletes what the import created (see [`PortfolioStore::undo_import`]) in one transaction.
+fn undo_import_blocking(
+    conn: &Connection,
+    portfolio: &str,
+    import: &str,
+) -> Result<Option<Vec<HoldingId>>> {
+    let tx = conn.unchecked_transaction()?;
+    let ids = tx
+        .prepare_cached(
+            "SELECT holding_id FROM portfolio_imports
+             WHERE portfolio_id = ?1 AND import_id = ?2 ORDER BY holding_id",
+        )?
+        .query_map([portfolio, import], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    for id in &ids {
+        tx.execute(
+            "DELETE FROM holdings WHERE holding_id = ?1 AND portfolio_id = ?2",
+            [id.as_str(), portfolio],
+        )?;
+        tx.execute(
+            "DELETE FROM portfolio_events WHERE portfolio_id = ?2 AND holding_id = ?1",
+            [id.as_str(), portfolio],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM portfolio_imports WHERE portfolio_id = ?1 AND import_id = ?2",
+        [portfolio, import],
+    )?;
+    tx.commit()?;
+    ids.iter()
+        .map(|id| {
+            id.parse()
+                .map_err(|e: uuid_error::Error| StoreError::CorruptValue(Box::new(e)))
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
 #[async_trait]
 impl PortfolioStore for SqliteStore {
     async fn upsert_portfolio(&self, p: &Portfolio) -> Result<()> {
@@ -77,6 +120,10 @@ impl PortfolioStore for SqliteStore {
             tx.execute("DELETE FROM holdings WHERE portfolio_id = ?1", [&id])?;
             tx.execute(
                 "DELETE FROM portfolio_events WHERE portfolio_id = ?1",
+                [&id],
+            )?;
+            tx.execute(
+                "DELETE FROM portfolio_imports WHERE portfolio_id = ?1",
                 [&id],
             )?;
             Ok(tx.commit()?)
@@ -137,6 +184,40 @@ impl PortfolioStore for SqliteStore {
             Ok(WriteReport { rows: rows.len(), new_rows: Some(n) })
         })
         .await
+    }
+
+    async fn record_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+        holdings: &[HoldingId],
+    ) -> Result<()> {
+        let (pid, iid) = (portfolio_id.to_string(), import_id.to_string());
+        let ids: Vec<String> = holdings.iter().map(ToString::to_string).collect();
+        self.write(move |w| {
+            let tx = w.conn.unchecked_transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO portfolio_imports (import_id, portfolio_id, holding_id)
+                     VALUES (?1, ?2, ?3)",
+                )?;
+                for id in &ids {
+                    st.execute(params![iid, pid, id])?;
+                }
+            }
+            Ok(tx.commit()?)
+        })
+        .await
+    }
+
+    async fn undo_import(
+        &self,
+        portfolio_id: PortfolioId,
+        import_id: ImportId,
+    ) -> Result<Option<Vec<HoldingId>>> {
+        let (pid, iid) = (portfolio_id.to_string(), import_id.to_string());
+        self.write(move |w| undo_import_blocking(&w.conn, &pid, &iid))
+            .await
     }
 
     async fn portfolios(&self, owner: &UserId) -> Result<Vec<Portfolio>> {

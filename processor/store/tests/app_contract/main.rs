@@ -70,6 +70,7 @@ app_contract!(
     webhooks_patches_and_rotation,
     app_data_reads_its_own_writes,
     portfolios_holdings_and_events,
+    imports_are_undone_as_a_whole,
     rules_and_alerts,
     rule_order_and_alert_counts,
     alert_pages_and_import,
@@ -94,7 +95,7 @@ mod sqlite_only {
     #[tokio::test]
     async fn schema_version_and_dyn_app_store() {
         let (store, _dir) = sqlite();
-        assert_eq!(store.schema_version().unwrap(), 4);
+        assert_eq!(store.schema_version().unwrap(), 5);
         assert_eq!(
             store.schema_version().unwrap(),
             tcg_store::sqlite::MIGRATIONS.len() as i64

@@ -2,8 +2,8 @@
 //! run by the store contract (`tests/contract`, on QuestDB too).
 
 use tcg_schemas::{
-    Condition, Holding, HoldingChange, HoldingId, Language, Money, Portfolio, PortfolioEvent,
-    PortfolioEventId, PortfolioId, Printing, UserId,
+    Condition, Holding, HoldingChange, HoldingId, ImportId, Language, Money, Portfolio,
+    PortfolioEvent, PortfolioEventId, PortfolioId, Printing, UserId,
 };
 use tcg_store::*;
 
@@ -164,4 +164,62 @@ pub async fn portfolios_holdings_and_events(store: &dyn AppStore, ids: Ids) {
         vec![early.clone(), tie.clone()]
     );
     assert_eq!(store.portfolios(&ben).await.unwrap(), vec![other]);
+}
+
+/// An import is undone as a whole: its holdings and their events go, the portfolio's other
+/// holdings stay; an unknown import, another portfolio's, or one already undone is `None`;
+/// deleting a portfolio forgets its imports.
+pub async fn imports_are_undone_as_a_whole(store: &dyn AppStore, ids: Ids) {
+    let ann = ids.user("ann");
+    let pf = portfolio(ids, 1, &ann, "binder", 0);
+    let other = portfolio(ids, 2, &ann, "deck", 0);
+    for p in [&pf, &other] {
+        store.upsert_portfolio(p).await.unwrap();
+    }
+    let mine = holding(ids, 10, &pf, 1);
+    let imported: Vec<_> = (11..14).map(|n| holding(ids, n, &pf, 2)).collect();
+    let events: Vec<_> = [
+        &mine,
+        &imported[0],
+        &imported[1],
+        &imported[2],
+        &imported[2],
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, h)| event(ids, 100 + i as u128, h, 60))
+    .collect();
+    store.append_portfolio_events(&events).await.unwrap();
+    for h in std::iter::once(&mine).chain(&imported) {
+        store.upsert_holding(h).await.unwrap();
+    }
+    let import = ImportId(ids.uuid(50));
+    let held: Vec<HoldingId> = imported.iter().map(|h| h.id).collect();
+    store.record_import(pf.id, import, &held).await.unwrap();
+    // Recording again changes nothing.
+    store
+        .record_import(pf.id, import, &held[..1])
+        .await
+        .unwrap();
+
+    assert_eq!(store.undo_import(other.id, import).await.unwrap(), None);
+    assert_eq!(
+        store
+            .undo_import(pf.id, ImportId(ids.uuid(51)))
+            .await
+            .unwrap(),
+        None
+    );
+    let mut want = held.clone();
+    want.sort_by_key(ToString::to_string);
+    assert_eq!(store.undo_import(pf.id, import).await.unwrap(), Some(want));
+    assert_eq!(store.holdings(pf.id).await.unwrap(), vec![mine.clone()]);
+    let left = store.portfolio_events(pf.id).await.unwrap();
+    assert_eq!(left, vec![events[0].clone()]);
+    assert_eq!(store.undo_import(pf.id, import).await.unwrap(), None);
+
+    let again = ImportId(ids.uuid(52));
+    store.record_import(pf.id, again, &[mine.id]).await.unwrap();
+    store.delete_portfolio(&pf).await.unwrap();
+    assert_eq!(store.undo_import(pf.id, again).await.unwrap(), None);
 }

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 
 use crate::{
     auth::Caller,
+    card_names::CardRef,
     error::{ApiError, ApiResult},
     openapi::{api_schema, doc},
     problem::FieldError,
@@ -59,6 +60,9 @@ pub struct CandleSeries {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct History {
     pub product_id: ProductId,
+    /// The card in words (absent when the catalog does not know it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
     pub interval: Interval,
     pub from: Timestamp,
     pub to: Timestamp,
@@ -248,8 +252,10 @@ pub async fn history(
     cached(&state, request, async {
         product_or_404(&state, id).await?;
         let candles = state.prices().candles(&read).await?;
+        let card = state.card_names().get(state.prices().as_ref(), id).await?;
         Ok(History {
             product_id: id,
+            card: card.map(|c| (*c).clone()),
             interval,
             from,
             to,

@@ -1,6 +1,9 @@
 //! Latest prices of a batch of series, and movers.
 
-use std::collections::HashSet;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use axum::{extract::State, response::Response};
 use schemars::{JsonSchema, SchemaGenerator};
@@ -11,6 +14,7 @@ use utoipa::IntoParams;
 
 use crate::{
     auth::Caller,
+    card_names::CardRef,
     error::ApiResult,
     openapi::{api_schema, doc},
     problem::FieldError,
@@ -31,6 +35,11 @@ use crate::{
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LatestView {
     pub series_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<ProductId>,
+    /// The card in words (absent when the catalog does not know it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
     #[serde(flatten)]
     pub price: PriceView,
 }
@@ -50,6 +59,9 @@ pub struct MoverView {
     pub product_id: ProductId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The card in words (absent when the catalog does not know it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
     pub source: Source,
     pub kind: PriceKind,
     pub start_usd: Money,
@@ -120,11 +132,20 @@ impl QueryParams for LatestParams {
     }
 }
 
-fn latest_view(l: LatestPrice) -> LatestView {
+fn latest_view(l: LatestPrice, cards: &HashMap<ProductId, Arc<CardRef>>) -> LatestView {
+    let product_id = product_of(&l.series_id);
     LatestView {
         series_id: l.series_id.clone(),
+        product_id,
+        card: product_id
+            .and_then(|p| cards.get(&p))
+            .map(|c| (**c).clone()),
         price: price_view(l),
     }
+}
+
+fn product_of(series_id: &str) -> Option<ProductId> {
+    series_id.parse::<SeriesKey>().ok().map(|k| k.product_id())
 }
 
 /// The latest price of each (series, source, kind) of a batch of series.
@@ -173,8 +194,16 @@ pub async fn latest(
             .filter(|s| !priced.contains(s.as_str()))
             .cloned()
             .collect();
+        let products: Vec<ProductId> = items
+            .iter()
+            .filter_map(|l| product_of(&l.series_id))
+            .collect();
+        let cards = state
+            .card_names()
+            .many(state.prices().as_ref(), products)
+            .await?;
         Ok(LatestList {
-            items: items.into_iter().map(latest_view).collect(),
+            items: items.into_iter().map(|l| latest_view(l, &cards)).collect(),
             missing,
         })
     })
@@ -299,11 +328,15 @@ pub async fn movers(
 async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>> {
     let mut out = Vec::with_capacity(movers.len());
     for m in movers {
-        let name = state.prices().product(m.product_id).await?.map(|p| p.name);
+        let card = state
+            .card_names()
+            .get(state.prices().as_ref(), m.product_id)
+            .await?;
         out.push(MoverView {
             series_id: m.series_id,
             product_id: m.product_id,
-            name,
+            name: card.as_ref().map(|c| c.name.clone()),
+            card: card.map(|c| (*c).clone()),
             source: m.source,
             kind: m.kind,
             start_usd: m.start_usd,

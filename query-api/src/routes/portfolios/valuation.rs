@@ -1,6 +1,8 @@
 //! A portfolio's value now and over time (the store's average-cost arithmetic, in USD; holdings
 //! with non-USD costs are listed apart).
 
+use std::{collections::HashMap, sync::Arc};
+
 use axum::{
     Json,
     extract::{Path, State},
@@ -8,13 +10,15 @@ use axum::{
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use tcg_schemas::{
-    Holding, HoldingId, Money, Portfolio, PortfolioEvent, PortfolioId, PriceKind, Source, Timestamp,
+    Holding, HoldingId, Money, Portfolio, PortfolioEvent, PortfolioId, PriceKind, ProductId,
+    SeriesKey, Source, Timestamp,
 };
 use tcg_store::{HoldingValue, PriceFilter, ValuationPrice};
 use utoipa::IntoParams;
 
 use crate::{
     auth::Caller,
+    card_names::CardRef,
     error::{ApiError, ApiResult},
     limits,
     openapi::{api_schema, doc},
@@ -44,6 +48,9 @@ pub struct Valuation {
     /// A page of the holdings, in the order of their ids.
     pub holdings: Vec<HoldingValuation>,
     pub non_usd_holdings: Vec<HoldingId>,
+    /// Holdings with copies held and no price yet: left out of market value, cost basis and
+    /// unrealized P&L (so market value − cost basis = unrealized P&L); shown, not valued at 0.
+    pub unpriced_holdings: Vec<HoldingId>,
     /// Holdings in the portfolio (every page).
     pub holdings_total: usize,
     /// Pass as `cursor` for the next page of holdings; absent on the last page.
@@ -56,6 +63,10 @@ pub struct Valuation {
 pub struct HoldingValuation {
     pub holding_id: HoldingId,
     pub series_id: String,
+    pub product_id: ProductId,
+    /// The card in words (absent when the catalog does not know it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardRef>,
     pub quantity: u32,
     /// Last price at or before the instant; absent when never priced.
     pub unit_price_usd: Option<Money>,
@@ -142,8 +153,14 @@ fn valuation_price(source: Option<Source>, kind: Option<PriceKind>) -> Valuation
     }
 }
 
-fn holding_view(h: HoldingValue) -> HoldingValuation {
+fn holding_view(h: HoldingValue, cards: &HashMap<ProductId, Arc<CardRef>>) -> HoldingValuation {
+    let product_id = h
+        .series_id
+        .parse::<SeriesKey>()
+        .map_or(ProductId(0), |k| k.product_id());
     HoldingValuation {
+        product_id,
+        card: cards.get(&product_id).map(|c| (**c).clone()),
         holding_id: h.holding_id,
         series_id: h.series_id,
         quantity: h.quantity,
@@ -162,16 +179,11 @@ fn page(
     mut all: Vec<HoldingValue>,
     cursor: Option<HoldingId>,
     limit: usize,
-) -> (Vec<HoldingValuation>, Option<String>) {
+) -> (Vec<HoldingValue>, Option<String>) {
     all.sort_by_key(|h| h.holding_id);
     let start = cursor.map_or(0, |c| all.partition_point(|h| h.holding_id <= c));
     let total = all.len();
-    let items: Vec<HoldingValuation> = all
-        .into_iter()
-        .skip(start)
-        .take(limit)
-        .map(holding_view)
-        .collect();
+    let items: Vec<HoldingValue> = all.into_iter().skip(start).take(limit).collect();
     let next = (start + items.len() < total)
         .then(|| items.last().map(|h| h.holding_id.to_string()))
         .flatten();
@@ -202,6 +214,16 @@ pub async fn valuation(
     let sum = v.totals.first().copied().unwrap_or_default();
     let limit = limit_or(q.limit, state.config().max_valuation_page);
     let (items, next_cursor) = page(v.holdings, q.cursor, limit);
+    let products: Vec<ProductId> = items
+        .iter()
+        .filter_map(|h| h.series_id.parse::<SeriesKey>().ok())
+        .map(|k| k.product_id())
+        .collect();
+    let cards = state
+        .card_names()
+        .many(state.prices().as_ref(), products)
+        .await?;
+    let items = items.into_iter().map(|h| holding_view(h, &cards)).collect();
     Ok(Json(Valuation {
         portfolio_id: p.id,
         at,
@@ -211,6 +233,7 @@ pub async fn valuation(
         unrealized_pnl_usd: Totals::usd(sum.unrealized),
         holdings: items,
         non_usd_holdings: v.non_usd,
+        unpriced_holdings: v.unpriced,
         holdings_total: total,
         next_cursor,
     }))

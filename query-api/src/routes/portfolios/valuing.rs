@@ -62,6 +62,8 @@ pub(crate) struct Valued {
     pub holdings: Vec<HoldingValue>,
     /// Holdings with non-USD costs (left out of the totals), in the holdings' order.
     pub non_usd: Vec<HoldingId>,
+    /// Holdings with copies held and no price at the last instant (left out of its totals).
+    pub unpriced: Vec<HoldingId>,
 }
 
 /// A holding with its events and its place in the portfolio's order.
@@ -85,6 +87,7 @@ struct Found {
     totals: Vec<Totals>,
     holdings: Vec<(usize, HoldingValue)>,
     non_usd: Vec<(usize, HoldingId)>,
+    unpriced: Vec<(usize, HoldingId)>,
 }
 
 impl Step {
@@ -106,6 +109,9 @@ impl Step {
                 if k == last {
                     if !v.non_usd_holdings.is_empty() {
                         found.non_usd.push((p.index, p.holding.id));
+                    }
+                    if !v.unpriced_holdings.is_empty() {
+                        found.unpriced.push((p.index, p.holding.id));
                     }
                     if self.keep_holdings {
                         found
@@ -188,14 +194,17 @@ pub(crate) async fn value(
             }
             all.holdings.extend(found.holdings);
             all.non_usd.extend(found.non_usd);
+            all.unpriced.extend(found.unpriced);
             start = end;
         }
     }
     all.holdings.sort_by_key(|(i, _)| *i);
     all.non_usd.sort_by_key(|(i, _)| *i);
+    all.unpriced.sort_by_key(|(i, _)| *i);
     Ok(Valued {
         totals: all.totals,
         holdings: all.holdings.into_iter().map(|(_, h)| h).collect(),
         non_usd: all.non_usd.into_iter().map(|(_, id)| id).collect(),
+        unpriced: all.unpriced.into_iter().map(|(_, id)| id).collect(),
     })
 }
