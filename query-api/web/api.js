@@ -51,7 +51,10 @@ export function onUnauthorized(f) {
   unauthorizedListeners.push(f);
 }
 
-export async function api(path, { method = "GET", body, query } = {}) {
+/// `body` is sent as JSON; `text` as is, with `contentType` (e.g. a CSV file); `blob: true`
+/// answers the body as a Blob (downloads).
+/// `key` overrides the saved key (to check one before keeping it).
+export async function api(path, { method = "GET", body, query, text, contentType, blob = false, key: withKey } = {}) {
   let url = path;
   if (query) {
     const params = new URLSearchParams();
@@ -62,8 +65,11 @@ export async function api(path, { method = "GET", body, query } = {}) {
     if (qs) url += "?" + qs;
   }
   const headers = { Accept: "application/json" };
-  if (key()) headers.Authorization = `Bearer ${key()}`;
+  const bearer = withKey || key();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (text !== undefined) headers["Content-Type"] = contentType || "text/plain";
+  if (blob) headers.Accept = "*/*";
   let resp;
   for (let attempt = 0; ; attempt++) {
     resp = await fetch(url, {
@@ -72,7 +78,7 @@ export async function api(path, { method = "GET", body, query } = {}) {
       // history, latest prices and movers carry an ETag and a max-age: ask the server every
       // time (a 304 reuses the browser's copy), so a tick seen on the page is never hidden
       cache: "no-cache",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: text !== undefined ? text : body === undefined ? undefined : JSON.stringify(body),
     });
     // Over the per-key rate: wait as told, a few times.
     if (resp.status === 429 && attempt < 3) {
@@ -83,15 +89,16 @@ export async function api(path, { method = "GET", body, query } = {}) {
     break;
   }
   if (resp.status === 204) return null;
-  const text = await resp.text();
+  if (blob && resp.ok) return resp.blob();
+  const answer = await resp.text();
   let data = null;
   try {
-    data = text ? JSON.parse(text) : null;
+    data = answer ? JSON.parse(answer) : null;
   } catch {
-    data = { detail: text };
+    data = { detail: answer };
   }
   if (!resp.ok) {
-    if (resp.status === 401) unauthorizedListeners.forEach((f) => f());
+    if (resp.status === 401 && !withKey) unauthorizedListeners.forEach((f) => f());
     throw new ApiError(resp.status, data || {});
   }
   return data;
@@ -141,6 +148,14 @@ export function ago(ts) {
   return `${Math.round(s / 86400)}d ago`;
 }
 
+/// A card in words from a `CardRef` (`card` of history, latest, stream, alert and valuation
+/// answers): "Charizard · Base Set #4/102".
+export function cardLabel(card, productId) {
+  if (!card) return `Card #${productId}`;
+  const where = [card.set, card.number && `#${card.number}`].filter(Boolean).join(" ");
+  return where ? `${card.name} · ${where}` : card.name;
+}
+
 /// A series key in words: "Holofoil · Near Mint · English" or "PSA 10".
 export function seriesLabel(series) {
   if (!series) return "";
@@ -148,9 +163,10 @@ export function seriesLabel(series) {
   return [series.printing, series.condition, series.language].filter(Boolean).join(" · ");
 }
 
+/// Sources in a collector's words.
 export const SOURCES = {
   tcgplayer: "TCGplayer",
-  tcgcsv: "TCGCSV",
+  tcgcsv: "TCGplayer (daily)",
   ebay_browse: "eBay listings",
   ebay_sold: "eBay sold",
 };

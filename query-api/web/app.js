@@ -2,96 +2,13 @@
 // Plain ES modules, no build step; everything is drawn here (no CDN, works offline).
 
 import {
-  api, ApiError, amount, ago, el, getKey, money, onUnauthorized, seriesLabel, setKey,
-  signedMoney, sourceLabel, streamUrl, takeKeyFromUrl, when, KINDS, SOURCES,
+  api, ago, cardLabel, el, getKey, money, onUnauthorized, seriesLabel, setKey,
+  sourceLabel, takeKeyFromUrl, when, KINDS, SOURCES,
 } from "./api.js";
-import { drawChart } from "./chart.js";
-
-const $ = (id) => document.getElementById(id);
-const INTERVALS = ["1h", "1d", "1w", "1M"];
-/// Buckets shown per interval (the API allows 5000; these keep charts readable).
-const RANGE = { "1h": 24 * 7, "1d": 120, "1w": 78, "1M": 36 };
-const SPAN_MS = { "1h": 3600e3, "1d": 86400e3, "1w": 7 * 86400e3, "1M": 31 * 86400e3 };
-
-// ---- toasts and small helpers ---------------------------------------------------------------
-
-function toast(text, kind = "info") {
-  const t = el("div", { class: `toast ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
-  $("toasts").append(t);
-  setTimeout(() => t.classList.add("out"), 5200);
-  setTimeout(() => t.remove(), 5800);
-}
-
-function showError(host, err) {
-  host.replaceChildren(el("p", { class: "error" }, err instanceof ApiError ? err.message : String(err)));
-}
-
-function fromRange(interval) {
-  return new Date(Date.now() - RANGE[interval] * SPAN_MS[interval]).toISOString();
-}
-
-function segmented(options, current, onPick, label) {
-  const box = el("div", { class: "segmented", role: "group", "aria-label": label });
-  for (const [value, text] of options) {
-    box.append(
-      el("button", {
-        type: "button",
-        class: value === current ? "on" : "",
-        "aria-pressed": String(value === current),
-        dataset: { value },
-        onclick: () => onPick(value),
-      }, text),
-    );
-  }
-  return box;
-}
-
-function select(id, options, current, onChange, label) {
-  const s = el("select", { id, "aria-label": label, onchange: (e) => onChange(e.target.value) });
-  for (const [value, text] of options) s.append(el("option", { value }, text));
-  s.value = current;
-  return el("label", { class: "field" }, el("span", {}, label), s);
-}
-
-const pnlClass = (v) => (v > 0 ? "pos" : v < 0 ? "neg" : "");
-
-// ---- card names (cached; ticks and alerts carry only ids) -------------------------------------
-
-const cardCache = new Map();
-function cardDetail(id) {
-  id = String(id);
-  if (!cardCache.has(id)) {
-    const p = api(`/v1/cards/${id}`).catch((e) => {
-      cardCache.delete(id);
-      throw e;
-    });
-    cardCache.set(id, p);
-  }
-  return cardCache.get(id);
-}
-const nameQueue = [];
-let nameBusy = false;
-/// A span that fills in with the card's name when known (fetched one at a time).
-function cardName(id) {
-  const span = el("a", { href: `#/card/${id}`, class: "card-link" }, `#${id}`);
-  nameQueue.push([id, span]);
-  pumpNames();
-  return span;
-}
-async function pumpNames() {
-  if (nameBusy) return;
-  nameBusy = true;
-  while (nameQueue.length) {
-    const [id, span] = nameQueue.shift();
-    try {
-      const d = await cardDetail(id);
-      span.textContent = d.card.name;
-    } catch {
-      /* keep the id */
-    }
-  }
-  nameBusy = false;
-}
+import { cardDetail, showCard } from "./card.js";
+import { connectAlerts, disconnectStreams, leaveLive, setupLive, showLive } from "./live.js";
+import { addHolding, showPortfolio } from "./portfolio.js";
+import { $, ask, pnlClass, select, showError, toast } from "./ui.js";
 
 // ---- router -----------------------------------------------------------------------------------
 
@@ -99,7 +16,12 @@ const views = {};
 let current = null;
 
 function route() {
-  if (takeKeyFromUrl()) toast("API key saved from the link", "ok");
+  if (takeKeyFromUrl()) {
+    // A key link pasted into an open tab: the dialog asking for one has its answer.
+    if ($("key-dialog").open) $("key-dialog").close();
+    toast("API key saved from the link", "ok");
+    connectStreams();
+  }
   const hash = location.hash.replace(/^#\/?/, "") || "cards";
   const [name, arg] = hash.split("/");
   const view = views[name] ? name : "cards";
@@ -107,7 +29,9 @@ function route() {
   document.querySelectorAll(".tabs a").forEach((a) =>
     a.classList.toggle("on", a.dataset.tab === view || (view === "card" && a.dataset.tab === "cards")),
   );
+  if (current === "live" && view !== "live") leaveLive();
   current = view;
+  $("key-needed").hidden = Boolean(getKey());
   if (!getKey()) {
     askKey();
     return;
@@ -131,13 +55,15 @@ function setupKeyDialog() {
     e.preventDefault();
     const key = $("key-input").value.trim();
     if (!key) return;
-    setKey(key);
+    // Checked before it is kept: a refused key never replaces a good one.
     try {
-      await api("/v1/portfolios");
+      await api("/v1/portfolios", { key });
     } catch (err) {
-      askKey(err.status === 401 ? "This key is not valid." : err.message);
+      askKey(err.status === 401 ? "This key is not valid: the server refused it." : err.message);
+      $("key-input").value = key;
       return;
     }
+    setKey(key);
     $("key-dialog").close();
     toast("Key saved", "ok");
     connectStreams();
@@ -149,6 +75,11 @@ function setupKeyDialog() {
     disconnectStreams();
     askKey("Key forgotten. Paste a key to continue.");
   });
+  // Escape (or closing) without a key: the page says what it needs instead of staying blank.
+  $("key-dialog").addEventListener("close", () => {
+    $("key-needed").hidden = Boolean(getKey());
+  });
+  $("key-needed-open").addEventListener("click", () => askKey());
   let asked = false;
   onUnauthorized(() => {
     if (!asked) {
@@ -165,13 +96,26 @@ let searchCursor = null;
 let searchQuery = {};
 
 function cardTile(c, setName) {
-  return el("a", { class: "card-tile", href: `#/card/${c.product_id}`, dataset: { productId: c.product_id } },
-    el("span", { class: `mono-tile g-${c.game}` }, (c.name || "?").slice(0, 1)),
-    el("span", { class: "tile-text" },
-      el("b", {}, c.name),
-      el("small", {}, [setName, c.number && `#${c.number}`, c.rarity].filter(Boolean).join(" · ") || c.game),
-    ),
+  return el("div", { class: "card-tile", dataset: { productId: c.product_id } },
+    el("a", { class: "tile-link", href: `#/card/${c.product_id}` },
+      thumb(c, ""),
+      el("span", { class: "tile-text" },
+        el("b", {}, c.name),
+        el("small", {}, [setName, c.number && `#${c.number}`, c.rarity].filter(Boolean).join(" · ") || c.game),
+      )),
+    el("button", { type: "button", class: "ghost small add-holding", title: "Add to portfolio", "aria-label": `Add ${c.name} to portfolio`,
+      onclick: () => addHolding(c) }, "+"),
   );
+}
+
+/// The card's image when the catalog has one, its initial on the game's colour otherwise (and
+/// when the image does not load: offline, or blocked).
+function thumb(c, size) {
+  const tile = el("span", { class: `mono-tile ${size} g-${c.game}` }, (c.name || "?").slice(0, 1));
+  if (!c.image_url) return tile;
+  const img = el("img", { class: `card-img ${size}`, src: c.image_url, alt: "", loading: "lazy", referrerpolicy: "no-referrer" });
+  img.addEventListener("error", () => img.replaceWith(tile));
+  return img;
 }
 
 async function runSearch(more = false) {
@@ -291,338 +235,13 @@ function setupSearch() {
   $("search-more").addEventListener("click", () => runSearch(true));
 }
 
-// ---- Card view: chart ---------------------------------------------------------------------------
+// ---- Card page (card.js) ------------------------------------------------------------------------
 
-const chartPrefs = { interval: "1d", mode: "candles", kind: "market", source: "" };
-let cardState = null;
+views.card = showCard;
 
-function distinct(list) {
-  return [...new Set(list.filter((x) => x !== undefined && x !== null))];
-}
+// ---- Portfolio (portfolio.js) ------------------------------------------------------------------
 
-views.card = async (id) => {
-  const head = $("card-head");
-  head.replaceChildren(el("p", { class: "muted" }, "Loading…"));
-  $("chart-controls").replaceChildren();
-  $("price-chart").replaceChildren();
-  let d;
-  try {
-    d = await cardDetail(id);
-    cardCache.delete(String(id)); // fresh prices next time
-  } catch (e) {
-    showError(head, e);
-    return;
-  }
-  const c = d.card;
-  head.replaceChildren(
-    el("span", { class: `mono-tile big g-${c.game}` }, (c.name || "?").slice(0, 1)),
-    el("div", {},
-      el("h1", { id: "card-name" }, c.name),
-      el("p", { class: "muted" }, [d.set?.name, c.number && `#${c.number}`, c.rarity, c.game].filter(Boolean).join(" · ")),
-    ),
-    el("div", { class: "head-actions" },
-      el("a", { class: "button", href: `#/alerts/${c.product_id}` }, "Create alert"),
-    ),
-  );
-  const all = [...d.raw, ...d.graded];
-  const priced = all.filter((s) => s.prices.length);
-  // Default: the raw printing with the most prices, Near Mint when it exists.
-  const rawPriced = d.raw.filter((s) => s.prices.length);
-  const best = (rawPriced.length ? rawPriced : priced).slice().sort((a, b) => b.prices.length - a.prices.length)[0];
-  cardState = {
-    id,
-    detail: d,
-    grade: best?.series.type === "graded" ? `${best.series.grader}|${best.series.grade}` : "raw",
-    printing: best?.series.printing || "",
-    condition: d.raw.some((s) => s.series.condition === "Near Mint" && s.prices.length) ? "Near Mint" : best?.series.condition || "",
-    language: "",
-  };
-  renderLatest(d);
-  renderChartControls();
-  loadChart();
-  loadRejections(id);
-};
-
-/// The card's recent rejected listings and rows (`GET /v1/cards/{id}/rejections`).
-async function loadRejections(id) {
-  const t = $("rejections-table");
-  t.replaceChildren();
-  let r;
-  try {
-    r = await api(`/v1/cards/${id}/rejections`, { query: { limit: 20 } });
-  } catch (e) {
-    t.append(el("tbody", {}, el("tr", {}, el("td", { class: "error" }, e.message))));
-    return;
-  }
-  t.append(el("thead", {}, el("tr", {},
-    el("th", {}, "Listing or row"), el("th", {}, "Source"), el("th", {}, "Reason"),
-    el("th", { class: "num" }, "Price"), el("th", {}, "When"))));
-  const body = el("tbody");
-  for (const x of r.items) {
-    const what = x.title || [x.printing, x.group_id && `set ${x.group_id}`].filter(Boolean).join(" · ") || "—";
-    body.append(el("tr", {},
-      el("td", {}, what, x.detail ? el("small", { class: "muted block" }, x.detail) : null),
-      el("td", {}, sourceLabel(x.source)),
-      el("td", {}, x.reason.replace(/_/g, " "),
-        x.confidence !== undefined && x.confidence !== null ? el("small", { class: "muted" }, ` (${x.confidence}% match)`) : null),
-      el("td", { class: "num" }, x.price ? money(x.price) : "—"),
-      el("td", { title: when(x.at) }, ago(x.at)),
-    ));
-  }
-  if (!body.children.length) {
-    const text = r.monitored ? "Nothing refused recently." : "Rejections are kept by the collectors and processors of this installation, not by this API process.";
-    body.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, text)));
-  }
-  t.append(body);
-}
-
-function renderLatest(d) {
-  const t = $("latest-table");
-  t.replaceChildren(el("thead", {}, el("tr", {},
-    el("th", {}, "Series"), el("th", {}, "Source"), el("th", {}, "Kind"),
-    el("th", { class: "num" }, "Price"), el("th", {}, "Seen"))));
-  const body = el("tbody");
-  for (const s of [...d.raw, ...d.graded]) {
-    for (const p of s.prices) {
-      body.append(el("tr", {},
-        el("td", {}, seriesLabel(s.series)),
-        el("td", {}, sourceLabel(p.source)),
-        el("td", {}, KINDS[p.kind] || p.kind),
-        el("td", { class: "num" }, money(p.price_usd),
-          p.original.currency !== "USD" ? el("small", { class: "muted" }, ` (${money(p.original)})`) : null),
-        el("td", { title: when(p.observed_at) }, ago(p.observed_at)),
-      ));
-    }
-  }
-  if (!body.children.length) body.append(el("tr", {}, el("td", { colspan: 5, class: "muted" }, "No prices yet.")));
-  t.append(body);
-}
-
-function renderChartControls() {
-  const s = cardState;
-  const d = s.detail;
-  const graded = s.grade !== "raw";
-  const grades = [["raw", "Raw (ungraded)"], ...distinct(d.graded.map((g) => `${g.series.grader}|${g.series.grade}`))
-    .map((g) => [g, g.replace("|", " ")])];
-  const printings = distinct(d.raw.map((r) => r.series.printing));
-  const conditions = distinct(d.raw.map((r) => r.series.condition));
-  const sources = distinct(all(d).flatMap((x) => x.prices.map((p) => p.source)));
-  const kinds = distinct(all(d).flatMap((x) => x.prices.map((p) => p.kind)));
-  const redraw = () => {
-    renderChartControls();
-    loadChart();
-  };
-  $("chart-controls").replaceChildren(
-    el("div", { class: "controls-row" },
-      select("pick-grade", grades, s.grade, (v) => { s.grade = v; redraw(); }, "Grade"),
-      graded ? null : select("pick-printing", [["", "Any printing"], ...printings.map((p) => [p, p])], s.printing, (v) => { s.printing = v; redraw(); }, "Printing"),
-      graded ? null : select("pick-condition", [["", "Any condition"], ...conditions.map((p) => [p, p])], s.condition, (v) => { s.condition = v; redraw(); }, "Condition"),
-      select("pick-source", [["", "All sources"], ...distinct([...Object.keys(SOURCES).filter((k) => sources.includes(k)), ...sources]).map((k) => [k, sourceLabel(k)])],
-        chartPrefs.source, (v) => { chartPrefs.source = v; redraw(); }, "Source"),
-      select("pick-kind", [["", "All kinds"], ...distinct(["market", ...kinds]).map((k) => [k, KINDS[k] || k])],
-        chartPrefs.kind, (v) => { chartPrefs.kind = v; redraw(); }, "Price"),
-    ),
-    el("div", { class: "controls-row end" },
-      segmented(INTERVALS.map((i) => [i, i]), chartPrefs.interval, (v) => { chartPrefs.interval = v; redraw(); }, "Interval"),
-      segmented([["candles", "Candles"], ["lines", "Lines"]], chartPrefs.mode, (v) => { chartPrefs.mode = v; redraw(); }, "Chart type"),
-    ),
-  );
-}
-
-function all(d) {
-  return [...d.raw, ...d.graded];
-}
-
-let chartToken = 0;
-async function loadChart() {
-  const s = cardState;
-  const host = $("price-chart");
-  const token = ++chartToken;
-  host.classList.add("loading");
-  const [grader, grade] = s.grade === "raw" ? [] : s.grade.split("|");
-  const query = {
-    interval: chartPrefs.interval,
-    from: fromRange(chartPrefs.interval),
-    source: chartPrefs.source,
-    kind: chartPrefs.kind,
-    graded: s.grade === "raw" ? "false" : "true",
-    grader,
-    grade,
-    printing: s.grade === "raw" ? s.printing : "",
-    condition: s.grade === "raw" ? s.condition : "",
-    fill: "empty",
-  };
-  let h;
-  try {
-    h = await api(`/v1/cards/${s.id}/history`, { query });
-  } catch (e) {
-    if (token === chartToken) showError(host, e);
-    host.classList.remove("loading");
-    return;
-  }
-  if (token !== chartToken) return;
-  host.classList.remove("loading");
-  const bySeries = new Map(all(s.detail).map((x) => [x.series_id, x.series]));
-  const multiSeries = new Set(h.series.map((x) => x.series_id)).size > 1;
-  const series = h.series
-    .filter((x) => x.candles.some((c) => c.close))
-    .map((x) => ({
-      label: `${sourceLabel(x.source)} ${KINDS[x.kind] || x.kind}`,
-      note: multiSeries ? seriesLabel(bySeries.get(x.series_id)) || x.series_id : "",
-      // Buckets before a series' first price are empty: start the chart where the data starts.
-      points: x.candles.slice(Math.max(0, x.candles.findIndex((c) => c.close))).map((c) => ({
-        t: new Date(c.start).getTime(),
-        o: amount(c.open), h: amount(c.high), l: amount(c.low), c: amount(c.close),
-        filled: c.filled,
-      })),
-    }));
-  drawChart(host, {
-    series,
-    mode: chartPrefs.mode,
-    interval: chartPrefs.interval,
-    emptyText: "No prices for these filters in this range",
-  });
-}
-
-// ---- Portfolio ----------------------------------------------------------------------------------
-
-const portfolioPrefs = { id: "", interval: "1d" };
-
-views.portfolio = async () => {
-  const stats = $("portfolio-stats");
-  let list;
-  try {
-    list = await api("/v1/portfolios");
-  } catch (e) {
-    showError(stats, e);
-    return;
-  }
-  const sel = $("portfolio-select");
-  sel.replaceChildren(...list.items.map((p) => el("option", { value: p.id }, p.name)));
-  sel.hidden = list.items.length < 2;
-  const title = document.querySelector("#view-portfolio .section-title");
-  title.replaceChildren("Portfolio", list.items.length === 1 ? el("small", {}, list.items[0].name) : "");
-  if (!list.items.length) {
-    stats.replaceChildren(el("div", { class: "panel empty" },
-      el("p", {}, "No portfolio yet."),
-      el("button", { type: "button", onclick: createPortfolio }, "Create a portfolio")));
-    $("portfolio-chart").replaceChildren();
-    $("holdings-table").replaceChildren();
-    return;
-  }
-  if (!list.items.some((p) => p.id === portfolioPrefs.id)) portfolioPrefs.id = list.items[0].id;
-  sel.value = portfolioPrefs.id;
-  sel.onchange = () => {
-    portfolioPrefs.id = sel.value;
-    loadPortfolio();
-  };
-  loadPortfolio();
-};
-
-async function createPortfolio() {
-  try {
-    await api("/v1/portfolios", { method: "POST", body: { name: "My collection" } });
-    views.portfolio();
-  } catch (e) {
-    toast(e.message, "error");
-  }
-}
-
-async function loadPortfolio() {
-  const id = portfolioPrefs.id;
-  const stats = $("portfolio-stats");
-  let v, holdings;
-  try {
-    [v, holdings] = await Promise.all([
-      api(`/v1/portfolios/${id}/valuation`),
-      api(`/v1/portfolios/${id}/holdings`),
-    ]);
-  } catch (e) {
-    showError(stats, e);
-    return;
-  }
-  const value = amount(v.market_value_usd);
-  const cost = amount(v.cost_basis_usd);
-  const unreal = amount(v.unrealized_pnl_usd);
-  const real = amount(v.realized_pnl_usd);
-  const pct = cost ? (unreal / cost) * 100 : 0;
-  const stat = (label, text, cls = "", sub = "") =>
-    el("div", { class: "stat" }, el("span", {}, label), el("b", { class: cls }, text), sub ? el("small", { class: cls }, sub) : null);
-  stats.replaceChildren(
-    stat("Market value", money(value)),
-    stat("Cost basis", money(cost)),
-    stat("Unrealized P&L", signedMoney(unreal), pnlClass(unreal), cost ? `${pct > 0 ? "+" : ""}${pct.toFixed(1)}%` : ""),
-    stat("Realized P&L", signedMoney(real), pnlClass(real)),
-  );
-  stats.dataset.value = String(value);
-  renderPortfolioControls();
-  loadPortfolioChart();
-  renderHoldings(v, holdings.items);
-}
-
-function renderPortfolioControls() {
-  $("portfolio-controls").replaceChildren(
-    el("div", { class: "controls-row" }, el("span", { class: "muted" }, "Value over time")),
-    el("div", { class: "controls-row end" },
-      segmented(INTERVALS.map((i) => [i, i]), portfolioPrefs.interval, (v) => {
-        portfolioPrefs.interval = v;
-        renderPortfolioControls();
-        loadPortfolioChart();
-      }, "Interval"),
-    ),
-  );
-}
-
-async function loadPortfolioChart() {
-  const host = $("portfolio-chart");
-  const interval = portfolioPrefs.interval;
-  try {
-    const h = await api(`/v1/portfolios/${portfolioPrefs.id}/history`, { query: { interval, from: fromRange(interval) } });
-    // Start where the holdings first have a price, not with months of zero value before it.
-    const first = Math.max(0, h.points.findIndex((p) => amount(p.market_value_usd) > 0));
-    const pts = (f) => h.points.slice(first).map((p) => ({ t: new Date(p.start).getTime(), c: amount(p[f]) }));
-    drawChart(host, {
-      series: [
-        { label: "Market value", points: pts("market_value_usd") },
-        { label: "Cost basis", points: pts("cost_basis_usd") },
-        { label: "Realized P&L", points: pts("realized_pnl_usd") },
-      ],
-      mode: "lines",
-      interval,
-      emptyText: "No valuation yet",
-    });
-  } catch (e) {
-    showError(host, e);
-  }
-}
-
-function renderHoldings(v, holdings) {
-  const byId = new Map(v.holdings.map((h) => [h.holding_id, h]));
-  const t = $("holdings-table");
-  t.replaceChildren(el("thead", {}, el("tr", {},
-    el("th", {}, "Card"), el("th", {}, "Variant"), el("th", { class: "num" }, "Qty"),
-    el("th", { class: "num" }, "Cost / unit"), el("th", { class: "num" }, "Price"),
-    el("th", { class: "num" }, "Value"), el("th", { class: "num" }, "P&L"))));
-  const body = el("tbody");
-  for (const h of holdings) {
-    const hv = byId.get(h.id);
-    const pnl = hv ? amount(hv.unrealized_pnl_usd) : null;
-    const basis = hv ? amount(hv.cost_basis_usd) : 0;
-    const variant = h.grading ? `${h.grading.grader} ${h.grading.grade}` : [h.printing, h.condition, h.language].join(" · ");
-    body.append(el("tr", { dataset: { holdingId: h.id } },
-      el("td", {}, cardName(h.product_id)),
-      el("td", {}, variant),
-      el("td", { class: "num" }, h.quantity),
-      el("td", { class: "num" }, money(h.cost_per_unit)),
-      el("td", { class: "num", title: hv?.priced_at ? `priced ${when(hv.priced_at)}` : "no price yet" }, hv?.unit_price_usd ? money(hv.unit_price_usd) : "—"),
-      el("td", { class: "num" }, hv ? money(hv.market_value_usd) : "—"),
-      el("td", { class: `num ${pnlClass(pnl)}` }, pnl === null ? "—" : signedMoney(pnl),
-        pnl !== null && basis ? el("small", {}, ` ${((pnl / basis) * 100).toFixed(1)}%`) : null),
-    ));
-  }
-  if (!holdings.length) body.append(el("tr", {}, el("td", { colspan: 7, class: "muted" }, "No holdings. Import a CSV through the API (POST /v1/portfolios/{id}/import).")));
-  t.append(body);
-}
+views.portfolio = showPortfolio;
 
 // ---- Alerts: rules and fired alerts ------------------------------------------------------------
 
@@ -679,10 +298,11 @@ function renderRuleForm() {
     el("div", { class: "form-row" },
       select("rule-type", RULE_TYPES, t, (v) => { ruleForm.type = v; renderRuleForm(); }, "When"),
       ...fields),
+    el("div", { class: "form-row", id: "rule-series" }),
+    el("p", { class: "muted", id: "rule-now" }),
     el("div", { class: "form-row" },
       select("rule-source", [["", "Any source"], ...Object.entries(SOURCES)], "", () => {}, "Source"),
       select("rule-kind", [["", "Market, listings, sales"], ...Object.entries(KINDS)], "", () => {}, "Price"),
-      select("rule-graded", [["", "Raw or graded"], ["false", "Raw only"], ["true", "Graded only"]], "", () => {}, "Grading"),
     ),
     el("div", { class: "form-row" },
       el("label", { class: "field grow" }, el("span", {}, "Name"), el("input", { id: "rule-name", type: "text", maxlength: "200", placeholder: "optional" })),
@@ -693,6 +313,60 @@ function renderRuleForm() {
     el("p", { class: "error", id: "rule-error", hidden: true }),
   );
   wirePicker();
+  renderRuleSeries();
+  $("rule-form").addEventListener("change", (e) => {
+    if (["rule-printing", "rule-condition", "rule-language", "rule-grading", "rule-source", "rule-kind"].includes(e.target.id)) showRuleNow();
+  });
+}
+
+/// The chosen card's printings, conditions, languages and grades (only those it has prices for).
+async function renderRuleSeries() {
+  const host = $("rule-series");
+  const p = ruleForm.product;
+  ruleForm.detail = null;
+  if (!host) return;
+  host.replaceChildren();
+  $("rule-now").textContent = "";
+  if (!p) return;
+  try {
+    ruleForm.detail = await cardDetail(p.product_id);
+  } catch {
+    return;
+  }
+  if (ruleForm.product !== p) return;
+  const d = ruleForm.detail;
+  const uniq = (xs) => [...new Set(xs.filter(Boolean))];
+  const raw = d.raw.filter((x) => x.prices.length);
+  const grades = uniq(d.graded.filter((x) => x.prices.length).map((x) => `${x.series.grader} ${x.series.grade}`));
+  host.replaceChildren(
+    select("rule-printing", [["", "Any printing"], ...uniq(raw.map((x) => x.series.printing)).map((v) => [v, v])], "", () => {}, "Printing"),
+    select("rule-condition", [["", "Any condition"], ...uniq(raw.map((x) => x.series.condition)).map((v) => [v, v])], "", () => {}, "Condition"),
+    select("rule-language", [["", "Any language"], ...uniq(raw.map((x) => x.series.language)).map((v) => [v, v])], "", () => {}, "Language"),
+    select("rule-grading", [["", "Raw or graded"], ["raw", "Raw only"], ["graded", "Any grade"], ...grades.map((g) => [g, g])], "", () => {}, "Grade"),
+  );
+  showRuleNow();
+}
+
+/// The latest price of what the rule would watch, so a threshold can be set against it.
+function showRuleNow() {
+  const d = ruleForm.detail;
+  const out = $("rule-now");
+  if (!d || !out) return;
+  const v = (id) => ($(id) ? $(id).value : "");
+  const g = v("rule-grading");
+  const series = [...d.raw, ...d.graded].filter((x) => {
+    const s = x.series;
+    if (s.type === "graded") return g !== "raw" && (!g || g === "graded" || g === `${s.grader} ${s.grade}`);
+    return (!g || g === "raw") && (!v("rule-printing") || s.printing === v("rule-printing"))
+      && (!v("rule-condition") || s.condition === v("rule-condition")) && (!v("rule-language") || s.language === v("rule-language"));
+  });
+  const prices = series.flatMap((x) => x.prices.map((p) => ({ x, p })))
+    .filter(({ p }) => (!v("rule-source") || p.source === v("rule-source")) && (v("rule-kind") ? p.kind === v("rule-kind") : ["market", "listing", "sold"].includes(p.kind)))
+    .sort((a, b) => (a.p.kind === "market" ? -1 : 0) - (b.p.kind === "market" ? -1 : 0) || b.p.observed_at.localeCompare(a.p.observed_at));
+  const now = prices[0];
+  out.textContent = now
+    ? `Now: ${money(now.p.price_usd)} (${sourceLabel(now.p.source)} ${KINDS[now.p.kind] || now.p.kind}, ${seriesLabel(now.x.series)}, ${ago(now.p.observed_at)})${series.length > 1 ? ` · ${series.length} series match` : ""}`
+    : "No price yet for this choice.";
 }
 
 function wirePicker() {
@@ -725,6 +399,7 @@ function wirePicker() {
               const text = `#${c.product_id} · ${c.name}`;
               if (chosen) chosen.textContent = text;
               else input.closest(".field").append(el("small", { class: "muted", id: "rule-card-chosen" }, text));
+              renderRuleSeries();
             } }, c.name, el("small", {}, [setNames.get(c.group_id), c.number && `#${c.number}`].filter(Boolean).join(" · "))))));
         if (!page.items.length) list.replaceChildren(el("li", { class: "muted" }, "No match"));
         list.hidden = false;
@@ -762,9 +437,17 @@ async function submitRule(e) {
   const filter = {};
   if (v("rule-source")) filter.source = v("rule-source");
   if (v("rule-kind")) filter.kind = v("rule-kind");
-  if (v("rule-graded")) filter.graded = v("rule-graded") === "true";
+  for (const f of ["printing", "condition", "language"]) if (v(`rule-${f}`)) filter[f] = v(`rule-${f}`);
+  const grading = v("rule-grading");
+  if (grading === "raw") filter.graded = false;
+  else if (grading === "graded") filter.graded = true;
+  else if (grading) {
+    const [grader, ...grade] = grading.split(" ");
+    Object.assign(filter, { graded: true, grader, grade: grade.join(" ") });
+  }
+  if (filter.printing || filter.condition || filter.language) filter.graded = false;
   const body = {
-    name: v("rule-name") || `${p.name}: ${describeCondition(condition)}`.slice(0, 200),
+    name: v("rule-name") || `${p.name}${filter.condition ? ` ${filter.condition}` : ""}${filter.grader ? ` ${filter.grader} ${filter.grade}` : ""}: ${describeCondition(condition)}`.slice(0, 200),
     product_id: p.product_id,
     filter,
     condition,
@@ -795,7 +478,7 @@ async function loadRules() {
       host.append(el("div", { class: `rule${r.paused ? " paused" : ""}`, dataset: { ruleId: r.id } },
         el("div", { class: "rule-main" },
           el("b", {}, r.name),
-          el("small", {}, cardName(r.product_id), " · ", describeCondition(r.condition),
+          el("small", {}, el("a", { href: `#/card/${r.product_id}`, class: "card-link" }, cardLabel(r.card, r.product_id)), " · ", describeCondition(r.condition),
             describeFilter(r.filter) ? ` · ${describeFilter(r.filter)}` : "",
             ` · cooldown ${Math.round(r.cooldown_secs / 60)} min`),
         ),
@@ -817,7 +500,7 @@ async function loadRules() {
 async function ruleAction(rule, action) {
   try {
     if (action === "delete") {
-      if (!confirm(`Delete the rule “${rule.name}”?`)) return;
+      if (!(await ask("Delete rule", `Delete the rule “${rule.name}”?`))) return;
       await api(`/v1/alert-rules/${rule.id}`, { method: "DELETE" });
     } else {
       await api(`/v1/alert-rules/${rule.id}/${action}`, { method: "POST" });
@@ -828,14 +511,33 @@ async function ruleAction(rule, action) {
   }
 }
 
+/// What fired, in words: "rose above $40.00", "moved -12.5% from $50.00", …
+function triggerText(t) {
+  switch (t?.type) {
+    case "price_above": return `rose above ${money(t.threshold_usd)}`;
+    case "price_below": return `fell below ${money(t.threshold_usd)}`;
+    case "percent_change": return `moved ${Number(t.change_percent) > 0 ? "+" : ""}${Number(t.change_percent).toFixed(1)}% from ${money(t.from_usd)}`;
+    case "new_low": return `is a new ${t.days}-day low (was ${money(t.previous_low_usd)})`;
+    case "new_high": return `is a new ${t.days}-day high (was ${money(t.previous_high_usd)})`;
+    case "deal": return `is ${Number(t.discount_percent).toFixed(0)}% under the market price ${money(t.market_usd)}`;
+    default: return "";
+  }
+}
+
+/// An alert as a sentence: "Charizard · Base Set #4/102 (Holofoil · Near Mint · English):
+/// TCGplayer market $42.00 rose above $40.00".
+function alertText(a) {
+  return `${cardLabel(a.card, a.product_id)} (${seriesLabel(a.series)}): ${sourceLabel(a.source)} ${KINDS[a.kind] || a.kind} ${money(a.price_usd)} ${triggerText(a.trigger)}`;
+}
+
 function alertItem(a, fresh = false) {
   return el("div", { class: `alert-item${fresh ? " fresh" : ""}`, dataset: { alertId: a.id, ruleId: a.rule_id } },
     el("div", { class: "alert-top" },
       el("b", {}, a.rule_name),
       el("span", { class: "num" }, money(a.price_usd)),
     ),
-    el("div", { class: "alert-msg" }, a.message),
-    el("small", { class: "muted" }, cardName(a.product_id), ` · ${seriesLabel(a.series)} · ${sourceLabel(a.source)} ${KINDS[a.kind] || a.kind} · `,
+    el("div", { class: "alert-msg" }, alertText(a)),
+    el("small", { class: "muted" }, el("a", { href: `#/card/${a.product_id}`, class: "card-link" }, "Open card"), " · ",
       el("time", { datetime: a.observed_at, title: when(a.observed_at) }, ago(a.observed_at))),
   );
 }
@@ -877,108 +579,27 @@ views.alerts = async (productId) => {
   loadAlerts();
 };
 
-// ---- Live: SSE ticks and alerts ----------------------------------------------------------------
+// ---- Live (live.js): the tick stream while the tab shows; the alert stream always ------------------
 
-let tickSource = null;
-let alertSource = null;
-let livePaused = false;
-let tickTimes = [];
-const pendingTicks = [];
-const lastPrice = new Map();
+views.live = showLive;
 
-function disconnectStreams() {
-  tickSource?.close();
-  alertSource?.close();
-  tickSource = alertSource = null;
-  setLive(false);
-}
-
-function setLive(on) {
-  const dot = $("live-dot");
-  dot.classList.toggle("on", on);
-  dot.title = on ? "live stream connected" : "stream disconnected";
+function onAlert(a) {
+  if (seenAlerts.has(a.id)) return;
+  seenAlerts.add(a.id);
+  toast(`${a.rule_name}: ${alertText(a)}`, "alert", { group: "alerts", many: (n) => `${n} alerts fired: see the Alerts tab` });
+  const live = $("live-alerts");
+  live.querySelector("p.muted")?.remove();
+  live.prepend(alertItem(a, true));
+  while (live.children.length > 50) live.lastChild.remove();
+  const list = $("alerts");
+  list.querySelector("p.muted")?.remove();
+  list.prepend(alertItem(a, true));
+  if (current !== "alerts") bumpBadge(unseen + 1);
 }
 
 function connectStreams() {
-  disconnectStreams();
-  if (!getKey()) return;
-  const filter = $("live-filter").value.trim();
-  tickSource = new EventSource(streamUrl("/v1/stream/ticks", { product_id: /^\d+$/.test(filter) ? filter : "" }));
-  tickSource.addEventListener("open", () => setLive(true));
-  tickSource.addEventListener("error", () => setLive(false));
-  tickSource.addEventListener("tick", (ev) => {
-    if (livePaused) return;
-    pendingTicks.push(JSON.parse(ev.data));
-    if (pendingTicks.length > 200) pendingTicks.splice(0, pendingTicks.length - 200);
-    if (pendingTicks.length === 1) setTimeout(flushTicks, 150);
-  });
-  alertSource = new EventSource(streamUrl("/v1/stream/alerts"));
-  alertSource.addEventListener("alert", (ev) => {
-    const a = JSON.parse(ev.data);
-    if (seenAlerts.has(a.id)) return;
-    seenAlerts.add(a.id);
-    // The message usually starts with the rule's name already.
-    toast(a.message.startsWith(a.rule_name) ? a.message : `${a.rule_name}: ${a.message}`, "alert");
-    const live = $("live-alerts");
-    live.querySelector("p.muted")?.remove();
-    live.prepend(alertItem(a, true));
-    while (live.children.length > 50) live.lastChild.remove();
-    const list = $("alerts");
-    list.querySelector("p.muted")?.remove();
-    list.prepend(alertItem(a, true));
-    if (current !== "alerts") bumpBadge(unseen + 1);
-  });
-}
-
-function flushTicks() {
-  const body = $("tick-table").tBodies[0];
-  body.querySelector("tr.empty")?.remove();
-  const now = Date.now();
-  for (const t of pendingTicks.splice(0)) {
-    tickTimes.push(now);
-    const key = `${t.series_id}|${t.source}|${t.kind}`;
-    const before = lastPrice.get(key);
-    const price = amount(t.price_usd);
-    lastPrice.set(key, price);
-    const dir = before === undefined || before === price ? "" : price > before ? "pos" : "neg";
-    const pid = t.series.product_id;
-    body.prepend(el("tr", { class: "flash", dataset: { seriesId: t.series_id, productId: pid, source: t.source, kind: t.kind } },
-      el("td", {}, new Date(t.observed_at).toLocaleTimeString()),
-      el("td", {}, liveName(pid)),
-      el("td", {}, seriesLabel(t.series)),
-      el("td", {}, `${sourceLabel(t.source)} ${KINDS[t.kind] || t.kind}`),
-      el("td", { class: `num ${dir}` }, money(t.price_usd), dir ? (dir === "pos" ? " ▲" : " ▼") : ""),
-    ));
-  }
-  while (body.rows.length > 200) body.deleteRow(body.rows.length - 1);
-  tickTimes = tickTimes.filter((x) => now - x < 60e3);
-  $("tick-rate").textContent = `${tickTimes.length} in the last minute`;
-}
-
-/// Ticks arrive fast: only names already fetched are used, the rest are fetched a few at a time.
-const liveNames = new Map();
-function liveName(pid) {
-  const a = el("a", { href: `#/card/${pid}`, class: "card-link" }, liveNames.get(pid) || `#${pid}`);
-  if (!liveNames.has(pid)) {
-    liveNames.set(pid, `#${pid}`);
-    nameQueue.push([String(pid), { set textContent(v) { liveNames.set(pid, v); } }]);
-    pumpNames();
-  }
-  return a;
-}
-
-views.live = () => {};
-
-function setupLive() {
-  $("live-pause").addEventListener("click", () => {
-    livePaused = !livePaused;
-    $("live-pause").textContent = livePaused ? "Resume" : "Pause";
-  });
-  let timer = null;
-  $("live-filter").addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(connectStreams, 400);
-  });
+  connectAlerts(onAlert);
+  if (current === "live") showLive();
 }
 
 // ---- start ----------------------------------------------------------------------------------------

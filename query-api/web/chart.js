@@ -9,6 +9,11 @@
 const SVG = "http://www.w3.org/2000/svg";
 const PALETTE_SIZE = 8;
 
+/// A series' style: 8 colours, then the same colours dashed, then dotted (24 distinct looks).
+function look(i) {
+  return `s${i % PALETTE_SIZE} d${Math.floor(i / PALETTE_SIZE) % 3}`;
+}
+
 function svg(tag, attrs = {}, parent) {
   const n = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, String(v));
@@ -144,7 +149,7 @@ function renderInto(host, state, rerender) {
       const groupW = slot * 0.78;
       const bodyW = Math.max(1, Math.min(18, groupW / visible.length - 1));
       visible.forEach((s, k) => {
-        const g = svg("g", { class: `series s${s.index % PALETTE_SIZE}` }, root);
+        const g = svg("g", { class: `series ${look(s.index)}` }, root);
         for (const p of s.points) {
           if (p.c === null || p.c === undefined) continue;
           const o = p.o ?? p.c;
@@ -161,7 +166,7 @@ function renderInto(host, state, rerender) {
       });
     } else {
       visible.forEach((s) => {
-        const g = svg("g", { class: `series s${s.index % PALETTE_SIZE}` }, root);
+        const g = svg("g", { class: `series ${look(s.index)}` }, root);
         const ps = s.points.filter((p) => p.c !== null && p.c !== undefined);
         if (!ps.length) return;
         const d = ps.map((p, i) => `${i ? "L" : "M"}${x(p.t + step / 2).toFixed(1)},${y(p.c).toFixed(1)}`).join("");
@@ -205,7 +210,7 @@ function renderInto(host, state, rerender) {
         if (!p || p.c === null || p.c === undefined) continue;
         const row = document.createElement("div");
         const sw = document.createElement("span");
-        sw.className = `swatch s${s.index % PALETTE_SIZE}`;
+        sw.className = `swatch ${look(s.index)}`;
         row.append(sw, `${s.label}: `);
         const b = document.createElement("b");
         b.textContent =
@@ -218,7 +223,7 @@ function renderInto(host, state, rerender) {
       }
       tip.hidden = false;
       const left = (cx / width) * box.width;
-      tip.style.left = `${Math.min(Math.max(left + 12, 0), box.width - tip.offsetWidth - 4)}px`;
+      tip.style.left = `${Math.max(0, Math.min(left + 12, box.width - tip.offsetWidth - 4))}px`;
       tip.style.top = `${m.t + 6}px`;
     });
     overlay.addEventListener("mouseleave", () => {
@@ -239,7 +244,7 @@ function renderInto(host, state, rerender) {
       item.className = "legend-item" + (state.hidden.has(i) ? " off" : "");
       item.setAttribute("aria-pressed", String(!state.hidden.has(i)));
       const sw = document.createElement("span");
-      sw.className = `swatch s${i % PALETTE_SIZE}`;
+      sw.className = `swatch ${look(i)}`;
       item.append(sw, s.label);
       if (s.note) {
         const note = document.createElement("span");

@@ -42,7 +42,14 @@ pub async fn create_demo(
     }
     create_portfolio(store, &owner, at, &picks).await?;
     let (first, cents) = &picks[0];
-    for rule in demo_rules(&owner, at, first, *cents)? {
+    let name = catalog
+        .iter()
+        .find(|p| p.product_id == first.product_id())
+        .map_or_else(
+            || format!("card {}", first.product_id()),
+            |p| p.name.clone(),
+        );
+    for rule in demo_rules(&owner, at, first, &name, *cents)? {
         store.upsert_rule(&rule).await?;
         rules.send(RuleChange::Upsert { rule }).await?;
     }
@@ -148,10 +155,12 @@ fn demo_holding(
 
 /// Two rules on the very series whose price set the threshold (not the card's other
 /// printings), as TCGCSV market prices: one alert per real move, not one per eBay listing.
+/// Each is named for what it does ("Charizard NM market above $10.11").
 fn demo_rules(
     owner: &UserId,
     at: Timestamp,
     series: &SeriesKey,
+    card: &str,
     cents: i64,
 ) -> Result<Vec<AlertRule>> {
     let SeriesKey::Sku {
@@ -184,15 +193,20 @@ fn demo_rules(
         created_at: at,
         updated_at: at,
     };
+    let threshold = Money::usd_cents(cents + cents / 100 + 1);
+    let short = condition.code().to_uppercase();
     Ok(vec![
         rule(
-            "Demo: first card up 1%",
+            &format!(
+                "Demo: {card} {short} market above ${}",
+                threshold.to_decimal()
+            ),
             RuleCondition::PriceAbove {
-                threshold_usd: Money::usd_cents(cents + cents / 100 + 1),
+                threshold_usd: threshold,
             },
         ),
         rule(
-            "Demo: first card moves 1% in an hour",
+            &format!("Demo: {card} {short} market moves 1% within an hour"),
             RuleCondition::PercentChange {
                 percent: "1".parse()?,
                 window_secs: 3600,
@@ -285,8 +299,14 @@ mod tests {
         let graded: SeriesKey = "451784/psa/10".parse().unwrap();
         assert!(demo_holding(pid, 0, &graded, 1_000).is_none());
 
-        let rules =
-            demo_rules(&UserId("demo".into()), Timestamp::from_secs(0), &key, 1_000).unwrap();
+        let rules = demo_rules(
+            &UserId("demo".into()),
+            Timestamp::from_secs(0),
+            &key,
+            "Pikachu",
+            1_000,
+        )
+        .unwrap();
         assert_eq!(rules.len(), 2);
         assert!(matches!(
             rules[0].condition,

@@ -26,8 +26,13 @@ use std::{
 };
 use tcg_store::prelude::*;
 
-use base64::Engine;
 use serde_json::{Value, json};
+
+mod cdp;
+mod collection;
+mod phone;
+
+use cdp::Browser;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tcgtracker");
 
@@ -413,250 +418,6 @@ fn find_chromium() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-type Socket = tungstenite::WebSocket<TcpStream>;
-
-/// A child process killed when dropped (also when a check fails).
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Browser {
-    page: Socket,
-    next_id: u64,
-    console: Vec<String>,
-    // dropped after the socket: the browser, then its profile directory
-    _child: Proc,
-    _profile: tempfile::TempDir,
-}
-
-fn ws_connect(port: u16, path: &str) -> Socket {
-    let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(90)))
-        .unwrap();
-    let url = format!("ws://127.0.0.1:{port}{path}");
-    let (socket, _) = tungstenite::client::client(url.as_str(), stream).unwrap();
-    socket
-}
-
-/// Sends one command and waits for its answer (events met on the way go to `on_event`).
-fn command(
-    socket: &mut Socket,
-    id: u64,
-    method: &str,
-    params: Value,
-    mut on_event: impl FnMut(&Value),
-) -> Value {
-    let msg = json!({"id": id, "method": method, "params": params});
-    socket
-        .send(tungstenite::Message::text(msg.to_string()))
-        .unwrap();
-    loop {
-        let m = socket.read().unwrap();
-        let tungstenite::Message::Text(text) = m else {
-            continue;
-        };
-        let v: Value = serde_json::from_str(text.as_str()).unwrap();
-        if v["id"] == json!(id) {
-            assert!(v["error"].is_null(), "CDP {method} failed: {}", v["error"]);
-            return v["result"].clone();
-        }
-        on_event(&v);
-    }
-}
-
-impl Browser {
-    /// Starts headless Chromium with a fresh profile and opens a page target over CDP.
-    fn launch(exe: &Path, artifacts: &Path) -> Browser {
-        let profile = tempfile::tempdir().unwrap();
-        let log_path = artifacts.join("chromium.log");
-        let log = std::fs::File::create(&log_path).unwrap();
-        let mut child = Proc(
-            Command::new(exe)
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-default-apps",
-                    "--disable-extensions",
-                    "--disable-sync",
-                    "--no-first-run",
-                    "--no-default-browser-check",
-                    "--hide-scrollbars",
-                    "--mute-audio",
-                    "--remote-debugging-port=0",
-                    "--window-size=1280,900",
-                ])
-                .arg(format!("--user-data-dir={}", profile.path().display()))
-                .arg("about:blank")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log)
-                .spawn()
-                .unwrap(),
-        );
-        // Chromium writes the port it picked and the browser target's path here.
-        let port_file = profile.path().join("DevToolsActivePort");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let text = loop {
-            if let Ok(t) = std::fs::read_to_string(&port_file)
-                && t.lines().count() >= 2
-            {
-                break t;
-            }
-            if let Ok(Some(status)) = child.0.try_wait() {
-                panic!("chromium exited ({status}); see {}", log_path.display());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "chromium did not start in 30 s; see {}",
-                log_path.display()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        let mut lines = text.lines();
-        let port: u16 = lines.next().unwrap().trim().parse().unwrap();
-        let browser_path = lines.next().unwrap().trim().to_owned();
-        let mut root = ws_connect(port, &browser_path);
-        let target = command(
-            &mut root,
-            1,
-            "Target.createTarget",
-            json!({"url": "about:blank"}),
-            |_| {},
-        );
-        let target_id = target["targetId"].as_str().unwrap().to_owned();
-        let _ = root.close(None);
-        let mut browser = Browser {
-            page: ws_connect(port, &format!("/devtools/page/{target_id}")),
-            next_id: 1,
-            console: Vec::new(),
-            _child: child,
-            _profile: profile,
-        };
-        browser.send("Page.enable", json!({}));
-        browser.send("Runtime.enable", json!({}));
-        browser.send(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-        );
-        browser
-    }
-
-    fn send(&mut self, method: &str, params: Value) -> Value {
-        let id = self.next_id;
-        self.next_id += 1;
-        let console = &mut self.console;
-        command(
-            &mut self.page,
-            id,
-            method,
-            params,
-            |event| match event["method"].as_str() {
-                Some("Runtime.consoleAPICalled") => {
-                    let args: Vec<String> = event["params"]["args"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|a| a["value"].to_string())
-                        .collect();
-                    console.push(format!(
-                        "console.{}: {}",
-                        event["params"]["type"].as_str().unwrap_or("log"),
-                        args.join(" ")
-                    ));
-                }
-                Some("Runtime.exceptionThrown") => console.push(format!(
-                    "exception: {}",
-                    event["params"]["exceptionDetails"]
-                )),
-                _ => {}
-            },
-        )
-    }
-
-    /// Evaluates a JavaScript expression in the page (promises awaited) and returns its value.
-    fn eval(&mut self, expr: &str) -> Value {
-        self.try_eval(expr)
-            .unwrap_or_else(|e| panic!("JavaScript failed: {expr}\n{e}"))
-    }
-
-    fn try_eval(&mut self, expr: &str) -> Result<Value, String> {
-        let r = self.send(
-            "Runtime.evaluate",
-            json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
-        );
-        match r.get("exceptionDetails") {
-            Some(e) => Err(e.to_string()),
-            None => Ok(r["result"]["value"].clone()),
-        }
-    }
-
-    /// Polls `expr` until it is truthy; returns its value.
-    fn wait_for(&mut self, what: &str, expr: &str, limit: Duration) -> Value {
-        let deadline = Instant::now() + limit;
-        loop {
-            // Errors (the document is not there yet after a navigation) count as "not yet".
-            let v = self.try_eval(expr).unwrap_or(Value::Null);
-            let truthy = match &v {
-                Value::Null => false,
-                Value::Bool(b) => *b,
-                Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-                Value::String(s) => !s.is_empty(),
-                _ => true,
-            };
-            if truthy {
-                return v;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "timed out after {limit:?} waiting for {what} ({expr}); page console:\n{}\npage text:\n{}",
-                    self.console.join("\n"),
-                    self.try_eval("document.querySelector('main').innerText.slice(0, 3000)")
-                        .unwrap_or_default()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    fn go(&mut self, url: &str) {
-        self.send("Page.navigate", json!({"url": url}));
-    }
-
-    /// A PNG of the whole page (the viewport grows to the document's height for the shot).
-    fn screenshot(&mut self, path: &Path) {
-        let height = self
-            .eval("Math.min(4000, Math.max(900, document.documentElement.scrollHeight))")
-            .as_u64()
-            .unwrap_or(900);
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": false}),
-        );
-        std::thread::sleep(Duration::from_millis(400)); // charts redraw on resize
-        let shot = self.send("Page.captureScreenshot", json!({"format": "png"}));
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
-        );
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot["data"].as_str().unwrap())
-            .unwrap();
-        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-        std::fs::write(path, png).unwrap();
-        println!("screenshot: {}", path.display());
-    }
-}
-
 fn artifacts_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
@@ -782,46 +543,19 @@ fn web_page_in_headless_chromium() {
     }
     b.screenshot(&artifacts.join("browser-cards.png"));
 
-    // 2. The card and its chart: candles, then lines, then another interval.
+    // 2. The card: image (or its placeholder), headline price with its changes, one line by
+    // default, the condition × grade grid, then another interval (candles where a bucket holds
+    // several prices).
     b.go(&format!("{base}/#/card/{card}"));
-    b.wait_for(
+    let card_name = b.wait_for(
         "the card's name",
         "document.querySelector('#card-name')?.textContent",
         long,
     );
+    let card_name = card_name.as_str().unwrap().to_owned();
     let min_points = if server.mode == Mode::Seeded { 30 } else { 1 };
-    let candles = b.wait_for(
-        "candles in the chart",
-        &format!(
-            "document.querySelectorAll('#price-chart svg .candle').length >= {min_points} && \
-             document.querySelectorAll('#price-chart svg .candle').length"
-        ),
-        long,
-    );
-    println!("chart: {candles} candles (1d)");
-    assert!(
-        b.eval("document.querySelectorAll('#price-chart .legend-item').length")
-            .as_u64()
-            .unwrap()
-            >= 1,
-        "the chart has a legend"
-    );
-    assert!(
-        b.eval("document.querySelectorAll('#latest-table tbody tr').length")
-            .as_u64()
-            .unwrap()
-            >= 1
-    );
-    // Rejected listings and rows of the card, or a line saying there are none.
-    b.wait_for(
-        "the card's rejections table",
-        "document.querySelectorAll('#rejections-table tbody tr').length",
-        long,
-    );
-    b.screenshot(&artifacts.join("browser-card.png"));
-    b.eval("document.querySelector('#chart-controls [data-value=\"lines\"]').click()");
     let lines = b.wait_for(
-        "points of the line chart",
+        "the default line chart",
         &format!(
             "document.querySelector('#price-chart svg.mode-lines') && \
              document.querySelectorAll('#price-chart svg .point').length >= {min_points} && \
@@ -829,10 +563,56 @@ fn web_page_in_headless_chromium() {
         ),
         long,
     );
-    println!(
-        "chart: {lines} line(s), {} points",
-        b.eval(&points("price-chart"))
+    assert_eq!(lines, json!(1), "one line by default");
+    b.wait_for(
+        "the headline price",
+        "document.querySelector('#headline-price')?.textContent.startsWith('$')",
+        long,
     );
+    b.wait_for(
+        "the 7/30/90-day changes",
+        "document.querySelectorAll('#headline-changes .pill').length === 3",
+        long,
+    );
+    assert!(
+        b.eval("document.querySelectorAll('#price-grid tbody tr').length")
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "the price grid has a row"
+    );
+    assert!(
+        b.eval("Boolean(document.querySelector('#card-head img.card-img, #card-head .mono-tile'))")
+            .as_bool()
+            .unwrap(),
+        "the card's image or its placeholder"
+    );
+    b.wait_for(
+        "the card's rejections table",
+        "document.querySelectorAll('#rejections-table tbody tr').length",
+        long,
+    );
+    b.assert_no_stray_text("the card page");
+    b.screenshot(&artifacts.join("browser-card.png"));
+    // Filters offer only what exists: every source offered, picked alone, draws something.
+    let sources = b.eval(
+        "[...document.querySelectorAll('#pick-source option')].map(o => o.value).filter(Boolean)",
+    );
+    for source in sources.as_array().unwrap() {
+        let source = source.as_str().unwrap();
+        b.eval(&format!(
+            "(() => {{ const s = document.querySelector('#pick-source'); s.value = {source:?}; \
+             s.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()"
+        ));
+        b.wait_for(
+            &format!("a chart for the source {source}"),
+            &format!(
+                "document.querySelector('#pick-source')?.value === {source:?} && {}",
+                points("price-chart")
+            ),
+            long,
+        );
+    }
     b.eval("document.querySelector('#chart-controls [data-value=\"1h\"]').click()");
     b.wait_for(
         "the hourly chart",
@@ -847,20 +627,23 @@ fn web_page_in_headless_chromium() {
         "Emulation.setEmulatedMedia",
         json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}),
     );
-    b.eval("document.querySelector('#chart-controls [data-value=\"candles\"]').click()");
-    b.wait_for(
-        "hourly candles",
-        "document.querySelectorAll('#price-chart svg .candle').length",
-        long,
-    );
+    if b.eval("Boolean(document.querySelector('#mode-host [data-value=\"candles\"]'))")
+        == json!(true)
+    {
+        b.eval("document.querySelector('#mode-host [data-value=\"candles\"]').click()");
+        b.wait_for(
+            "hourly candles",
+            "document.querySelectorAll('#price-chart svg .candle').length",
+            long,
+        );
+    }
     b.screenshot(&artifacts.join("browser-card-dark.png"));
     b.send(
         "Emulation.setEmulatedMedia",
         json!({"features": [{"name": "prefers-color-scheme", "value": "light"}]}),
     );
 
-    // 3. Portfolio: the seeded store has none; create one with a holding through the API, as
-    // `up` does for its demo user.
+    // 3. Portfolio: the demo's (`up`), or one made through the API (seeded).
     if server.mode == Mode::Seeded {
         let made = b.eval(&format!(
             "(async () => {{ const h = {{'Authorization': 'Bearer ' + localStorage.getItem('tcgtracker.apiKey'), \
@@ -886,38 +669,46 @@ fn web_page_in_headless_chromium() {
     );
     b.wait_for(
         "the portfolio's value",
-        "document.querySelectorAll('#portfolio-stats .stat').length === 4 && \
+        "document.querySelectorAll('#portfolio-stats .stat').length >= 3 && \
          Number(document.querySelector('#portfolio-stats').dataset.value) > 0",
         long,
     );
+    let names = b.eval(
+        "[...document.querySelectorAll('#holdings-table tbody tr[data-holding-id] .card-link')].filter(a => a.textContent.startsWith('Card #')).length",
+    );
+    assert_eq!(names, json!(0), "every holding is shown by its name");
     let value_points = b.wait_for(
         "points of the value-over-time chart",
         &points("portfolio-chart"),
         long,
     );
     println!("portfolio chart: {value_points} points");
+    b.assert_no_stray_text("the portfolio");
     b.screenshot(&artifacts.join("browser-portfolio.png"));
+    collection::add_edit_sell_delete(&mut b, &base, &artifacts);
+    collection::import_preview_undo(&mut b, &base, card, &artifacts);
 
-    // 4. Alerts: create a rule through the form (price above $0.01: the card is above it).
-    b.go(&format!("{base}/#/alerts"));
+    // 4. Alerts: a rule created from the card page (price above $0.01: the card is above it)
+    // fires, and reads as a sentence naming the card.
+    b.go(&format!("{base}/#/card/{card}"));
     b.wait_for(
-        "the rule form",
-        "document.querySelector('#rule-card')",
+        "the card page's alert button",
+        "document.querySelector('#card-alert')",
+        long,
+    );
+    b.eval("document.querySelector('#card-alert').click()");
+    b.wait_for(
+        "the rule form with the card chosen and its current price",
+        &format!(
+            "document.querySelector('#rule-card')?.value === {card_name:?} && \
+             document.querySelectorAll('#rule-printing option').length > 1 && \
+             document.querySelector('#rule-now')?.textContent.startsWith('Now: $')"
+        ),
         long,
     );
     let name = format!("browser test rule {}", std::process::id());
     b.eval(&format!(
-        "(() => {{ const i = document.querySelector('#rule-card'); i.value = '{card}'; \
-         i.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()"
-    ));
-    b.wait_for(
-        "the card picker's results",
-        &format!("document.querySelector('#rule-card-results .pick[data-product-id=\"{card}\"]')"),
-        long,
-    );
-    b.eval(&format!(
-        "(() => {{ document.querySelector('#rule-card-results .pick[data-product-id=\"{card}\"]').click(); \
-         const set = (id, v) => {{ const e = document.querySelector(id); e.value = v; \
+        "(() => {{ const set = (id, v) => {{ const e = document.querySelector(id); e.value = v; \
            e.dispatchEvent(new Event('change', {{bubbles: true}})); e.dispatchEvent(new Event('input', {{bubbles: true}})); }}; \
          set('#rule-type', 'price_above'); set('#rule-threshold', '0.01'); set('#rule-name', {name:?}); \
          document.querySelector('#rule-create').click(); return true; }})()"
@@ -932,6 +723,13 @@ fn web_page_in_headless_chromium() {
     let rule_id = rule_id.as_str().unwrap().to_owned();
     let error = b.eval("document.querySelector('#rule-error')?.hidden ? '' : document.querySelector('#rule-error')?.textContent");
     assert_eq!(error, json!(""), "the form reported an error");
+    let listed = b.eval(&format!(
+        "document.querySelector('#rules .rule[data-rule-id=\"{rule_id}\"] .card-link')?.textContent"
+    ));
+    assert!(
+        listed.as_str().unwrap_or("").starts_with(&card_name),
+        "the rule names its card: {listed}"
+    );
     if server.mode == Mode::Seeded {
         let (status, body) = http_get(
             server.addr,
@@ -953,6 +751,18 @@ fn web_page_in_headless_chromium() {
         Duration::from_secs(120),
     );
     println!("alert fired: {fired}");
+    let fired = fired.as_str().unwrap();
+    assert!(
+        fired.starts_with(&card_name) && fired.contains("rose above $0.01"),
+        "the alert reads as a sentence naming the card: {fired}"
+    );
+    assert!(
+        b.eval("document.querySelectorAll('#toasts .toast').length")
+            .as_u64()
+            .unwrap()
+            <= 3,
+        "toasts are grouped, never stacked"
+    );
     // Pause it from the page; the list shows it paused.
     b.eval(&format!(
         "[...document.querySelectorAll('#rules .rule[data-rule-id=\"{rule_id}\"] button')].find(x => x.textContent === 'Pause').click()"
@@ -962,14 +772,15 @@ fn web_page_in_headless_chromium() {
         &format!("document.querySelector('#rules .rule[data-rule-id=\"{rule_id}\"]')?.classList.contains('paused')"),
         long,
     );
+    b.assert_no_stray_text("the alerts");
     b.screenshot(&artifacts.join("browser-alerts.png"));
 
-    // 5. Live feed (ticks flow only with `up`).
+    // 5. Live feed (ticks flow only with `up`), with names; a name filter keeps only its card.
     b.go(&format!("{base}/#/live"));
     if server.mode == Mode::Up {
         b.wait_for(
-            "live ticks",
-            "document.querySelectorAll('#tick-table tbody tr[data-series-id]').length",
+            "live ticks with card names",
+            "[...document.querySelectorAll('#tick-table tbody tr[data-series-id] .card-link')].some(a => !a.textContent.startsWith('Card #'))",
             long,
         );
     }
@@ -980,6 +791,14 @@ fn web_page_in_headless_chromium() {
     );
     b.screenshot(&artifacts.join("browser-live.png"));
 
+    // 6. The phone layout of every tab.
+    phone::every_tab(&mut b, &base, card, &artifacts);
+
+    assert!(
+        b.bad_responses.is_empty(),
+        "the page met error answers: {:#?}",
+        b.bad_responses
+    );
     let errors: Vec<&String> = b
         .console
         .iter()

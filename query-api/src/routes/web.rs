@@ -10,8 +10,9 @@ use axum::{
 
 use crate::error::ApiError;
 
-/// Scripts, styles and connections only from this origin; nothing external is loaded.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// Scripts, styles and connections only from this origin; card images from the catalog's own
+/// addresses (HTTPS) are the one thing loaded from elsewhere.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
 connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// (file name, media type, content) of every asset.
@@ -25,6 +26,26 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "api.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/api.js"),
+    ),
+    (
+        "ui.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/ui.js"),
+    ),
+    (
+        "card.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/card.js"),
+    ),
+    (
+        "live.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/live.js"),
+    ),
+    (
+        "portfolio.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/portfolio.js"),
     ),
     (
         "chart.js",
