@@ -18,6 +18,7 @@ use std::{
 
 use axum::{body::Bytes, http::HeaderMap, routing::post};
 use serde_json::{Value, json};
+use tcg_schemas::Timestamp;
 
 fn start(dir: &Path, port: u16) -> Child {
     let log = std::fs::OpenOptions::new()
@@ -151,6 +152,32 @@ async fn up_serves_history_fires_signed_webhooks_and_restarts_without_duplicates
             .filter(|m| m["gainers"].as_array().is_some_and(|g| !g.is_empty()))
     })
     .await;
+    // A week of the default market: no card moved beyond ±40 % unless a simulated news event
+    // (a spike or a crash) caused it, and then the mover says it was sudden.
+    let week = get("/v1/movers?window=7d&limit=50".into()).await.unwrap();
+    let seed = tcg_simulator::SimConfig::default().seed;
+    let since = Timestamp::parse(week["since"].as_str().unwrap())
+        .unwrap()
+        .day();
+    let as_of = Timestamp::parse(week["as_of"].as_str().unwrap())
+        .unwrap()
+        .day();
+    let mut big = 0;
+    for side in ["gainers", "losers"] {
+        for mv in week[side].as_array().unwrap() {
+            let bps = mv["change_bps"].as_i64().unwrap();
+            if bps.abs() <= 4_000 {
+                continue;
+            }
+            big += 1;
+            let product = mv["product_id"].as_u64().unwrap();
+            let news = (since - 1..=as_of)
+                .any(|day| tcg_simulator::market::news_event(seed, product, day).is_some());
+            assert!(news, "a move of {bps} bps with no news event: {mv}");
+            assert_eq!(mv["sudden"], true, "a news move says it was sudden: {mv}");
+        }
+    }
+    eprintln!("7-day movers beyond ±40 %: {big}, each a simulated news event");
     // The demo portfolio, valued at market prices with its cost basis and P&L.
     let valuation = wait_until("a valued demo portfolio", 90, dir.path(), || async move {
         let list = get("/v1/portfolios".into()).await?;

@@ -158,9 +158,14 @@ async function loadMovers() {
       host.append(el("h3", { class: "sub-title" }, title));
       for (const mv of list) {
         const pct = mv.change_bps / 100;
-        host.append(el("a", { class: "mover", href: `#/card/${mv.product_id}` },
-          el("span", { class: "mover-name" }, mv.name || `#${mv.product_id}`,
-            el("small", {}, `${seriesIdLabel(mv.series_id)} · ${sourceLabel(mv.source)} ${KINDS[mv.kind] || mv.kind}`)),
+        const j = mv.jump;
+        const news = mv.sudden && j
+          ? el("small", { class: "sudden", title: "most of this move happened within a day or two: news or a spike, check before trusting it" },
+            `sudden: ${j.change_bps > 0 ? "+" : ""}${(j.change_bps / 100).toFixed(1)}% by ${new Date(j.to).toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" })}`)
+          : null;
+        host.append(el("a", { class: "mover", href: `#/card/${mv.product_id}`, dataset: { sudden: String(Boolean(mv.sudden)) } },
+          el("span", { class: "mover-name" }, cardLabel(mv.card, mv.product_id),
+            el("small", {}, `${seriesIdLabel(mv.series_id)} · ${sourceLabel(mv.source)} ${KINDS[mv.kind] || mv.kind}`), news),
           el("span", { class: "num" }, money(mv.end_usd)),
           el("span", { class: `num pill ${pnlClass(pct)}` }, `${pct > 0 ? "+" : ""}${pct.toFixed(1)}%`),
         ));

@@ -4,6 +4,7 @@
 mod cached;
 pub mod candles;
 pub mod prices;
+pub mod sudden;
 
 use std::collections::{BTreeMap, HashSet};
 

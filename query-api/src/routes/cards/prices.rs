@@ -25,6 +25,7 @@ use crate::{
             PriceView,
             cached::{Cacheable, cached},
             price_view,
+            sudden::{self, Jump},
         },
         params::{MoversDirection, MoversWindow, SeriesIds},
     },
@@ -70,6 +71,13 @@ pub struct MoverView {
     pub end_at: Timestamp,
     /// Change in basis points (1/100 of a percent), rounded towards zero.
     pub change_bps: i64,
+    /// The largest change between two of the series' daily closes at most two days apart within
+    /// the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jump: Option<Jump>,
+    /// `true` when that jump made most of the move (at least half of it, and 10 % or more on
+    /// its own): news or a spike, not a drift.
+    pub sudden: bool,
 }
 
 /// Top gainers and losers over a window.
@@ -332,7 +340,10 @@ async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>
             .card_names()
             .get(state.prices().as_ref(), m.product_id)
             .await?;
+        let jump = sudden::of(state, &m).await?;
         out.push(MoverView {
+            jump,
+            sudden: jump.is_some_and(|j| sudden::is_sudden(j, m.change_bps)),
             series_id: m.series_id,
             product_id: m.product_id,
             name: card.as_ref().map(|c| c.name.clone()),
