@@ -95,8 +95,9 @@ fn run(args: &[&str]) -> Output {
     out
 }
 
-/// Rules on every card of the simulated catalog: a 1% move within an hour, either way, no
-/// cooldown. The simulated prices move every second, so they fire.
+/// Rules on every card of the simulated catalog: a 0.01 % move within an hour, either way, no
+/// cooldown. The simulated prices drift a little every second (intraday noise of at most
+/// ±0.5 %; real singles rarely move 1 % within an hour), so a cent's move fires them.
 fn rules() -> Vec<AlertRule> {
     let catalog = tcg_simulator::catalog::SimCatalog::generate(SEED, &[3], SETS, CARDS, SEALED);
     catalog
@@ -111,7 +112,7 @@ fn rules() -> Vec<AlertRule> {
             product_id: ProductId(p.product_id),
             filter: SeriesFilter::default(),
             condition: RuleCondition::PercentChange {
-                percent: "1".parse().unwrap(),
+                percent: "0.01".parse().unwrap(),
                 window_secs: 3600,
                 direction: Direction::Either,
             },

@@ -282,7 +282,7 @@ async fn up_serves_history_fires_signed_webhooks_and_restarts_without_duplicates
         .unwrap();
     let candles: usize = history["series"].as_array().map_or(0, |s| {
         s.iter()
-            .map(|x| x["candles"].as_array().map_or(0, Vec::len))
+            .map(|x| x["candles"]["start"].as_array().map_or(0, Vec::len))
             .sum()
     });
     assert!(

@@ -315,10 +315,14 @@ async fn card_history() {
     assert_eq!(r.status, 200, "{}", r.text());
     let h = r.json();
     assert_eq!(h["series"].as_array().unwrap().len(), 1);
-    let candles = h["series"][0]["candles"].as_array().unwrap();
-    assert_eq!(candles.len(), 10);
-    assert_eq!(candles[0]["close"]["amount"], "100.00");
-    assert_eq!(candles[9]["close"]["amount"], "109.00");
+    // Compact: the currency once, then column by column.
+    assert_eq!(h["series"][0]["currency"], "USD");
+    let candles = &h["series"][0]["candles"];
+    assert_eq!(candles["start"].as_array().unwrap().len(), 10);
+    assert_eq!(candles["start"][0], 1_709_251_200);
+    assert_eq!(candles["close"][0], "100.00");
+    assert_eq!(candles["close"][9], "109.00");
+    assert_eq!(candles["count"][0], 1);
     // Graded series only.
     let r = c
         .call(GET, &format!("/v1/cards/1001/history?interval=1w&from={from}&to=2024-04-01T00:00:00Z&graded=true&grader=PSA&grade=10"), k, None)
@@ -334,7 +338,7 @@ async fn card_history() {
             None
         )
         .await
-        .json()["series"][0]["candles"]
+        .json()["series"][0]["candles"]["start"]
             .as_array()
             .unwrap()
             .len(),
@@ -342,10 +346,10 @@ async fn card_history() {
     );
     let r = c.call(GET, "/v1/cards/1001/history?interval=1h&from=2024-03-02T00:00:00Z&to=2024-03-02T06:00:00Z&fill=empty&series=1001/holofoil/nm/en", k, None).await;
     assert_eq!(r.status, 200);
-    let candles = r.json()["series"][0]["candles"].as_array().unwrap().clone();
-    assert_eq!(candles.len(), 6);
-    assert_eq!(candles[1]["count"], 1);
-    assert!(candles[0]["close"].is_null());
+    let candles = r.json()["series"][0]["candles"].clone();
+    assert_eq!(candles["start"].as_array().unwrap().len(), 6);
+    assert_eq!(candles["count"][1], 1);
+    assert!(candles["close"][0].is_null());
     assert_eq!(
         c.call(GET, "/v1/cards/1001/history", k, None).await.status,
         200

@@ -32,6 +32,19 @@ export function cardDetail(id) {
 }
 
 const prefs = { interval: "1d", mode: "lines" };
+
+/// A history series' candles (`{start, open, high, low, close, count}`, column by column; starts
+/// in Unix seconds, prices as decimal strings) as chart points.
+function points(cols) {
+  const num = (v) => (v === null || v === undefined ? null : Number(v));
+  return cols.start.map((t, i) => ({
+    t: t * 1000,
+    o: num(cols.open[i]), h: num(cols.high[i]), l: num(cols.low[i]), c: num(cols.close[i]),
+    count: cols.count[i],
+    // no tick in the bucket, the previous close carried over
+    filled: cols.count[i] === 0 && cols.close[i] !== null,
+  }));
+}
 let state = null;
 
 /// Every (series, price) pair of the card, flattened: what the filters choose among.
@@ -158,7 +171,7 @@ async function renderHeadline() {
     const h = await api(`/v1/cards/${state.id}/history`, {
       query: { series: latest.s.series_id, source: latest.source, kind: latest.kind, interval: "1d", from, fill: "previous" },
     });
-    const closes = (h.series[0]?.candles || []).filter((c) => c.close).map((c) => ({ t: new Date(c.start).getTime(), v: amount(c.close) }));
+    const closes = h.series[0] ? points(h.series[0].candles).filter((p) => p.c).map((p) => ({ t: p.t, v: p.c })) : [];
     const now = amount(latest.p.price_usd);
     const changes = [7, 30, 90].map((days) => {
       const at = Date.now() - days * 86400e3;
@@ -270,9 +283,9 @@ async function loadChart() {
   host.classList.remove("loading");
   const bySeries = new Map([...state.detail.raw, ...state.detail.graded].map((x) => [x.series_id, x.series]));
   const multiSeries = new Set(h.series.map((x) => x.series_id)).size > 1;
-  const shown = h.series.filter((x) => x.candles.some((c) => c.close));
+  const shown = h.series.map((x) => ({ ...x, points: points(x.candles) })).filter((x) => x.points.some((p) => p.c));
   // Candles only mean something where a bucket holds several prices.
-  const several = shown.some((x) => x.candles.some((c) => c.count > 1));
+  const several = shown.some((x) => x.points.some((p) => p.count > 1));
   const mode = several ? prefs.mode : "lines";
   $("mode-host")?.replaceChildren(several
     ? segmented([["lines", "Line"], ["candles", "Candles"]], prefs.mode, (v) => { prefs.mode = v; loadChart(); }, "Chart type")
@@ -281,11 +294,7 @@ async function loadChart() {
     label: `${sourceLabel(x.source)} ${KINDS[x.kind] || x.kind}`,
     note: multiSeries ? seriesLabel(bySeries.get(x.series_id)) || x.series_id : "",
     // Buckets before a series' first price are empty: start the chart where the data starts.
-    points: x.candles.slice(Math.max(0, x.candles.findIndex((c) => c.close))).map((c) => ({
-      t: new Date(c.start).getTime(),
-      o: amount(c.open), h: amount(c.high), l: amount(c.low), c: amount(c.close),
-      filled: c.filled,
-    })),
+    points: x.points.slice(Math.max(0, x.points.findIndex((p) => p.c))),
   }));
   drawChart(host, { series, mode, interval: prefs.interval, emptyText: "No prices for these filters in this range" });
   host.dataset.title = cardLabel(state.detail.card, state.id);

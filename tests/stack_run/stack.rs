@@ -695,18 +695,20 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
         let mut lines_here = BTreeSet::new();
         for s in history["series"].as_array().expect("series") {
             let line = line_of(s);
-            let got: BTreeMap<i64, (i64, i64, u64)> = s["candles"]
-                .as_array()
-                .expect("candles")
-                .iter()
-                .filter(|c| c["count"].as_u64().unwrap_or(0) > 0)
-                .map(|c| {
+            // Column by column: start (Unix seconds), low and high (decimal strings), count.
+            let c = &s["candles"];
+            let col = |name: &str| c[name].as_array().expect("a candle column").clone();
+            let (start, low, high, count) = (col("start"), col("low"), col("high"), col("count"));
+            let decimal = |v: &Value| cents(&serde_json::json!({ "amount": v }));
+            let got: BTreeMap<i64, (i64, i64, u64)> = (0..start.len())
+                .filter(|&i| count[i].as_u64().unwrap_or(0) > 0)
+                .map(|i| {
                     (
-                        secs(&c["start"]),
+                        start[i].as_i64().expect("start"),
                         (
-                            cents(&c["low"]),
-                            cents(&c["high"]),
-                            c["count"].as_u64().unwrap(),
+                            decimal(&low[i]),
+                            decimal(&high[i]),
+                            count[i].as_u64().unwrap(),
                         ),
                     )
                 })

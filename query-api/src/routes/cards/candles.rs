@@ -7,8 +7,8 @@ use axum::{
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use tcg_schemas::{
-    Condition, Grade, Grader, Language, Money, PriceKind, Printing, ProductId, SeriesKey, Source,
-    Timestamp,
+    Condition, Currency, Grade, Grader, Language, PriceKind, Printing, ProductId, SeriesKey,
+    Source, Timestamp,
 };
 use tcg_store::{CandleQuery, PriceFilter, SeriesCandles, SeriesSelection, SeriesTarget};
 use utoipa::IntoParams;
@@ -24,6 +24,7 @@ use crate::{
     routes::{
         cards::{
             cached::{Cacheable, cached},
+            columns::CandleColumns,
             product_or_404,
         },
         params::{Fill, Interval},
@@ -32,28 +33,15 @@ use crate::{
     state::AppState,
 };
 
-/// One OHLC bucket (prices in USD).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct CandleView {
-    /// Bucket start (inclusive).
-    pub start: Timestamp,
-    pub open: Option<Money>,
-    pub high: Option<Money>,
-    pub low: Option<Money>,
-    pub close: Option<Money>,
-    /// Ticks in the bucket.
-    pub count: u64,
-    /// True when the prices were carried from the previous close (`fill=previous`).
-    pub filled: bool,
-}
-
 /// Candles of one (series, source, kind).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CandleSeries {
     pub series_id: String,
     pub source: Source,
     pub kind: PriceKind,
-    pub candles: Vec<CandleView>,
+    /// The currency of every price in `candles` (USD: ticks are converted when stored).
+    pub currency: Currency,
+    pub candles: CandleColumns,
 }
 
 /// OHLC history of a card.
@@ -309,22 +297,12 @@ fn cacheable(
 }
 
 fn candle_series(s: SeriesCandles) -> CandleSeries {
+    let (currency, candles) = CandleColumns::of(s.candles);
     CandleSeries {
         series_id: s.series_id,
         source: s.source,
         kind: s.kind,
-        candles: s
-            .candles
-            .into_iter()
-            .map(|c| CandleView {
-                start: c.start,
-                open: c.open,
-                high: c.high,
-                low: c.low,
-                close: c.close,
-                count: c.count,
-                filled: c.filled,
-            })
-            .collect(),
+        currency,
+        candles,
     }
 }

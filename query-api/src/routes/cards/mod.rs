@@ -3,6 +3,7 @@
 
 mod cached;
 pub mod candles;
+pub mod columns;
 pub mod prices;
 pub mod sudden;
 
