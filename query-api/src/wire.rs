@@ -261,15 +261,18 @@ pub fn refine_components(schemas: &mut Map<String, Value>, core: &CoreConfig) {
         }
     }
     // A deal rule watches listings or sales: with `condition.type` deal, `filter.kind` is
-    // `listing`, `sold` or absent.
-    if let Some(input) = schemas.get_mut("RuleInput").and_then(Value::as_object_mut) {
-        input.insert(
-            "anyOf".into(),
-            json!([
-                {"properties": {"filter": {"properties": {"kind": {"enum": ["listing", "sold", null]}}}}},
-                {"properties": {"condition": {"properties": {"type": {"not": {"const": "deal"}}}}}},
-            ]),
-        );
+    // `listing`, `sold` or absent (in a patch, when both are sent; a patch whose deal condition
+    // does not fit the stored filter is a 409).
+    for name in ["RuleInput", "RulePatch"] {
+        if let Some(input) = schemas.get_mut(name).and_then(Value::as_object_mut) {
+            input.insert(
+                "anyOf".into(),
+                json!([
+                    {"properties": {"filter": {"properties": {"kind": {"enum": ["listing", "sold", null]}}}}},
+                    {"properties": {"condition": {"properties": {"type": {"not": {"const": "deal"}}}}}},
+                ]),
+            );
+        }
     }
 }
 

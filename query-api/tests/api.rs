@@ -1471,3 +1471,43 @@ async fn webhook_deliveries_disabled_reason_and_secret_rotation() {
     assert_eq!(r.status, 200);
     assert!(r.json().get("disabled_reason").is_none());
 }
+
+/// A patch valid on its own that does not fit the stored rule is 409, not 422: a `deal`
+/// condition onto a rule whose stored filter watches `low` prices. Sent with a fitting filter, it
+/// is taken.
+#[tokio::test]
+async fn a_patch_that_does_not_fit_the_stored_rule_is_a_conflict() {
+    let c = Ctx::new().await;
+    let k = Some(c.alice.as_str());
+    let made = c
+        .call(
+            Method::POST,
+            "/v1/alert-rules",
+            k,
+            Some(
+                json!({"name": "low watch", "product_id": 1001, "filter": {"kind": "low"},
+                        "condition": {"type": "price_below",
+                                      "threshold_usd": {"amount": "5.00", "currency": "USD"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let uri = format!("/v1/alert-rules/{id}");
+    let deal = json!({"type": "deal", "percent": "20"});
+    let r = c
+        .call(Method::PATCH, &uri, k, Some(json!({"condition": deal})))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("send a `filter`"), "{}", r.text());
+    let r = c
+        .call(
+            Method::PATCH,
+            &uri,
+            k,
+            Some(json!({"condition": deal, "filter": {"kind": "listing"}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["condition"]["type"], "deal");
+}

@@ -309,6 +309,7 @@ pub async fn replace(
     params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")), request_body = RulePatch,
     responses((status = 200, description = "Updated", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem),
+              (status = 409, description = "The change does not fit the rule as stored: a `deal` condition on a rule whose stored filter watches a kind other than listings or sales (send the `filter` too)", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem),
               (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
 pub async fn patch(
@@ -322,11 +323,20 @@ pub async fn patch(
     if let Some(n) = p.name {
         new.name = n.trim().to_owned();
     }
+    let filter_sent = p.filter.is_some();
     if let Some(f) = p.filter {
         new.filter = f;
     }
     if let Some(c) = p.condition {
         new.condition = c;
+    }
+    // A body valid on its own that does not fit what is stored is a conflict, not bad input.
+    if !filter_sent && !deal_watches_listings(&new) {
+        return Err(ApiError::Conflict(
+            "a deal rule watches listings or sales, and this rule's filter watches another kind: \
+             send a `filter` with the condition"
+                .into(),
+        ));
     }
     match p.cooldown_secs {
         Some(c) => new.cooldown_secs = c,
@@ -338,6 +348,15 @@ pub async fn patch(
     }
     new.updated_at = bump(&state, &old);
     update(&state, old, new).await
+}
+
+/// Whether a `deal` rule's filter watches listings or sales (any other rule: true).
+fn deal_watches_listings(rule: &AlertRule) -> bool {
+    !matches!(rule.condition, RuleCondition::Deal { .. })
+        || matches!(
+            rule.filter.kind,
+            None | Some(tcg_schemas::PriceKind::Listing | tcg_schemas::PriceKind::Sold)
+        )
 }
 
 async fn set_paused(
