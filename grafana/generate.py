@@ -57,7 +57,7 @@ v = [
     qvar("card", "Card", "SELECT product_id, name FROM products WHERE group_id = $set LATEST ON updated_at PARTITION BY product_id"),
     qvar("series", "Series (printing/condition/language or grader/grade)", "SELECT DISTINCT series FROM ticks WHERE product_id = $card AND $__timeFilter(observed_at) ORDER BY series", refresh=2),
     qvar("source", "Source", "SELECT DISTINCT source FROM ticks WHERE product_id = $card ORDER BY source", multi=True, include_all=True),
-    custom("kind", "Price kind", ["market", "low", "mid", "high", "direct_low", "lowest_listing", "listing", "sold"], "market"),
+    custom("kind", "Price kind", ["market", "low", "mid", "high", "direct_low", "lowest_listing", "listing", "sold", "fair"], "market"),
 ]
 P = []
 P.append(panel("Candles · $series · $source · $kind (USD)", "candlestick", [sql_target("""
@@ -94,8 +94,8 @@ write("price-history.json", dashboard("tcg-price-history", "tcgtracker · Card p
 _id[0] = 0
 v = [
     qvar("game", "Game", "SELECT DISTINCT game FROM ticks WHERE $__timeFilter(observed_at) ORDER BY game", refresh=2),
-    custom("source", "Source", ["tcgcsv", "tcgplayer", "ebay_sold", "ebay_browse"], "tcgcsv"),
-    custom("kind", "Price kind", ["market", "low", "mid", "lowest_listing", "sold", "listing"], "market"),
+    custom("source", "Source", ["tcgcsv", "tcgplayer", "ebay_sold", "ebay_browse", "tcgtracker"], "tcgcsv"),
+    custom("kind", "Price kind", ["market", "low", "mid", "lowest_listing", "sold", "listing", "fair"], "market"),
     textbox("min_price", "Minimum start price (USD)", "1"),
 ]
 MOVERS = """

@@ -94,6 +94,7 @@ fn rules() -> Vec<AlertRule> {
                     percent: "8".parse().unwrap(),
                     window_secs: 3600,
                     direction: Direction::Either,
+                    min_confirming_sources: None,
                 }
             },
             cooldown_secs: 1800,

@@ -115,6 +115,7 @@ fn rules() -> Vec<AlertRule> {
                 percent: "0.01".parse().unwrap(),
                 window_secs: 3600,
                 direction: Direction::Either,
+                min_confirming_sources: None,
             },
             cooldown_secs: 0,
             paused: false,

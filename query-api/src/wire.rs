@@ -224,6 +224,9 @@ pub fn refine_components(schemas: &mut Map<String, Value>, core: &CoreConfig) {
                     props["percent"]["pattern"] = json!(percent_pattern(false));
                     props["window_secs"]["minimum"] = json!(60);
                     props["window_secs"]["maximum"] = json!(core.max_window_secs);
+                    props["min_confirming_sources"]["minimum"] = json!(1);
+                    props["min_confirming_sources"]["maximum"] =
+                        json!(tcg_processor_core::rules::MAX_CONFIRMING_SOURCES);
                 }
                 "deal" => props["percent"]["pattern"] = json!(percent_pattern(true)),
                 "new_low" | "new_high" => {

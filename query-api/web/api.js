@@ -169,6 +169,7 @@ export const SOURCES = {
   tcgcsv: "TCGplayer (daily)",
   ebay_browse: "eBay listings",
   ebay_sold: "eBay sold",
+  tcgtracker: "Fair value (all sources)",
 };
 
 export const KINDS = {
@@ -180,6 +181,7 @@ export const KINDS = {
   lowest_listing: "lowest listing",
   listing: "listing",
   sold: "sold",
+  fair: "fair value",
 };
 
 export function sourceLabel(s) {

@@ -57,6 +57,14 @@ pub enum Trigger {
         #[schemars(with = "String")]
         #[serde(with = "rust_decimal::serde::str")]
         change_percent: Decimal,
+        /// Independent sources that moved the same way by at least half as much over the window
+        /// (the watched one included): "confirmed by 2 of 3 sources". Absent in alerts fired
+        /// before confirmation was counted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirmed_by: Option<u8>,
+        /// Independent sources with a price of the series at both ends of the window.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sources_priced: Option<u8>,
     },
     NewLow {
         days: u16,

@@ -24,14 +24,18 @@ pub enum Source {
     EbayBrowse,
     /// eBay Marketplace Insights (sold items).
     EbaySold,
+    /// tcgtracker itself: prices the processor core computes from the other sources (the `fair`
+    /// value), never a market. No collector may quote it.
+    Tcgtracker,
 }
 
 impl Source {
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 5] = [
         Source::Tcgplayer,
         Source::Tcgcsv,
         Source::EbayBrowse,
         Source::EbaySold,
+        Source::Tcgtracker,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -40,6 +44,7 @@ impl Source {
             Source::Tcgcsv => "tcgcsv",
             Source::EbayBrowse => "ebay_browse",
             Source::EbaySold => "ebay_sold",
+            Source::Tcgtracker => "tcgtracker",
         }
     }
 
@@ -50,6 +55,11 @@ impl Source {
     /// TCGplayer's aggregates (market, low, mid …) as opposed to single eBay items.
     pub fn is_tcgplayer(&self) -> bool {
         matches!(self, Source::Tcgplayer | Source::Tcgcsv)
+    }
+
+    /// Whether the source is tcgtracker's own computation rather than a market.
+    pub fn is_computed(&self) -> bool {
+        matches!(self, Source::Tcgtracker)
     }
 }
 
@@ -75,10 +85,16 @@ pub enum PriceKind {
     Listing,
     /// One sold item (eBay Marketplace Insights); shipping is added when known.
     Sold,
+    /// tcgtracker's fair value of the series (source `tcgtracker`): a weighted median of the
+    /// sources that price it (market prices, recent sales, listings), outliers outside 0.1×–10×
+    /// of the series' last fair value left out, TCGplayer `high` never used. The tick's
+    /// `confidence` (0–100) says how many independent sources agree with it and how fresh they
+    /// are. The README's "Fair value" section gives the rule.
+    Fair,
 }
 
 impl PriceKind {
-    pub const ALL: [PriceKind; 8] = [
+    pub const ALL: [PriceKind; 9] = [
         PriceKind::Market,
         PriceKind::Low,
         PriceKind::Mid,
@@ -87,6 +103,7 @@ impl PriceKind {
         PriceKind::LowestListing,
         PriceKind::Listing,
         PriceKind::Sold,
+        PriceKind::Fair,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -99,6 +116,7 @@ impl PriceKind {
             PriceKind::LowestListing => "lowest_listing",
             PriceKind::Listing => "listing",
             PriceKind::Sold => "sold",
+            PriceKind::Fair => "fair",
         }
     }
 

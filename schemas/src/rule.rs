@@ -124,6 +124,12 @@ pub enum RuleCondition {
         percent: Decimal,
         window_secs: u64,
         direction: Direction,
+        /// Fire only when at least this many independent sources confirm the move (the watched
+        /// one included): each moved the same way over the window by at least half as much
+        /// (TCGplayer's API and TCGCSV are one source; market prices and sales count). Absent:
+        /// fire on the watched price alone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_confirming_sources: Option<u8>,
     },
     /// The price is below every price of the previous `days` days.
     NewLow { days: u16 },

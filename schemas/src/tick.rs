@@ -33,7 +33,8 @@ pub struct Tick {
     /// The source's id of the single item priced (eBay item id), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_id: Option<String>,
-    /// Match confidence 0–100 for eBay items.
+    /// Match confidence 0–100 for eBay items; for a `fair` tick, the fair value's confidence
+    /// (0–100: how many independent sources agree with it, how fresh and how strong they are).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<u8>,
     /// True when the price did not change and this tick only says it is still current.

@@ -168,6 +168,22 @@ fn ticks_validate() {
             heartbeat: false,
         });
     }
+    // tcgtracker's own fair value: confidence is the blend's.
+    let series = graded();
+    assert_valid(Tick {
+        series_id: series.id(),
+        series,
+        game: Game::from_category(CategoryId(3)),
+        source: Source::Tcgtracker,
+        kind: PriceKind::Fair,
+        observed_at: ts(10),
+        price_usd: Money::usd_cents(20_100),
+        original: Money::usd_cents(20_100),
+        shipping: None,
+        listing_id: None,
+        confidence: Some(65),
+        heartbeat: false,
+    });
 }
 
 #[test]
@@ -183,6 +199,8 @@ fn alerts_and_rule_changes_validate() {
             from_usd: Money::usd_cents(100),
             since: ts(0),
             change_percent: "-12.5".parse().unwrap(),
+            confirmed_by: Some(1),
+            sources_priced: Some(2),
         },
         Trigger::NewLow {
             days: 30,
@@ -234,6 +252,8 @@ fn alerts_and_rule_changes_validate() {
             percent: "15".parse().unwrap(),
             window_secs: 86_400,
             direction: Direction::Either,
+            // a move at least two independent sources confirm
+            min_confirming_sources: Some(2),
         },
         RuleCondition::NewLow { days: 30 },
         RuleCondition::NewHigh { days: 90 },

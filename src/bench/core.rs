@@ -53,6 +53,7 @@ fn rules(products: u64, every: u64) -> Vec<AlertRule> {
                     percent: "5".parse().unwrap_or_default(),
                     window_secs: 86_400,
                     direction: Direction::Either,
+                    min_confirming_sources: None,
                 },
                 _ => RuleCondition::Deal {
                     percent: "15".parse().unwrap_or_default(),

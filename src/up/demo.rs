@@ -211,6 +211,7 @@ fn demo_rules(
                 percent: "1".parse()?,
                 window_secs: 3600,
                 direction: tcg_schemas::Direction::Either,
+                min_confirming_sources: None,
             },
         ),
     ])

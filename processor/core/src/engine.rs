@@ -4,16 +4,17 @@ use std::hash::BuildHasher;
 
 use rustc_hash::FxBuildHasher;
 use tcg_schemas::{
-    AlertRule, Condition, EbayItem, FxRates, PriceKind, RawQuote, RuleChange, SeriesKey, Source,
-    Subject, Tick, Timestamp,
+    AlertRule, Condition, EbayItem, FxRates, Money, PriceKind, RawQuote, RuleChange, SeriesKey,
+    Source, Subject, Tick, Timestamp,
 };
 
 use crate::{
     config::CoreConfig,
+    fair,
     normalize::{Normalized, normalize_with},
     output::{Output, Rejection, Stats},
     rules::{self, Context, RuleBook, RuleError},
-    state::{ItemOutcome, ItemState, Memory, Snapshot, StreamKey},
+    state::{ItemOutcome, ItemState, Memory, Snapshot, StreamKey, StreamState},
     title::{TitleMatch, TitleReject},
 };
 
@@ -173,39 +174,29 @@ impl Processor {
     }
 
     fn accept(&mut self, quote: &RawQuote, n: Normalized<'_>, out: &mut Output) {
-        let stats: &mut Stats = &mut out.stats;
         let at = quote.observed_at;
-        let cents = n.price_usd.minor;
-
         let market = self.market_price(&n.series, quote.kind);
+        let watched = !self.rules.for_product(n.series.product_id()).is_empty();
         let key = StreamKey {
             series: n.series.clone(),
             source: quote.source,
             kind: quote.kind,
         };
-        let config = &self.config;
+        let back = watched.then(|| key.clone());
         let (stream, known, evicted) = self.memory.stream(key);
-        stats.evicted += evicted;
-
-        let mut heartbeat = false;
-        if known && n.listing_id.is_none() {
-            if at <= stream.last_observed_at {
-                stats.duplicates += 1;
-                return;
-            }
-            if cents == stream.last_price {
-                if at.as_micros() - stream.last_emitted_at.as_micros()
-                    >= config.heartbeat_secs.saturating_mul(1_000_000)
-                {
-                    heartbeat = true;
-                } else {
-                    stream.last_observed_at = at;
-                    stats.unchanged += 1;
-                    return;
-                }
-            }
-        }
-
+        out.stats.evicted += evicted;
+        let aggregate = n.listing_id.is_none();
+        let heartbeat_secs = self.config.heartbeat_secs;
+        let Some(heartbeat) = admit(
+            stream,
+            known && aggregate,
+            at,
+            n.price_usd.minor,
+            heartbeat_secs,
+            &mut out.stats,
+        ) else {
+            return;
+        };
         let tick = Tick {
             series_id: n.series.id(),
             series: n.series,
@@ -221,23 +212,159 @@ impl Processor {
             heartbeat,
         };
         if heartbeat {
-            stats.heartbeats += 1;
+            out.stats.heartbeats += 1;
         } else {
-            stats.ticks += 1;
-            let rules = self.rules.for_product(tick.series.product_id());
-            if !rules.is_empty() {
-                rules::evaluate(rules, &tick, stream, Context { market }, &mut out.alerts);
+            out.stats.ticks += 1;
+        }
+        let fair_input = fair::input_bit(quote.source, quote.kind).map(|bit| {
+            let key = StreamKey {
+                series: tick.series.clone(),
+                source: Source::Tcgtracker,
+                kind: PriceKind::Fair,
+            };
+            (key, bit, tick.series_id.clone())
+        });
+        let game = tick.game;
+        match back.filter(|_| !heartbeat) {
+            Some(key) => {
+                let state = std::mem::take(stream);
+                self.settle_watched(key, state, tick, market, out);
+            }
+            None => {
+                record(stream, &tick, &self.config);
+                out.ticks.push(tick);
             }
         }
-        stream.record(
-            at,
-            cents,
-            heartbeat,
-            config.max_window_secs,
-            config.max_window_points,
-            config.max_history_days,
-        );
+        if let Some((key, bit, series_id)) = fair_input {
+            self.update_fair(key, bit, series_id, game, at, out);
+        }
+    }
+
+    /// Evaluates the product's rules on `tick` against its stream's `state` (taken out of memory,
+    /// so that the rules may read the other streams), records the tick and puts `state` back.
+    fn settle_watched(
+        &mut self,
+        key: StreamKey,
+        mut state: StreamState,
+        tick: Tick,
+        market: Option<i64>,
+        out: &mut Output,
+    ) {
+        let rules = self.rules.for_product(tick.series.product_id());
+        let ctx = Context {
+            market,
+            streams: Some(&self.memory.streams),
+        };
+        rules::evaluate(rules, &tick, &mut state, ctx, &mut out.alerts);
+        record(&mut state, &tick, &self.config);
+        if let Some(slot) = self.memory.streams.peek_mut(&key) {
+            *slot = state;
+        }
         out.ticks.push(tick);
+    }
+
+    /// Recomputes the fair value of the series of `key` (its fair stream) after a tick of the
+    /// input `bit` at `at`, and emits a `fair` tick when it moved ([`fair::moved`]: by 0.5 % or
+    /// a cent, whichever is more), or a heartbeat when one is due. The tick is stamped `at`, or one microsecond after the series' previous fair tick
+    /// when that is not earlier (fair ticks of a series never share an instant and never go back).
+    fn update_fair(
+        &mut self,
+        mut key: StreamKey,
+        bit: u32,
+        series_id: String,
+        game: tcg_schemas::Game,
+        at: Timestamp,
+        out: &mut Output,
+    ) {
+        // The fair stream remembers which inputs priced the series (a full scan when it is new).
+        let (prev, known) = match self.memory.streams.get_mut(&key) {
+            Some(s) => {
+                let known = (s.inputs != 0).then(|| {
+                    s.inputs |= bit;
+                    s.inputs
+                });
+                (
+                    Some((s.last_price, s.last_observed_at, s.last_emitted_at)),
+                    known,
+                )
+            }
+            None => (None, None),
+        };
+        let mask = known.unwrap_or_else(|| fair::scan(&self.memory.streams, &mut key));
+        let reference = prev
+            .filter(|p| at.as_secs() - p.2.as_secs() <= fair::REFERENCE_TTL_SECS)
+            .map(|p| p.0);
+        let candidates = fair::candidates(&self.memory.streams, &mut key, at, mask);
+        let Some(value) = fair::blend(&candidates, reference, at) else {
+            return;
+        };
+        let stamp = match prev {
+            Some((_, last, _)) if at <= last => Timestamp::from_micros(last.as_micros() + 1),
+            _ => at,
+        };
+        let heartbeat = match prev {
+            Some((cents, _, emitted)) if !fair::moved(cents, value.cents) => {
+                let due = self.config.heartbeat_secs.saturating_mul(1_000_000);
+                if stamp.as_micros() - emitted.as_micros() < due {
+                    return;
+                }
+                true
+            }
+            _ => false,
+        };
+        key.source = Source::Tcgtracker;
+        key.kind = PriceKind::Fair;
+        let price = Money::usd_cents(value.cents);
+        let tick = Tick {
+            series_id,
+            series: key.series.clone(),
+            game,
+            source: Source::Tcgtracker,
+            kind: PriceKind::Fair,
+            observed_at: stamp,
+            price_usd: price,
+            original: price,
+            shipping: None,
+            listing_id: None,
+            confidence: Some(value.confidence),
+            heartbeat,
+        };
+        out.stats.fair += 1;
+        let watched = !heartbeat && !self.rules.for_product(key.series.product_id()).is_empty();
+        let back = watched.then(|| key.clone());
+        let (stream, _, evicted) = self.memory.stream(key);
+        out.stats.evicted += evicted;
+        stream.inputs = mask;
+        match back {
+            Some(key) => {
+                let state = std::mem::take(stream);
+                self.settle_watched(key, state, tick, None, out);
+            }
+            None => {
+                record(stream, &tick, &self.config);
+                out.ticks.push(tick);
+            }
+        }
+    }
+
+    /// The fair value of `series` as the core would compute it at `at`, with its confidence and
+    /// the sources that agree (a `fair` tick carries the value and the confidence of the moment
+    /// the value last changed).
+    pub fn fair_value(&self, series: &SeriesKey, at: Timestamp) -> Option<fair::Fair> {
+        let mut key = StreamKey {
+            series: series.clone(),
+            source: Source::Tcgtracker,
+            kind: PriceKind::Fair,
+        };
+        let reference = self
+            .memory
+            .streams
+            .peek(&key)
+            .filter(|s| at.as_secs() - s.last_emitted_at.as_secs() <= fair::REFERENCE_TTL_SECS)
+            .map(|s| s.last_price);
+        let mask = fair::scan(&self.memory.streams, &mut key);
+        let candidates = fair::candidates(&self.memory.streams, &mut key, at, mask);
+        fair::blend(&candidates, reference, at)
     }
 
     /// What the item memory says about an eBay quote before it is classified.
@@ -362,4 +489,47 @@ impl Processor {
         p.fx = snapshot.fx;
         Ok(p)
     }
+}
+
+/// Whether a normalized price makes a tick: `None` for a duplicate (an observation not newer than
+/// the stream's last) or an unchanged price not due a heartbeat, else whether the tick is a
+/// heartbeat. `dedup` is false for a new stream and for single items (every listing is news).
+fn admit(
+    stream: &mut StreamState,
+    dedup: bool,
+    at: Timestamp,
+    cents: i64,
+    heartbeat_secs: i64,
+    stats: &mut Stats,
+) -> Option<bool> {
+    if !dedup {
+        return Some(false);
+    }
+    if at <= stream.last_observed_at {
+        stats.duplicates += 1;
+        return None;
+    }
+    if cents != stream.last_price {
+        return Some(false);
+    }
+    if at.as_micros() - stream.last_emitted_at.as_micros()
+        >= heartbeat_secs.saturating_mul(1_000_000)
+    {
+        return Some(true);
+    }
+    stream.last_observed_at = at;
+    stats.unchanged += 1;
+    None
+}
+
+/// Records a tick's price in its stream (after the rules have looked at the state before it).
+fn record(stream: &mut StreamState, tick: &Tick, config: &CoreConfig) {
+    stream.record(
+        tick.observed_at,
+        tick.price_usd.minor,
+        tick.heartbeat,
+        config.max_window_secs,
+        config.max_window_points,
+        config.max_history_days,
+    );
 }

@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod fair;
 pub mod normalize;
 pub mod output;
 pub mod rules;

@@ -112,6 +112,16 @@ fn check_quote(quote: &RawQuote, now: Timestamp, config: &CoreConfig) -> Result<
             format!("observed at {} but now is {now}", quote.observed_at),
         ));
     }
+    if quote.source.is_computed() || quote.kind == PriceKind::Fair {
+        return Err(Invalid::new(
+            RejectReason::KindNotForSource,
+            format!(
+                "{} {} is computed by tcgtracker, never quoted",
+                quote.source.as_str(),
+                quote.kind.as_str()
+            ),
+        ));
+    }
     let ebay_kind = matches!(quote.kind, PriceKind::Listing | PriceKind::Sold);
     let ebay_source = matches!(quote.source, Source::EbayBrowse | Source::EbaySold);
     let ebay_subject = matches!(quote.subject, Subject::EbayItem(_));
@@ -309,6 +319,19 @@ mod tests {
         wrong_kind.kind = PriceKind::Listing;
         assert_eq!(
             normalize(&wrong_kind, now(), &cfg, &fx).unwrap_err().reason,
+            RejectReason::KindNotForSource
+        );
+        // No collector may quote tcgtracker's own fair value.
+        let mut claimed = product_quote(3, "Normal", 10);
+        claimed.kind = PriceKind::Fair;
+        assert_eq!(
+            normalize(&claimed, now(), &cfg, &fx).unwrap_err().reason,
+            RejectReason::KindNotForSource
+        );
+        claimed.kind = PriceKind::Market;
+        claimed.source = Source::Tcgtracker;
+        assert_eq!(
+            normalize(&claimed, now(), &cfg, &fx).unwrap_err().reason,
             RejectReason::KindNotForSource
         );
     }

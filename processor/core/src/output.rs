@@ -81,6 +81,10 @@ pub struct Stats {
     pub alerts: u64,
     /// Streams and items evicted from memory by the caps.
     pub evicted: u64,
+    /// Fair-value ticks (tcgtracker's own, new values and heartbeats; not in `ticks` or
+    /// `heartbeats`).
+    #[serde(default)]
+    pub fair: u64,
 }
 
 impl Stats {
@@ -94,6 +98,7 @@ impl Stats {
         self.rejected += other.rejected;
         self.alerts += other.alerts;
         self.evicted += other.evicted;
+        self.fair += other.fair;
     }
 }
 

@@ -9,8 +9,12 @@ use tcg_schemas::{
 
 use crate::{
     config::CoreConfig,
-    state::{RuleMemo, StreamState},
+    fair::{self, Confirmation},
+    state::{RuleMemo, StreamKey, StreamState, Streams},
 };
+
+/// Most independent sources a rule may require to confirm a move.
+pub const MAX_CONFIRMING_SOURCES: u8 = 10;
 
 /// The shortest cooldown the core applies: a rule stored with less (an older API accepted 0)
 /// fires at most once a minute per series. The API refuses less at creation; here a stored
@@ -68,8 +72,15 @@ pub fn validate(rule: &AlertRule, config: &CoreConfig) -> Result<(), RuleError> 
         RuleCondition::PercentChange {
             percent,
             window_secs,
+            min_confirming_sources,
             ..
         } => {
+            if min_confirming_sources.is_some_and(|m| m == 0 || m > MAX_CONFIRMING_SOURCES) {
+                return Err(invalid(
+                    "condition.min_confirming_sources",
+                    format!("must be between 1 and {MAX_CONFIRMING_SOURCES}"),
+                ));
+            }
             let p = percent_e4(*percent);
             if p <= 0 || p > 100_000 * 10_000 {
                 return Err(invalid(
@@ -176,9 +187,12 @@ impl RuleBook {
 
 /// What the evaluation of one tick may look at besides the stream itself.
 #[derive(Debug, Clone, Copy)]
-pub struct Context {
+pub struct Context<'a> {
     /// The latest TCGplayer market price of the tick's series, in cents (for deal rules).
     pub market: Option<i64>,
+    /// The other streams in memory (the tick's own taken out), to count the sources that
+    /// confirm a move; `None`: only the tick's own source is known.
+    pub streams: Option<&'a Streams>,
 }
 
 fn memo_for<'s>(memos: &'s mut Vec<RuleMemo>, rule: &AlertRule) -> &'s mut RuleMemo {
@@ -223,20 +237,19 @@ pub fn evaluate(
     rules: &[AlertRule],
     tick: &Tick,
     stream: &mut StreamState,
-    ctx: Context,
+    ctx: Context<'_>,
     out: &mut Vec<AlertEvent>,
 ) {
     stream
         .memos
         .retain(|m| rules.iter().any(|r| r.id == m.rule_id));
-    let price = tick.price_usd.minor;
     let at = tick.observed_at;
     let per_item = matches!(tick.kind, PriceKind::Listing | PriceKind::Sold);
     for rule in rules {
         if rule.paused || !rule.filter.matches(&tick.series, tick.source, tick.kind) {
             continue;
         }
-        let (holds, trigger) = check(rule, price, at, stream, ctx);
+        let (holds, trigger) = check(rule, tick, stream, ctx);
         // Aggregate prices fire when the condition starts to hold; single items fire each time
         // (every cheap listing is news). Cooldown limits both.
         let threshold_like = matches!(
@@ -262,14 +275,14 @@ pub fn evaluate(
     }
 }
 
-/// Whether the rule's condition holds for `price` at `at`, and the trigger if it does.
+/// Whether the rule's condition holds for the tick, and the trigger if it does.
 fn check(
     rule: &AlertRule,
-    price: i64,
-    at: Timestamp,
+    tick: &Tick,
     stream: &StreamState,
-    ctx: Context,
+    ctx: Context<'_>,
 ) -> (bool, Option<Trigger>) {
+    let (price, at) = (tick.price_usd.minor, tick.observed_at);
     let hit = |t: Trigger| (true, Some(t));
     match &rule.condition {
         RuleCondition::PriceAbove { threshold_usd } => {
@@ -294,9 +307,26 @@ fn check(
             percent,
             window_secs,
             direction,
+            min_confirming_sources,
         } => {
-            let t = percent_change(price, at, stream, *percent, *window_secs, *direction);
-            (t.is_some(), t)
+            let Some(moved) = percent_change(price, at, stream, *percent, *window_secs, *direction)
+            else {
+                return (false, None);
+            };
+            let c = confirm(tick, &moved, ctx);
+            if min_confirming_sources.is_some_and(|m| c.confirmed_by < m) {
+                return (false, None);
+            }
+            hit(Trigger::PercentChange {
+                from_usd: cents(moved.reference),
+                since: moved.ref_at,
+                change_percent: pct_decimal(
+                    i128::from(price) - i128::from(moved.reference),
+                    i128::from(moved.reference),
+                ),
+                confirmed_by: Some(c.confirmed_by),
+                sources_priced: Some(c.sources_priced),
+            })
         }
         RuleCondition::NewLow { days } | RuleCondition::NewHigh { days } => {
             let low = matches!(rule.condition, RuleCondition::NewLow { .. });
@@ -324,7 +354,41 @@ fn check(
     }
 }
 
-/// A `PercentChange` trigger: `price` moved by at least `percent` in `direction` from the oldest
+/// A move a `PercentChange` rule looks at: from `reference` at `ref_at`, in a window opening at
+/// `since`.
+struct Moved {
+    since: Timestamp,
+    ref_at: Timestamp,
+    reference: i64,
+}
+
+/// How many independent sources confirm the move of `tick` (its own source alone when the
+/// other streams are not at hand).
+fn confirm(tick: &Tick, moved: &Moved, ctx: Context<'_>) -> Confirmation {
+    let own = (tick.source, tick.kind);
+    let Some(streams) = ctx.streams else {
+        let mine = u8::from(fair::input(own.0, own.1).is_some_and(|i| i.confirms));
+        return Confirmation {
+            confirmed_by: mine,
+            sources_priced: mine,
+        };
+    };
+    let mut key = StreamKey {
+        series: tick.series.clone(),
+        source: tick.source,
+        kind: tick.kind,
+    };
+    fair::confirmations(
+        streams,
+        &mut key,
+        own,
+        moved.since,
+        (moved.ref_at, moved.reference),
+        (tick.observed_at, tick.price_usd.minor),
+    )
+}
+
+/// A `PercentChange` move: `price` moved by at least `percent` in `direction` from the oldest
 /// price within the window before `at`.
 fn percent_change(
     price: i64,
@@ -333,7 +397,7 @@ fn percent_change(
     percent: Decimal,
     window_secs: u64,
     direction: Direction,
-) -> Option<Trigger> {
+) -> Option<Moved> {
     let since = at.minus_secs(i64::try_from(window_secs).unwrap_or(i64::MAX));
     let &(ref_at, reference) = stream.window.iter().find(|(t, _)| *t >= since && *t < at)?;
     if reference <= 0 {
@@ -348,10 +412,10 @@ fn percent_change(
         Direction::Down => -lhs >= rhs,
         Direction::Either => lhs.abs() >= rhs,
     };
-    fired.then(|| Trigger::PercentChange {
-        from_usd: cents(reference),
-        since: ref_at,
-        change_percent: pct_decimal(diff, i128::from(reference)),
+    fired.then_some(Moved {
+        since,
+        ref_at,
+        reference,
     })
 }
 
@@ -395,8 +459,19 @@ fn alert(rule: &AlertRule, tick: &Tick, trigger: Trigger) -> AlertEvent {
         Trigger::PercentChange {
             from_usd,
             change_percent,
+            confirmed_by,
+            sources_priced,
             ..
-        } => format!("moved {change_percent}% from {}", usd(from_usd)),
+        } => {
+            let confirmed = match (confirmed_by, sources_priced) {
+                (Some(n), Some(m)) if *n <= 1 => {
+                    format!(", a single-source move (confirmed by {n} of {m} sources)")
+                }
+                (Some(n), Some(m)) => format!(", confirmed by {n} of {m} sources"),
+                _ => String::new(),
+            };
+            format!("moved {change_percent}% from {}{confirmed}", usd(from_usd))
+        }
         Trigger::NewLow {
             days,
             previous_low_usd,

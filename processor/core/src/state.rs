@@ -52,6 +52,14 @@ pub struct StreamState {
     /// Daily ranges for new-low/new-high rules, oldest first.
     pub days: VecDeque<DayRange>,
     pub memos: Vec<RuleMemo>,
+    /// A series' fair-value stream only: the inputs that have priced the series (bit `i` for row
+    /// `i` of `fair::INPUTS`), so that the fair value looks up those streams only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub inputs: u32,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 impl StreamState {
@@ -130,10 +138,13 @@ pub enum ItemOutcome {
     },
 }
 
+/// The streams in memory, least recently seen first.
+pub type Streams = LruCache<StreamKey, StreamState, FxBuildHasher>;
+
 /// Bounded maps of streams and items.
 #[derive(Debug)]
 pub struct Memory {
-    pub streams: LruCache<StreamKey, StreamState, FxBuildHasher>,
+    pub streams: Streams,
     pub items: LruCache<String, ItemState, FxBuildHasher>,
     max_streams: usize,
     max_items: usize,

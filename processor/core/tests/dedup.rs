@@ -12,9 +12,9 @@ use tcg_schemas::{PriceKind, RuleCondition};
 fn replaying_a_quote_yields_nothing_new() {
     let mut p = Processor::new(CoreConfig::default());
     let q = market(7, 1000, 0);
-    assert_eq!(p.process(now(), std::slice::from_ref(&q)).ticks.len(), 1);
+    assert_eq!(quoted(&p.process(now(), std::slice::from_ref(&q))).len(), 1);
     let out = p.process(now(), &[q.clone(), q]);
-    assert!(out.ticks.is_empty());
+    assert!(out.ticks.is_empty(), "nor a fair value");
     assert_eq!(out.stats.duplicates, 2);
 }
 
@@ -39,8 +39,8 @@ fn unchanged_price_gives_heartbeats_at_the_interval_only() {
         .map(|t| {
             let out = p.process(now(), &[market(7, 1000, t)]);
             (
-                out.ticks.len(),
-                out.ticks.first().is_some_and(|t| t.heartbeat),
+                quoted(&out).len(),
+                quoted(&out).first().is_some_and(|t| t.heartbeat),
             )
         })
         .collect();
@@ -57,8 +57,8 @@ fn unchanged_price_gives_heartbeats_at_the_interval_only() {
         ]
     );
     let out = p.process(now(), &[market(7, 1001, 7301)]);
-    assert_eq!(out.ticks.len(), 1);
-    assert!(!out.ticks[0].heartbeat, "a changed price is a real tick");
+    assert_eq!(quoted(&out).len(), 1);
+    assert!(!quoted(&out)[0].heartbeat, "a changed price is a real tick");
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn heartbeats_do_not_fire_rules() {
     .unwrap();
     assert_eq!(p.process(now(), &[market(7, 1000, 0)]).alerts.len(), 1);
     let out = p.process(now(), &[market(7, 1000, 120)]);
-    assert!(out.ticks[0].heartbeat);
+    assert!(quoted(&out)[0].heartbeat);
     assert!(out.alerts.is_empty());
 }
 
@@ -91,7 +91,7 @@ fn kinds_and_sources_are_separate_streams() {
     let mut api = market(7, 1000, 0);
     api.source = tcg_schemas::Source::Tcgplayer;
     let out = p.process(now(), &[market(7, 1000, 0), low, api]);
-    assert_eq!(out.ticks.len(), 3);
+    assert_eq!(quoted(&out).len(), 3);
 }
 
 #[test]
@@ -99,15 +99,15 @@ fn a_listing_seen_again_at_the_same_price_yields_nothing() {
     let mut p = Processor::new(CoreConfig::default());
     let title = "Charizard ex 199/165 Holo NM Pokemon 151";
     let first = p.process(now(), &[listing("v1|9|0", 7, title, 20_000, 0, 0)]);
-    assert_eq!(first.ticks.len(), 1, "{:?}", first.rejected);
-    assert_eq!(first.ticks[0].series_id, "7/holofoil/nm/en");
-    assert_eq!(first.ticks[0].listing_id.as_deref(), Some("v1|9|0"));
+    assert_eq!(quoted(&first).len(), 1, "{:?}", first.rejected);
+    assert_eq!(quoted(&first)[0].series_id, "7/holofoil/nm/en");
+    assert_eq!(quoted(&first)[0].listing_id.as_deref(), Some("v1|9|0"));
     let again = p.process(now(), &[listing("v1|9|0", 7, title, 20_000, 0, 3600)]);
-    assert!(again.ticks.is_empty());
+    assert!(quoted(&again).is_empty());
     assert_eq!(again.stats.unchanged, 1);
     let cheaper = p.process(now(), &[listing("v1|9|0", 7, title, 18_000, 0, 7200)]);
     assert_eq!(
-        cheaper.ticks.len(),
+        quoted(&cheaper).len(),
         1,
         "a price change of the same item is a tick"
     );
@@ -117,8 +117,9 @@ fn a_listing_seen_again_at_the_same_price_yields_nothing() {
 
 #[test]
 fn streams_are_capped_with_least_recently_seen_eviction() {
+    // Each market price has its series' fair value beside it: two streams per series.
     let cfg = CoreConfig {
-        max_streams: 3,
+        max_streams: 6,
         ..CoreConfig::default()
     };
     let mut p = Processor::new(cfg);
@@ -129,13 +130,13 @@ fn streams_are_capped_with_least_recently_seen_eviction() {
     // Touch 1 so that 2 is the least recently seen.
     p.process(now(), &[market(1, 101, 10)]);
     let out = p.process(now(), &[market(4, 100, 20)]);
-    assert_eq!(out.stats.evicted, 1);
-    assert_eq!(p.streams_in_memory(), 3);
+    assert_eq!(out.stats.evicted, 2);
+    assert_eq!(p.streams_in_memory(), 6);
     // 1 and 3 are remembered (replays are duplicates); 2 was forgotten (its replay is new).
     let out = p.process(now(), &[market(1, 101, 10), market(3, 100, 0)]);
     assert_eq!(out.stats.duplicates, 2);
     let out = p.process(now(), &[market(2, 100, 0)]);
-    assert_eq!(out.ticks.len(), 1);
+    assert_eq!(quoted(&out).len(), 1);
 }
 
 #[test]
@@ -193,14 +194,14 @@ fn a_rejected_listing_is_not_reported_again_until_its_title_changes() {
     assert_eq!(first.rejected.len(), 1);
     assert_eq!(first.rejected[0].reason, tcg_schemas::RejectReason::Lot);
     let repoll = p.process(now(), &[listing("v1|5|0", 7, lot, 4_500, 0, 3600)]);
-    assert!(repoll.rejected.is_empty() && repoll.ticks.is_empty());
+    assert!(repoll.rejected.is_empty() && quoted(&repoll).is_empty());
     assert_eq!(repoll.stats.unchanged, 1);
     // The seller edits the listing into a single card: judged afresh.
     let single = "Charizard ex 199/165 Holo NM Pokemon 151";
     let edited = p.process(now(), &[listing("v1|5|0", 7, single, 4_500, 0, 7200)]);
-    assert_eq!(edited.ticks.len(), 1, "{:?}", edited.rejected);
+    assert_eq!(quoted(&edited).len(), 1, "{:?}", edited.rejected);
     // A new price of a priced item reuses the classification and is a tick.
     let cheaper = p.process(now(), &[listing("v1|5|0", 7, single, 4_000, 0, 9000)]);
-    assert_eq!(cheaper.ticks.len(), 1);
-    assert_eq!(cheaper.ticks[0].series_id, edited.ticks[0].series_id);
+    assert_eq!(quoted(&cheaper).len(), 1);
+    assert_eq!(quoted(&cheaper)[0].series_id, quoted(&edited)[0].series_id);
 }

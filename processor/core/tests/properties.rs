@@ -145,6 +145,7 @@ fn processor() -> Processor {
                 percent: "25".parse().unwrap(),
                 window_secs: 7200,
                 direction: Direction::Either,
+                min_confirming_sources: None,
             },
         ),
         (4, 1, RuleCondition::NewHigh { days: 3 }),
@@ -250,9 +251,10 @@ proptest! {
         let mut p = processor();
         for q in &batch {
             let out = p.process(now(), std::slice::from_ref(q));
-            let accounted = out.ticks.len() as u64 + out.stats.rejected + out.stats.duplicates + out.stats.unchanged;
+            let accounted = quoted(&out).len() as u64 + out.stats.rejected + out.stats.duplicates + out.stats.unchanged;
             prop_assert_eq!(accounted, 1, "every quote is a tick, a rejection, a duplicate or unchanged");
-            for t in &out.ticks {
+            prop_assert!(fair_ticks(&out).len() <= quoted(&out).len(), "at most one fair value per tick");
+            for t in quoted(&out) {
                 prop_assert_eq!(t.original, q.price);
                 prop_assert_eq!(t.shipping, q.shipping);
                 prop_assert_eq!(t.observed_at, q.observed_at);

@@ -191,6 +191,7 @@ fn percent_change_up_within_window() {
         percent: "10".parse().unwrap(),
         window_secs: 3600,
         direction: Direction::Up,
+        min_confirming_sources: None,
     };
     let mut p = core_with(rule(1, 7, cond, 0));
     let out = fire_counts(
@@ -210,6 +211,7 @@ fn percent_change_window_edge_excludes_older_points() {
         percent: "10".parse().unwrap(),
         window_secs: 3600,
         direction: Direction::Either,
+        min_confirming_sources: None,
     };
     let mut p = core_with(rule(1, 7, cond, 0));
     // The 1000 point is 3601 s old when 1100 arrives: outside the window; the reference is
@@ -231,10 +233,14 @@ fn percent_change_window_edge_excludes_older_points() {
             from_usd,
             change_percent,
             since,
+            confirmed_by,
+            sources_priced,
         } => {
             assert_eq!(*from_usd, usd(1100));
             assert_eq!(*since, at(3601));
             assert_eq!(change_percent.to_string(), "-18.18");
+            // TCGCSV alone prices the series: a single-source move.
+            assert_eq!((*confirmed_by, *sources_priced), (Some(1), Some(1)));
         }
         other => panic!("unexpected trigger {other:?}"),
     }
@@ -246,6 +252,7 @@ fn percent_change_direction_down_ignores_rises() {
         percent: "20".parse().unwrap(),
         window_secs: 86_400,
         direction: Direction::Down,
+        min_confirming_sources: None,
     };
     let mut p = core_with(rule(1, 7, cond, 0));
     let out = fire_counts(
@@ -319,8 +326,8 @@ fn deal_compares_listing_plus_shipping_with_market_of_the_same_series() {
     let title = "Charizard ex 199/165 Holo NM Pokemon Scarlet Violet 151";
     // 7500 + 500 shipping = 8000: exactly 20% under market → fires
     let out = p.process(now(), &[listing("v1|1|0", 7, title, 7500, 500, 10)]);
-    assert_eq!(out.ticks.len(), 1, "{:?}", out.rejected);
-    assert_eq!(out.ticks[0].series_id, "7/holofoil/nm/en");
+    assert_eq!(quoted(&out).len(), 1, "{:?}", out.rejected);
+    assert_eq!(quoted(&out)[0].series_id, "7/holofoil/nm/en");
     assert_eq!(out.alerts.len(), 1);
     assert!(
         matches!(out.alerts[0].trigger, Trigger::Deal { market_usd, .. } if market_usd == usd(10_000))
@@ -350,8 +357,8 @@ fn a_listing_without_a_stated_condition_is_a_deal_against_the_near_mint_market()
     // Mint market of the same printing and language.
     let title = "Charizard ex 199/165 Pokemon Scarlet Violet 151 Holo";
     let out = p.process(now(), &[listing("v1|1|0", 7, title, 6500, 500, 10)]);
-    assert_eq!(out.ticks.len(), 1, "{:?}", out.rejected);
-    assert_eq!(out.ticks[0].series_id, "7/holofoil/~Ungraded/en");
+    assert_eq!(quoted(&out).len(), 1, "{:?}", out.rejected);
+    assert_eq!(quoted(&out)[0].series_id, "7/holofoil/~Ungraded/en");
     assert_eq!(out.alerts.len(), 1);
     assert!(matches!(
         out.alerts[0].trigger,
@@ -447,6 +454,7 @@ fn invalid_rules_are_refused_with_the_field() {
             percent: "0".parse().unwrap(),
             window_secs: 3600,
             direction: Direction::Up,
+            min_confirming_sources: None,
         },
         0,
     );
@@ -472,6 +480,7 @@ fn invalid_rules_are_refused_with_the_field() {
             percent: "5".parse().unwrap(),
             window_secs: 10,
             direction: Direction::Up,
+            min_confirming_sources: None,
         },
         0,
     );

@@ -70,9 +70,16 @@ impl OutputSink for Collecting {
     }
 }
 
+/// Whether a [`Collecting`] key is a fair value's (the core adds them beside quoted prices).
+fn is_fair(key: &str) -> bool {
+    key.contains(&format!("|{}|", Source::Tcgtracker.as_str()))
+}
+
 impl Collecting {
+    /// Distinct ticks of quoted prices (the fair values left out).
     fn distinct_ticks(&self) -> usize {
-        self.ticks.lock().unwrap().len()
+        let ticks = self.ticks.lock().unwrap();
+        ticks.keys().filter(|k| !is_fair(k)).count()
     }
     fn distinct_alerts(&self) -> usize {
         self.alerts.lock().unwrap().len()
@@ -438,7 +445,7 @@ async fn two_processors_share_the_partitions_and_survive_one_leaving() {
     let distinct = || {
         let mut keys: BTreeSet<String> = sa.ticks.lock().unwrap().keys().cloned().collect();
         keys.extend(sb.ticks.lock().unwrap().keys().cloned());
-        keys.len()
+        keys.iter().filter(|k| !is_fair(k)).count()
     };
     let poll_quotes = |poll: i64| -> Vec<RawQuote> {
         (1..=40)
@@ -600,17 +607,18 @@ fn committed(kafka: &KafkaConfig, group: &str) -> Vec<i64> {
         .unwrap_or_else(|_| vec![-1])
 }
 
-/// Rows of the store's tick table, and distinct (series, time) among them.
+/// Rows of the store's tick table, and distinct (series, time) among them (quoted prices: the
+/// fair values the core adds beside them left out).
 fn stored_ticks(db: &Path) -> (i64, i64) {
     let store = SqliteStore::open(db).unwrap();
+    let sql = format!(
+        "SELECT count(*), count(DISTINCT sid || '|' || ts) FROM ticks WHERE source != {}",
+        tcg_store::codes::source_code(Source::Tcgtracker)
+    );
     store
         .with_reader(|c| {
-            c.query_row(
-                "SELECT count(*), count(DISTINCT sid || '|' || ts) FROM ticks",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .map_err(StoreError::from)
+            c.query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(StoreError::from)
         })
         .unwrap()
 }

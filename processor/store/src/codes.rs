@@ -11,6 +11,7 @@ pub fn source_code(s: Source) -> i64 {
         Source::Tcgcsv => 2,
         Source::EbayBrowse => 3,
         Source::EbaySold => 4,
+        Source::Tcgtracker => 5,
     }
 }
 
@@ -31,6 +32,7 @@ pub fn kind_code(k: PriceKind) -> i64 {
         PriceKind::LowestListing => 6,
         PriceKind::Listing => 7,
         PriceKind::Sold => 8,
+        PriceKind::Fair => 9,
     }
 }
 

@@ -30,6 +30,27 @@ impl PriceBook {
         }
     }
 
+    /// This book's prices, and `fallback`'s where this one has none yet: per series, the
+    /// fallback's points before this book's first point of the series (all of them when it has
+    /// none). Both books sealed; so is the result.
+    pub fn or_else(mut self, fallback: PriceBook) -> PriceBook {
+        for (series_id, points) in fallback.points {
+            let first = self
+                .points
+                .get(&series_id)
+                .and_then(|v| v.first())
+                .map(|p| p.0);
+            let earlier = points
+                .into_iter()
+                .take_while(|p| first.is_none_or(|f| p.0 < f));
+            let mine = self.points.entry(series_id).or_default();
+            let mut merged: Vec<(i64, i64)> = earlier.collect();
+            merged.append(mine);
+            *mine = merged;
+        }
+        self
+    }
+
     /// The last price at or before `t`.
     pub fn at_or_before(&self, series_id: &str, t: i64) -> Option<(i64, i64)> {
         let v = self.points.get(series_id)?;
@@ -250,6 +271,27 @@ mod tests {
             acquired_on: "2026-01-01".into(),
             note: None,
         }
+    }
+
+    #[test]
+    fn a_fallback_book_prices_a_series_until_the_preferred_one_has_a_price() {
+        let mut fair = PriceBook::default();
+        fair.insert("1/holofoil/nm/en", 200, 1_100);
+        fair.insert("1/holofoil/nm/en", 300, 1_200);
+        fair.seal();
+        let mut market = PriceBook::default();
+        for (t, c) in [(100, 900), (250, 950), (400, 990)] {
+            market.insert("1/holofoil/nm/en", t, c);
+        }
+        market.insert("2/holofoil/nm/en", 100, 500);
+        market.seal();
+        let book = fair.or_else(market);
+        let s = "1/holofoil/nm/en";
+        assert_eq!(book.at_or_before(s, 50), None);
+        assert_eq!(book.at_or_before(s, 150), Some((100, 900)));
+        assert_eq!(book.at_or_before(s, 250), Some((200, 1_100)));
+        assert_eq!(book.at_or_before(s, 500), Some((300, 1_200)));
+        assert_eq!(book.at_or_before("2/holofoil/nm/en", 500), Some((100, 500)));
     }
 
     #[test]

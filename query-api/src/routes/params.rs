@@ -117,7 +117,22 @@ pub enum MoversDirection {
     Both,
 }
 
+/// What values a portfolio's holdings: `market` (the price `source` and `kind` name, the
+/// default) or `fair` (tcgtracker's fair value, that price while a holding has none yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pricing {
+    #[default]
+    Market,
+    Fair,
+}
+
 query_value! {
+    Pricing => "market or fair", |s: &str| match s {
+        "market" => Some(Pricing::Market),
+        "fair" => Some(Pricing::Fair),
+        _ => None,
+    };
     Interval => "1h, 1d, 1w or 1M", |s: &str| match s {
         "1h" => Some(Interval::Hour),
         "1d" => Some(Interval::Day),
@@ -144,9 +159,10 @@ query_value! {
     };
 }
 
-api_schema!(Interval, Fill, MoversWindow, MoversDirection);
+api_schema!(Pricing, Interval, Fill, MoversWindow, MoversDirection);
 
 pub(crate) fn schemas(g: &mut SchemaGenerator) {
+    g.subschema_for::<Pricing>();
     g.subschema_for::<Interval>();
     g.subschema_for::<Fill>();
     g.subschema_for::<MoversWindow>();

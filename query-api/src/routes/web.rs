@@ -33,6 +33,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         include_str!("../../web/ui.js"),
     ),
     (
+        "alerts.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/alerts.js"),
+    ),
+    (
         "card.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/card.js"),

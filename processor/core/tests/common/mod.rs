@@ -95,3 +95,40 @@ pub fn usd(cents: i64) -> Money {
 pub fn now() -> Timestamp {
     at(400 * 86_400)
 }
+
+/// The ticks of quoted prices (not tcgtracker's own fair values).
+pub fn quoted(out: &tcg_processor_core::Output) -> Vec<&tcg_schemas::Tick> {
+    out.ticks
+        .iter()
+        .filter(|t| t.source != Source::Tcgtracker)
+        .collect()
+}
+
+/// tcgtracker's own fair-value ticks.
+pub fn fair_ticks(out: &tcg_processor_core::Output) -> Vec<&tcg_schemas::Tick> {
+    out.ticks
+        .iter()
+        .filter(|t| t.kind == PriceKind::Fair)
+        .collect()
+}
+
+/// A TCGplayer product price of `product` (Pokémon, Holofoil) from `source` in `kind`.
+pub fn priced(source: Source, kind: PriceKind, product: u64, cents: i64, t: i64) -> RawQuote {
+    RawQuote {
+        source,
+        kind,
+        ..market(product, cents, t)
+    }
+}
+
+/// An eBay sold item of `product` (Marketplace Insights), titled like [`listing`]'s.
+pub fn sold(item: &str, product: u64, cents: i64, t: i64) -> RawQuote {
+    RawQuote {
+        source: Source::EbaySold,
+        kind: PriceKind::Sold,
+        ..listing(item, product, NM_TITLE, cents, 0, t)
+    }
+}
+
+/// A title the classifier prices in `{product}/holofoil/nm/en`.
+pub const NM_TITLE: &str = "Charizard ex 199/165 Holo NM Pokemon 151";

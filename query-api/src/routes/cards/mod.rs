@@ -4,6 +4,7 @@
 mod cached;
 pub mod candles;
 pub mod columns;
+pub mod confirm;
 pub mod prices;
 pub mod sudden;
 

@@ -24,7 +24,7 @@ use crate::{
         cards::{
             PriceView,
             cached::{Cacheable, cached},
-            price_view,
+            confirm, price_view,
             sudden::{self, Jump},
         },
         params::{MoversDirection, MoversWindow, SeriesIds},
@@ -78,6 +78,17 @@ pub struct MoverView {
     /// `true` when that jump made most of the move (at least half of it, and 10 % or more on
     /// its own): news or a spike, not a drift.
     pub sudden: bool,
+    /// Independent sources whose price of the series (TCGplayer market, eBay sales; TCGplayer's
+    /// API and TCGCSV are one source) moved the same way over the window by at least half as
+    /// much, this mover's own source included: "confirmed by `confirmed_by` of
+    /// `sources_priced` sources". Start prices are the close of the hour (24h window) or day
+    /// (7d, 30d) holding the window's start.
+    pub confirmed_by: u8,
+    /// Independent sources with a market or sale price of the series at both ends of the window.
+    pub sources_priced: u8,
+    /// `true` when no other source confirms the move (`confirmed_by` ≤ 1): one source's spike or
+    /// a broken price until another shows it too.
+    pub single_source: bool,
 }
 
 /// Top gainers and losers over a window.
@@ -322,18 +333,32 @@ pub async fn movers(
             MoversDirection::Down => (Vec::new(), m.losers),
             MoversDirection::Both => (m.gainers, m.losers),
         };
+        let span = Span {
+            since,
+            as_of,
+            lookback,
+        };
         Ok(MoversView {
             window,
             since,
             as_of,
-            gainers: named(&state, gainers).await?,
-            losers: named(&state, losers).await?,
+            gainers: named(&state, gainers, span).await?,
+            losers: named(&state, losers, span).await?,
         })
     })
     .await
 }
 
-async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>> {
+/// The window of a movers answer: its start and end, and how far before its start a start
+/// price may be.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    since: Timestamp,
+    as_of: Timestamp,
+    lookback: i64,
+}
+
+async fn named(state: &AppState, movers: Vec<Mover>, span: Span) -> ApiResult<Vec<MoverView>> {
     let mut out = Vec::with_capacity(movers.len());
     for m in movers {
         let card = state
@@ -341,9 +366,13 @@ async fn named(state: &AppState, movers: Vec<Mover>) -> ApiResult<Vec<MoverView>
             .get(state.prices().as_ref(), m.product_id)
             .await?;
         let jump = sudden::of(state, &m).await?;
+        let c = confirm::of(state, &m, (span.since, span.as_of), span.lookback).await?;
         out.push(MoverView {
             jump,
             sudden: jump.is_some_and(|j| sudden::is_sudden(j, m.change_bps)),
+            confirmed_by: c.confirmed_by,
+            sources_priced: c.sources_priced,
+            single_source: c.confirmed_by <= 1,
             series_id: m.series_id,
             product_id: m.product_id,
             name: card.as_ref().map(|c| c.name.clone()),

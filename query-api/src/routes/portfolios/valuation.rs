@@ -14,6 +14,8 @@ use tcg_schemas::{
     SeriesKey, Source, Timestamp,
 };
 use tcg_store::{HoldingValue, PriceFilter, ValuationPrice};
+
+use super::valuing::Valuing;
 use utoipa::IntoParams;
 
 use crate::{
@@ -26,7 +28,7 @@ use crate::{
     query::{ApiQuery, QueryParams, check_limit, limit_or, opt, query_value},
     routes::{
         cards::candles::range,
-        params::Interval,
+        params::{Interval, Pricing},
         portfolios::{
             owned,
             valuing::{self, Totals},
@@ -110,6 +112,12 @@ pub(crate) fn schemas(g: &mut SchemaGenerator) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ValuationParams {
+    /// `market` (default): value holdings at the price `source` and `kind` name. `fair`: at
+    /// tcgtracker's fair value of each holding's series (kind `fair`, a blend of every source
+    /// with outliers left out), falling back per holding to the price `source` and `kind` name
+    /// (the market price by default) while the series has no fair value yet.
+    #[serde(default, deserialize_with = "opt")]
+    price: Option<Pricing>,
     /// Source of prices (default any).
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::Source>)]
@@ -144,12 +152,19 @@ impl QueryParams for ValuationParams {
     }
 }
 
-fn valuation_price(source: Option<Source>, kind: Option<PriceKind>) -> ValuationPrice {
-    ValuationPrice {
-        prices: PriceFilter {
-            sources: source.into_iter().collect(),
-            kinds: vec![kind.unwrap_or(PriceKind::Market)],
+fn valuation_price(
+    price: Option<Pricing>,
+    source: Option<Source>,
+    kind: Option<PriceKind>,
+) -> Valuing {
+    Valuing {
+        prices: ValuationPrice {
+            prices: PriceFilter {
+                sources: source.into_iter().collect(),
+                kinds: vec![kind.unwrap_or(PriceKind::Market)],
+            },
         },
+        fair: price == Some(Pricing::Fair),
     }
 }
 
@@ -206,7 +221,7 @@ pub async fn valuation(
 ) -> ApiResult<Json<Valuation>> {
     let p = owned(&state, &caller, &id).await?;
     let ApiQuery(q) = query?;
-    let price = valuation_price(q.source, q.kind);
+    let price = valuation_price(q.price, q.source, q.kind);
     let at = state.now();
     let (holdings, events) = holdings_and_events(&state, &p).await?;
     let total = holdings.len();
@@ -265,6 +280,9 @@ pub struct HistoryParams {
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::Timestamp>)]
     to: Option<Timestamp>,
+    /// `market` (default) or `fair`: as for the valuation, at each bucket's end.
+    #[serde(default, deserialize_with = "opt")]
+    price: Option<Pricing>,
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::Source>)]
     source: Option<Source>,
@@ -324,7 +342,7 @@ pub async fn history(
     let ApiQuery(q) = query?;
     let interval = q.interval.unwrap_or_default();
     let (from, to) = range(interval, q.from, q.to, &state)?;
-    let price = valuation_price(q.source, q.kind);
+    let price = valuation_price(q.price, q.source, q.kind);
     let starts = interval.buckets().buckets(from, to);
     let (holdings, events) = holdings_and_events(&state, &portfolio).await?;
     check_cells(&state, holdings.len(), starts.len(), interval)?;

@@ -10,8 +10,8 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use tcg_schemas::{Holding, HoldingId, Money, PortfolioEvent, Timestamp};
-use tcg_store::{HoldingValue, ValuationPrice, valuation::PriceBook};
+use tcg_schemas::{Holding, HoldingId, Money, PortfolioEvent, PriceKind, Source, Timestamp};
+use tcg_store::{HoldingValue, PriceFilter, ValuationPrice, valuation::PriceBook};
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -23,6 +23,33 @@ use crate::{
 pub const SERIES_PER_READ: usize = 200;
 /// Holding-instants valued in one step on the blocking pool.
 pub const CELLS_PER_STEP: usize = 20_000;
+
+/// Which prices value the holdings: `prices`, or with `fair`, tcgtracker's fair value (kind
+/// `fair`) and `prices` wherever a holding has no fair value yet.
+#[derive(Debug, Clone)]
+pub(crate) struct Valuing {
+    pub prices: ValuationPrice,
+    pub fair: bool,
+}
+
+/// The prices of `ids` for `instants` as `price` says.
+async fn book(
+    state: &AppState,
+    ids: &[String],
+    instants: &[Timestamp],
+    price: &Valuing,
+) -> ApiResult<PriceBook> {
+    let prices = state.prices();
+    let chosen = limits::read(state, prices.price_book(ids, instants, &price.prices)).await?;
+    if !price.fair {
+        return Ok(chosen);
+    }
+    let fair = ValuationPrice {
+        prices: PriceFilter::only(Source::Tcgtracker, PriceKind::Fair),
+    };
+    let fair = limits::read(state, prices.price_book(ids, instants, &fair)).await?;
+    Ok(fair.or_else(chosen))
+}
 
 /// USD totals at one instant, in cents.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +185,7 @@ pub(crate) async fn value(
     holdings: Vec<Holding>,
     events: Vec<PortfolioEvent>,
     instants: Vec<Timestamp>,
-    price: &ValuationPrice,
+    price: &Valuing,
     keep_holdings: bool,
 ) -> ApiResult<Valued> {
     let instants = Arc::new(instants);
@@ -172,8 +199,7 @@ pub(crate) async fn value(
     while groups.peek().is_some() {
         let chunk: Vec<(String, Vec<Position>)> = groups.by_ref().take(SERIES_PER_READ).collect();
         let ids: Vec<String> = chunk.iter().map(|(sid, _)| sid.clone()).collect();
-        let book = limits::read(state, state.prices().price_book(&ids, &instants, price)).await?;
-        let book = Arc::new(book);
+        let book = Arc::new(book(state, &ids, &instants, price).await?);
         let positions: Arc<Vec<Position>> =
             Arc::new(chunk.into_iter().flat_map(|(_, p)| p).collect());
         let mut start = 0;
