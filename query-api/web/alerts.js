@@ -49,6 +49,8 @@ function renderRuleForm() {
     fields.push(num("rule-percent", "Percent", { min: "0.1", step: "0.1", value: "10" }));
     fields.push(num("rule-window", "Within (hours)", { min: "1", step: "1", value: "24" }));
     fields.push(select("rule-direction", [["either", "Up or down"], ["up", "Up"], ["down", "Down"]], "either", () => {}, "Direction"));
+    // A move one source alone makes (a parked price, a broken value) is not a move of the card.
+    fields.push(select("rule-confirm", [["", "Any source alone"], ["2", "At least 2 sources"]], "", () => {}, "Confirmed by"));
   }
   if (t === "new_low" || t === "new_high") fields.push(num("rule-days", "Days", { min: "1", max: "365", step: "1", value: "30" }));
   if (t === "deal") fields.push(num("rule-percent", "At least % under market", { min: "1", step: "1", value: "20" }));
@@ -189,6 +191,7 @@ export async function submitRule(e) {
     condition = { type: t, threshold_usd: { amount: n.toFixed(2), currency: "USD" } };
   } else if (t === "percent_change") {
     condition = { type: t, percent: v("rule-percent"), window_secs: Math.round(Number(v("rule-window")) * 3600), direction: v("rule-direction") };
+    if (v("rule-confirm")) condition.min_confirming_sources = Number(v("rule-confirm"));
   } else if (t === "new_low" || t === "new_high") {
     condition = { type: t, days: Number(v("rule-days")) };
   } else {

@@ -155,7 +155,8 @@ async function loadMovers() {
           : null;
         host.append(el("a", { class: "mover", href: `#/card/${mv.product_id}`, dataset: { sudden: String(Boolean(mv.sudden)) } },
           el("span", { class: "mover-name" }, cardLabel(mv.card, mv.product_id),
-            el("small", {}, `${seriesIdLabel(mv.series_id)} · ${sourceLabel(mv.source)} ${KINDS[mv.kind] || mv.kind}`), news),
+            el("small", {}, `${seriesIdLabel(mv.series_id)} · ${sourceLabel(mv.source)} ${KINDS[mv.kind] || mv.kind}`,
+              mv.sources_priced > 1 ? ` · confirmed by ${mv.confirmed_by} of ${mv.sources_priced} sources` : ""), news),
           el("span", { class: "num" }, money(mv.end_usd)),
           el("span", { class: `num pill ${pnlClass(pct)}` }, `${pct > 0 ? "+" : ""}${pct.toFixed(1)}%`),
         ));

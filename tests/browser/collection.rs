@@ -40,10 +40,26 @@ fn rows() -> &'static str {
     "document.querySelectorAll('#holdings-table tbody tr[data-holding-id]').length"
 }
 
+/// Clicks `selector` as soon as it is there (found and clicked in one go: a view may redraw
+/// between a wait and a click).
+fn click(b: &mut Browser, what: &str, selector: &str) {
+    b.wait_for(
+        what,
+        &format!(
+            "(() => {{ const e = document.querySelector({selector:?}); if (!e) return false; e.click(); return true; }})()"
+        ),
+        LONG,
+    );
+}
+
 fn click_row_button(b: &mut Browser, product: u64, action: &str) {
-    b.eval(&format!(
-        "document.querySelector('#holdings-table tr[data-product-id=\"{product}\"] button[data-action=\"{action}\"]').click()"
-    ));
+    click(
+        b,
+        &format!("the {action} button of the holding"),
+        &format!(
+            "#holdings-table tr[data-product-id=\"{product}\"] button[data-action=\"{action}\"]"
+        ),
+    );
 }
 
 fn wait_dialog(b: &mut Browser, id: &str) {
@@ -76,9 +92,11 @@ pub fn add_edit_sell_delete(b: &mut Browser, base: &str, artifacts: &Path) {
         LONG,
     );
     let product = product.as_u64().unwrap();
-    b.eval(&format!(
-        "document.querySelector('#search-results .card-tile[data-product-id=\"{product}\"] .add-holding').click()"
-    ));
+    click(
+        b,
+        "the + of the search result",
+        &format!("#search-results .card-tile[data-product-id=\"{product}\"] .add-holding"),
+    );
     wait_dialog(b, "holding-dialog");
     b.wait_for(
         "the printings of the card in the add dialog",
@@ -139,7 +157,7 @@ pub fn add_edit_sell_delete(b: &mut Browser, base: &str, artifacts: &Path) {
 pub fn import_preview_undo(b: &mut Browser, base: &str, card: u64, artifacts: &Path) {
     b.go(&format!("{base}/#/portfolio"));
     let before = b.wait_for("the holdings", rows(), LONG).as_u64().unwrap();
-    b.eval("document.querySelector('#portfolio-import').click()");
+    click(b, "the import button", "#portfolio-import");
     wait_dialog(b, "import-dialog");
     let csv = format!(
         "product_id,quantity,printing,condition,language,cost_per_unit\n\
@@ -174,7 +192,7 @@ pub fn import_preview_undo(b: &mut Browser, base: &str, card: u64, artifacts: &P
         LONG,
     );
     b.screenshot(&artifacts.join("browser-import-done.png"));
-    b.eval("document.querySelector('#import-undo').click()");
+    click(b, "the undo button", "#import-undo");
     wait_dialog(b, "");
     b.eval(&submit(""));
     wait_closed(b);

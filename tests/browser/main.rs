@@ -691,12 +691,12 @@ fn web_page_in_headless_chromium() {
     // 4. Alerts: a rule created from the card page (price above $0.01: the card is above it)
     // fires, and reads as a sentence naming the card.
     b.go(&format!("{base}/#/card/{card}"));
+    // Found and clicked at once: the card page redraws its head while it loads.
     b.wait_for(
-        "the card page's alert button",
-        "document.querySelector('#card-alert')",
+        "the card page's alert button, clicked",
+        "(() => { const a = document.querySelector('#card-alert'); if (!a) return false; a.click(); return true; })()",
         long,
     );
-    b.eval("document.querySelector('#card-alert').click()");
     b.wait_for(
         "the rule form with the card chosen and its current price",
         &format!(

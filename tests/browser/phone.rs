@@ -80,8 +80,11 @@ pub fn every_tab(b: &mut Browser, base: &str, card: u64, artifacts: &Path) {
     }
     // A dialog fits too.
     b.go(&format!("{base}/#/card/{card}"));
-    b.wait_for("the card page", "document.querySelector('#card-add')", LONG);
-    b.eval("document.querySelector('#card-add').click()");
+    b.wait_for(
+        "the card page's add button, clicked",
+        "(() => { const a = document.querySelector('#card-add'); if (!a) return false; a.click(); return true; })()",
+        LONG,
+    );
     b.wait_for(
         "the add dialog on a phone",
         "document.querySelectorAll('#holding-printing option').length",

@@ -264,9 +264,10 @@ impl Processor {
     }
 
     /// Recomputes the fair value of the series of `key` (its fair stream) after a tick of the
-    /// input `bit` at `at`, and emits a `fair` tick when it moved ([`fair::moved`]: by 0.5 % or
-    /// a cent, whichever is more), or a heartbeat when one is due. The tick is stamped `at`, or one microsecond after the series' previous fair tick
-    /// when that is not earlier (fair ticks of a series never share an instant and never go back).
+    /// input `bit` at `at`, and emits a `fair` tick when it changed (or a heartbeat when one is
+    /// due). The tick is stamped `at`, or one microsecond after the series' previous fair tick
+    /// when that is not earlier (fair ticks of a series never share an instant and never go
+    /// back).
     fn update_fair(
         &mut self,
         mut key: StreamKey,
@@ -303,7 +304,7 @@ impl Processor {
             _ => at,
         };
         let heartbeat = match prev {
-            Some((cents, _, emitted)) if !fair::moved(cents, value.cents) => {
+            Some((cents, _, emitted)) if cents == value.cents => {
                 let due = self.config.heartbeat_secs.saturating_mul(1_000_000);
                 if stamp.as_micros() - emitted.as_micros() < due {
                     return;

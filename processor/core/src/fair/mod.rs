@@ -157,17 +157,6 @@ pub struct Fair {
     pub groups_priced: u8,
 }
 
-/// A fair value is re-emitted when it moves by at least this many basis points (0.5 %), or a
-/// cent when that is more: smaller wobbles of the inputs are not news, and each fair tick is a
-/// row in the store.
-pub const MIN_MOVE_BPS: i64 = 50;
-
-/// Whether the fair value moved enough from `before` to `now` to be emitted.
-pub fn moved(before: i64, now: i64) -> bool {
-    let step = (before.abs() * MIN_MOVE_BPS / 10_000).max(1);
-    (now - before).abs() >= step
-}
-
 /// Whether `cents` is within 0.1×–10× of `reference` (both ends included).
 pub fn in_band(cents: i64, reference: i64) -> bool {
     let (c, r) = (i128::from(cents), i128::from(reference));

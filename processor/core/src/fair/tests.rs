@@ -192,14 +192,3 @@ fn a_move_is_confirmed_by_half_as_much_the_same_way() {
     assert!(same_way((1_000, 500), (2_000, 1_500)));
     assert!(!same_way((1_000, 1_000), (2_000, 2_000)));
 }
-
-#[test]
-fn a_fair_value_is_re_emitted_on_half_a_percent_or_a_cent() {
-    use super::moved;
-    assert!(!moved(10_000, 10_049));
-    assert!(moved(10_000, 10_050));
-    assert!(moved(10_000, 9_950));
-    // Under $2, a cent is more than 0.5 %.
-    assert!(!moved(150, 150));
-    assert!(moved(150, 151));
-}
