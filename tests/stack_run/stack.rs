@@ -299,13 +299,23 @@ async fn the_compose_topology_as_processes_is_exact_from_the_outside() {
             .await;
     }
     let cards = api.get("/v1/cards?limit=100").await;
-    let cards: Vec<u64> = cards["items"]
+    let mut cards: Vec<u64> = cards["items"]
         .as_array()
         .expect("cards")
         .iter()
         .filter(|c| c["sealed"].as_bool() != Some(true))
         .filter_map(|c| c["product_id"].as_u64())
         .collect();
+    // The dearest cards first: the rules watch cards whose price moves by a cent within the
+    // test (a common at 15 cents drifts by far less than a cent in an hour, as real ones do).
+    let sim = tcg_simulator::catalog::SimCatalog::generate(SEED, &[3], 2, 12, 1);
+    let base = |id: u64| {
+        sim.products
+            .iter()
+            .find(|p| p.product_id == id)
+            .map_or(0, |p| p.base_cents)
+    };
+    cards.sort_by_key(|&id| std::cmp::Reverse(base(id)));
     assert!(
         cards.len() >= WATCHED + 2,
         "the catalog is in the store: {cards:?}"
