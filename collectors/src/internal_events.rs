@@ -34,6 +34,9 @@ pub const SOURCE_ERRORS: &str = "tcg_source_errors_total";
 /// Counter: upstream rows a collector rejected, by `source` and `reason` (`no_prices`,
 /// `upstream_failure`); the recent ones are kept in [`crate::rejections::RejectionLog`].
 pub const QUOTES_REJECTED: &str = "tcg_quotes_rejected_total";
+/// Counter: products of another market a collector could not map to ours, by `source` and `why`
+/// (`unmapped`, `ambiguous`), counted when first met; listed by `GET /v1/sources/unmapped`.
+pub const PRODUCTS_UNMAPPED: &str = "tcg_products_unmapped_total";
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ pub mod ecb;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod internal_events;
 pub mod rejections;
 pub(crate) mod rng;
@@ -27,8 +28,9 @@ pub use health::{
 };
 pub use rejections::{CollectorRejectReason, CollectorRejection, RejectionLog};
 pub use run::{
-    BackfillConfig, CollectConfig, CollectOptions, CollectSummary, load_tracked, run_backfill,
-    run_collect, run_collect_monitored, run_collectors, run_collectors_monitored,
+    BackfillConfig, CollectConfig, CollectOptions, CollectSummary, Feeds, MarketContext,
+    load_tracked, run_backfill, run_collect, run_collect_monitored, run_collectors,
+    run_collectors_monitored,
 };
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};
 pub use source::{

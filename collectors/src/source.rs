@@ -7,6 +7,7 @@ use tcg_schemas::Timestamp;
 use crate::{
     CollectorError,
     health::{self, Degradation, SourceHealthRegistry},
+    identity::UnmappedLog,
     internal_events,
     rejections::{self, CollectorRejection, RejectionLog},
     sink::{BoxFuture, QuoteSink},
@@ -85,6 +86,8 @@ pub(crate) fn source_error(source: &'static str, err: &CollectorError) {
 pub struct CollectorMonitor {
     pub health: Arc<SourceHealthRegistry>,
     pub rejections: Arc<RejectionLog>,
+    /// Products of other markets the collectors could not map to ours.
+    pub unmapped: Arc<UnmappedLog>,
 }
 
 impl CollectorMonitor {
@@ -127,6 +130,10 @@ impl tcg_ports::SourceReports for CollectorMonitor {
 
     fn recent_rejections(&self, limit: usize) -> Vec<tcg_schemas::CardRejection> {
         self.rejections.recent(limit)
+    }
+
+    fn unmapped(&self, source: Option<&str>, limit: usize) -> Vec<tcg_schemas::UnmappedProduct> {
+        self.unmapped.list(source, limit)
     }
 }
 

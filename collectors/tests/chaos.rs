@@ -98,7 +98,7 @@ fn a_run_with_every_fault_keeps_going_and_reports_in_metrics() {
             .unwrap()
             .block_on(run_collectors(
                 config,
-                tracked,
+                tracked.into(),
                 sink.clone(),
                 Some(fx_tx),
                 Some(4),

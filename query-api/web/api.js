@@ -170,6 +170,11 @@ export const SOURCES = {
   ebay_browse: "eBay listings",
   ebay_sold: "eBay sold",
   tcgtracker: "Fair value (all sources)",
+  cardmarket: "Cardmarket",
+  scryfall: "Scryfall",
+  pricecharting: "PriceCharting",
+  justtcg: "JustTCG",
+  cardkingdom: "Card Kingdom",
 };
 
 export const KINDS = {
@@ -182,6 +187,14 @@ export const KINDS = {
   listing: "listing",
   sold: "sold",
   fair: "fair value",
+  trend: "trend",
+  avg: "average sale",
+  avg1: "1-day average",
+  avg7: "7-day average",
+  avg30: "30-day average",
+  sales: "recent sales",
+  retail: "retail",
+  buylist: "buylist",
 };
 
 export function sourceLabel(s) {

@@ -12,7 +12,7 @@ const RANGE = { "1h": 24 * 7, "1d": 120, "1w": 78, "1M": 36 };
 const SPAN_MS = { "1h": 3600e3, "1d": 86400e3, "1w": 7 * 86400e3, "1M": 31 * 86400e3 };
 const CONDITION_ORDER = ["Near Mint", "Lightly Played", "Moderately Played", "Heavily Played", "Damaged"];
 /// The price a source is best summed up by, in order of preference.
-const KIND_ORDER = ["market", "fair", "sold", "lowest_listing", "listing", "mid", "low", "direct_low", "high"];
+const KIND_ORDER = ["market", "fair", "sold", "sales", "trend", "avg7", "avg30", "avg1", "avg", "retail", "lowest_listing", "listing", "mid", "low", "direct_low", "buylist", "high"];
 /// Sources in the order a default is picked: TCGplayer's daily prices first (they carry the
 /// history, back-filled), then its live API, then eBay.
 const SOURCE_ORDER = ["tcgcsv", ...Object.keys(SOURCES).filter((s) => s !== "tcgcsv")];

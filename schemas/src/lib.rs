@@ -32,11 +32,14 @@ pub use ids::{
 };
 pub use money::{Currency, Money};
 pub use portfolio::{Grading, Holding, HoldingChange, Portfolio, PortfolioEvent};
-pub use quote::{EbayItem, PriceKind, RawQuote, Source, Subject, TrackedCard, Wanted};
+pub use quote::{
+    EbayItem, GradedAs, Mapping, MappingMethod, MarketRow, PriceKind, RawQuote, Source, Subject,
+    TrackedCard, Wanted,
+};
 pub use reject::{CardRejection, RejectReason, RejectionStage};
 pub use rule::{AlertRule, Direction, RuleChange, RuleCondition, SeriesFilter};
 pub use series::SeriesKey;
-pub use source_health::{Degradation, HealthError, HealthStatus, SourceHealth};
+pub use source_health::{Degradation, HealthError, HealthStatus, SourceHealth, UnmappedProduct};
 pub use tick::{Tick, TickKey};
 pub use time::Timestamp;
 pub use vocab::{Condition, Grade, GradeLabel, Grader, Language, Printing};

@@ -7,7 +7,7 @@ use crate::{
     ids::{CategoryId, GroupId, ProductId, SkuId},
     money::Money,
     time::Timestamp,
-    vocab::{Grade, Grader},
+    vocab::{Condition, Grade, Grader, Language},
 };
 
 /// Where a quote came from.
@@ -27,15 +27,30 @@ pub enum Source {
     /// tcgtracker itself: prices the processor core computes from the other sources (the `fair`
     /// value), never a market. No collector may quote it.
     Tcgtracker,
+    /// Cardmarket's daily price guide (EUR; the European market).
+    Cardmarket,
+    /// Scryfall's bulk data (Magic): TCGplayer's USD and Cardmarket's EUR prices per card.
+    Scryfall,
+    /// PriceCharting's prices from recent sales, ungraded and per grade.
+    Pricecharting,
+    /// JustTCG's prices per TCGplayer SKU.
+    Justtcg,
+    /// Card Kingdom's price list: its retail and buylist prices.
+    Cardkingdom,
 }
 
 impl Source {
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 10] = [
         Source::Tcgplayer,
         Source::Tcgcsv,
         Source::EbayBrowse,
         Source::EbaySold,
         Source::Tcgtracker,
+        Source::Cardmarket,
+        Source::Scryfall,
+        Source::Pricecharting,
+        Source::Justtcg,
+        Source::Cardkingdom,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -45,6 +60,11 @@ impl Source {
             Source::EbayBrowse => "ebay_browse",
             Source::EbaySold => "ebay_sold",
             Source::Tcgtracker => "tcgtracker",
+            Source::Cardmarket => "cardmarket",
+            Source::Scryfall => "scryfall",
+            Source::Pricecharting => "pricecharting",
+            Source::Justtcg => "justtcg",
+            Source::Cardkingdom => "cardkingdom",
         }
     }
 
@@ -60,6 +80,19 @@ impl Source {
     /// Whether the source is tcgtracker's own computation rather than a market.
     pub fn is_computed(&self) -> bool {
         matches!(self, Source::Tcgtracker)
+    }
+
+    /// The markets beyond TCGplayer and eBay, whose rows the collectors map to our products
+    /// ([`Subject::Market`]).
+    pub fn is_other_market(&self) -> bool {
+        matches!(
+            self,
+            Source::Cardmarket
+                | Source::Scryfall
+                | Source::Pricecharting
+                | Source::Justtcg
+                | Source::Cardkingdom
+        )
     }
 }
 
@@ -91,10 +124,28 @@ pub enum PriceKind {
     /// `confidence` (0–100) says how many independent sources agree with it and how fresh they
     /// are. The README's "Fair value" section gives the rule.
     Fair,
+    /// Cardmarket's price trend: its own smoothing of recent sales.
+    Trend,
+    /// The average sell price (Cardmarket `avg`).
+    Avg,
+    /// The average sell price over the last day (Cardmarket `avg1`).
+    Avg1,
+    /// The average sell price over the last 7 days (Cardmarket `avg7`).
+    Avg7,
+    /// The average sell price over the last 30 days (Cardmarket `avg30`).
+    Avg30,
+    /// A price guide's figure from the series' recent sales (PriceCharting), ungraded or per
+    /// grade.
+    Sales,
+    /// A shop's own sell price (Card Kingdom retail).
+    Retail,
+    /// What a shop pays for a copy (Card Kingdom buylist); quoted with the quantity it wants,
+    /// and rejected (`not_buying`) while that quantity is 0.
+    Buylist,
 }
 
 impl PriceKind {
-    pub const ALL: [PriceKind; 9] = [
+    pub const ALL: [PriceKind; 17] = [
         PriceKind::Market,
         PriceKind::Low,
         PriceKind::Mid,
@@ -104,6 +155,14 @@ impl PriceKind {
         PriceKind::Listing,
         PriceKind::Sold,
         PriceKind::Fair,
+        PriceKind::Trend,
+        PriceKind::Avg,
+        PriceKind::Avg1,
+        PriceKind::Avg7,
+        PriceKind::Avg30,
+        PriceKind::Sales,
+        PriceKind::Retail,
+        PriceKind::Buylist,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -117,6 +176,14 @@ impl PriceKind {
             PriceKind::Listing => "listing",
             PriceKind::Sold => "sold",
             PriceKind::Fair => "fair",
+            PriceKind::Trend => "trend",
+            PriceKind::Avg => "avg",
+            PriceKind::Avg1 => "avg1",
+            PriceKind::Avg7 => "avg7",
+            PriceKind::Avg30 => "avg30",
+            PriceKind::Sales => "sales",
+            PriceKind::Retail => "retail",
+            PriceKind::Buylist => "buylist",
         }
     }
 
@@ -180,6 +247,9 @@ pub enum Subject {
     },
     /// One eBay item (active listing or sold), found by searching for `target`.
     EbayItem(Box<EbayItem>),
+    /// A row of another market (Cardmarket, Scryfall, PriceCharting, JustTCG, Card Kingdom),
+    /// mapped by the collector to one of our products.
+    Market(Box<MarketRow>),
 }
 
 impl Subject {
@@ -189,6 +259,7 @@ impl Subject {
                 *product_id
             }
             Subject::EbayItem(item) => item.target.product_id,
+            Subject::Market(row) => row.product_id,
         }
     }
 
@@ -198,8 +269,70 @@ impl Subject {
                 *category_id
             }
             Subject::EbayItem(item) => item.target.category_id,
+            Subject::Market(row) => row.category_id,
         }
     }
+}
+
+/// A price row of another market, in its own ids, with the product of ours the collector mapped
+/// it to. Unmapped and ambiguous rows are never quoted: the collector lists them instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarketRow {
+    pub category_id: CategoryId,
+    pub product_id: ProductId,
+    /// The source's own id of what it priced: Cardmarket's `idProduct`, a Scryfall card id, a
+    /// PriceCharting id, a JustTCG variant id, a Card Kingdom id.
+    pub external_id: String,
+    /// How the collector found our product for it.
+    pub mapping: Mapping,
+    /// The printing priced, in TCGplayer's words ("Normal", "Foil", "Holofoil", "Reverse
+    /// Holofoil", "1st Edition" …).
+    pub printing: String,
+    /// The condition priced; absent when the source does not split by condition (the price is
+    /// then the series' Near Mint one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Condition>,
+    /// The language priced; absent means the game's default (English; Japanese for Pokémon
+    /// Japan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+    /// A graded price: the grader and grade it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graded: Option<GradedAs>,
+    /// Copies the buyer wants at this price (buylists); 0 while it is not buying.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<u32>,
+}
+
+/// A grader and grade a market prices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GradedAs {
+    pub grader: Grader,
+    pub grade: Grade,
+}
+
+/// How a collector mapped another market's product to ours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    pub method: MappingMethod,
+    /// 0–100: 100 for an id the source states, less for a match by name, number and set.
+    pub confidence: u8,
+}
+
+/// The ways a product of another market is mapped to ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MappingMethod {
+    /// The source states the TCGplayer product id (Scryfall `tcgplayer_id`, JustTCG
+    /// `tcgplayerId`).
+    TcgplayerId,
+    /// Scryfall's `cardmarket_id` ↔ `tcgplayer_id` pair bridges a Cardmarket product (Magic).
+    ScryfallBridge,
+    /// The same name, collector number and set in our catalog, and no other product like it.
+    NameNumberSet,
 }
 
 /// An eBay item summary (Browse) or item sale (Marketplace Insights), as sent.

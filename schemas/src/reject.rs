@@ -47,6 +47,8 @@ pub enum RejectReason {
     MultipleChoice,
     /// A match below the confidence threshold.
     LowConfidence,
+    /// A buylist price while the buyer wants no copies (quantity 0): not an offer.
+    NotBuying,
 }
 
 impl RejectReason {
@@ -70,6 +72,7 @@ impl RejectReason {
             RejectReason::RawForGraded => "raw_for_graded",
             RejectReason::MultipleChoice => "multiple_choice",
             RejectReason::LowConfidence => "low_confidence",
+            RejectReason::NotBuying => "not_buying",
         }
     }
 

@@ -9,7 +9,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::Timestamp;
+use crate::{ProductId, Timestamp};
 
 /// A source's state after its last pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -134,4 +134,28 @@ impl SourceHealth {
             ),
         }
     }
+}
+
+/// A product of another market that a collector could not map to one of ours: none fits, or
+/// several fit equally well. Never guessed into a series; listed so a user can see what a source
+/// does not price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct UnmappedProduct {
+    /// The market (`cardmarket`, `cardkingdom`, …).
+    pub source: String,
+    /// The market's own id of the product.
+    pub external_id: String,
+    /// `unmapped` (none of ours fits) or `ambiguous` (several do).
+    pub why: String,
+    /// The product as the market names it.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
+    /// Our products that fit equally well (ambiguous only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<ProductId>,
+    /// When the collector last met it.
+    pub last_seen: Timestamp,
 }

@@ -14,6 +14,7 @@ mod core_state;
 mod data_dir;
 mod demo;
 mod demo_key;
+mod identity;
 mod live_sink;
 mod parts;
 mod progress;
@@ -176,11 +177,12 @@ async fn start_parts(
         },
         backfill_state: cfg.data_dir.join("backfill.json"),
     };
+    let feeds = identity::feeds(parts, s.store.clone(), tracked_rx, stop);
     parts::spawn_collectors(
         parts,
         collectors,
         Arc::new(quote_sink),
-        tracked_rx,
+        feeds,
         fx_tx,
         monitor.clone(),
         stop,

@@ -137,7 +137,7 @@ pub fn spawn_collectors(
     parts: &mut JoinSet<PartResult>,
     part: CollectorsPart,
     sink: Arc<dyn QuoteSink>,
-    tracked: watch::Receiver<Vec<TrackedCard>>,
+    feeds: tcg_collectors::Feeds,
     fx: watch::Sender<FxRates>,
     monitor: tcg_collectors::CollectorMonitor,
     stop: &CancellationToken,
@@ -170,7 +170,7 @@ pub fn spawn_collectors(
         let shutdown = stop.cancelled_owned();
         let ran = tcg_collectors::run_collectors_monitored(
             part.collect,
-            tracked,
+            feeds,
             sink,
             Some(fx),
             None,

@@ -503,18 +503,30 @@ fn web_page_in_headless_chromium() {
         long,
     );
 
-    // The card to chart: seeded, or (with `up`) one whose market price ticks live, so that a
-    // rule on it fires soon.
+    // The card to chart: seeded, or (with `up`) one whose market price keeps ticking live (one
+    // series seen in two of the simulator's one-minute steps), so that a rule on it fires soon.
+    // A card seen once may not move again for hours: a 50-cent common drifts by far less than a
+    // cent in minutes.
     let card = match server.card {
         Some(c) => c,
         None => {
             b.go(&format!("{base}/#/live"));
+            // The table keeps 200 rows and TCGplayer's lows tick by the thousand a minute, so
+            // market rows are counted as they are added rather than looked for later.
+            b.eval(
+                "(() => { window.__marketSeen = new Map(); window.__ticking = 0; \
+                 new MutationObserver((ms) => { for (const m of ms) for (const r of m.addedNodes) { \
+                   if (r.dataset?.kind !== 'market') continue; \
+                   const k = `${r.dataset.seriesId}|${r.dataset.source}`; \
+                   const n = (window.__marketSeen.get(k) || 0) + 1; window.__marketSeen.set(k, n); \
+                   if (n >= 2 && !window.__ticking) window.__ticking = Number(r.dataset.productId); } }) \
+                 .observe(document.querySelector('#tick-table tbody'), { childList: true }); return true; })()",
+            );
+            // The simulator moves prices once a minute: two ticks take up to three minutes.
             let pid = b.wait_for(
-                "a live market tick",
-                "(() => { const r = [...document.querySelectorAll('#tick-table tbody tr')]\
-                 .find(r => ['market','listing','sold'].includes(r.dataset.kind)); \
-                 return r ? Number(r.dataset.productId) : 0; })()",
-                Duration::from_secs(90),
+                "a series whose market price ticks twice live",
+                "window.__ticking",
+                Duration::from_secs(200),
             );
             pid.as_u64().unwrap()
         }

@@ -10,6 +10,7 @@ use crate::{
     CollectorError, CollectorMonitor, QuoteSink, RunReport, Source,
     ebay::{EbayConfig, EbaySource},
     ecb::{EcbClient, EcbConfig, run_fx_monitored},
+    identity::{Identity, UnmappedLog},
     run_source_monitored,
     tcgcsv::{TcgcsvConfig, TcgcsvSource},
     tcgplayer::{TcgplayerConfig, TcgplayerSource},
@@ -77,6 +78,33 @@ impl CollectConfig {
     }
 }
 
+/// What the collectors read while they run, kept current by the caller.
+#[derive(Debug, Clone)]
+pub struct Feeds {
+    /// The cards eBay searches.
+    pub tracked: watch::Receiver<Vec<TrackedCard>>,
+    /// Our catalog and the id bridge, for the sources that map another market's products.
+    pub identity: Identity,
+}
+
+impl From<watch::Receiver<Vec<TrackedCard>>> for Feeds {
+    /// Tracked cards and an empty catalog.
+    fn from(tracked: watch::Receiver<Vec<TrackedCard>>) -> Self {
+        Feeds {
+            tracked,
+            identity: Identity::default(),
+        }
+    }
+}
+
+/// What a source that maps another market's products gets: our catalog and the id bridge to map
+/// with, and the log of what it could not map.
+#[derive(Debug, Clone)]
+pub struct MarketContext {
+    pub identity: Identity,
+    pub unmapped: Arc<UnmappedLog>,
+}
+
 /// What `run_collectors` did, per source.
 #[derive(Debug, Clone, Default)]
 pub struct CollectSummary {
@@ -90,18 +118,19 @@ impl CollectSummary {
 }
 
 /// Runs every configured collector concurrently into `sink` until `shutdown` resolves (or each
-/// has done `max_passes`). eBay searches `tracked` (kept current through the watch channel);
-/// ECB rates are published on `fx` when given.
+/// has done `max_passes`). eBay searches the tracked cards of `feeds` and the other markets map
+/// with its identity (both kept current through watch channels); ECB rates are published on
+/// `fx` when given.
 pub async fn run_collectors(
     config: CollectConfig,
-    tracked: watch::Receiver<Vec<TrackedCard>>,
+    feeds: Feeds,
     sink: Arc<dyn QuoteSink>,
     fx: Option<watch::Sender<FxRates>>,
     max_passes: Option<u64>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<CollectSummary, CollectorError> {
     let monitor = CollectorMonitor::default();
-    run_collectors_monitored(config, tracked, sink, fx, max_passes, shutdown, monitor).await
+    run_collectors_monitored(config, feeds, sink, fx, max_passes, shutdown, monitor).await
 }
 
 /// [`run_collectors`], recording every pass of every source (and every ECB fetch) in
@@ -109,7 +138,7 @@ pub async fn run_collectors(
 /// pass ends.
 pub async fn run_collectors_monitored(
     config: CollectConfig,
-    tracked: watch::Receiver<Vec<TrackedCard>>,
+    feeds: Feeds,
     sink: Arc<dyn QuoteSink>,
     fx: Option<watch::Sender<FxRates>>,
     max_passes: Option<u64>,
@@ -117,6 +146,11 @@ pub async fn run_collectors_monitored(
     monitor: CollectorMonitor,
 ) -> Result<CollectSummary, CollectorError> {
     let names = config.source_names();
+    let Feeds { tracked, identity } = feeds;
+    let market = MarketContext {
+        identity,
+        unmapped: monitor.unmapped.clone(),
+    };
     let mut sources: Vec<Box<dyn Source>> = Vec::new();
     if let Some(c) = config.tcgplayer {
         sources.push(Box::new(TcgplayerSource::new(c)?));
@@ -134,6 +168,8 @@ pub async fn run_collectors_monitored(
         browse.follow(tracked.clone());
         sources.push(Box::new(browse));
     }
+    // The other markets: each maps its products to ours with `market`.
+    drop(market);
     for source in &sources {
         monitor.health.register(source.name());
     }
@@ -358,7 +394,7 @@ pub async fn run_collect_monitored(
     };
     let summary = run_collectors_monitored(
         options.to_config(),
-        tracked_rx,
+        tracked_rx.into(),
         sink,
         Some(fx_tx),
         options.passes,

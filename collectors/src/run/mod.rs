@@ -7,6 +7,6 @@ mod collect;
 
 pub use backfill::{BackfillConfig, run_backfill};
 pub use collect::{
-    CollectConfig, CollectOptions, CollectSummary, load_tracked, run_collect,
+    CollectConfig, CollectOptions, CollectSummary, Feeds, MarketContext, load_tracked, run_collect,
     run_collect_monitored, run_collectors, run_collectors_monitored,
 };

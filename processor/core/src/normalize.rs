@@ -1,8 +1,8 @@
 //! Source fields to a series identity and a USD price; believability checks.
 
 use tcg_schemas::{
-    Condition, FxRates, Game, Language, Money, PriceKind, Printing, RawQuote, RejectReason,
-    SeriesKey, Source, Subject, Timestamp,
+    Condition, FxRates, Game, Language, MarketRow, Money, PriceKind, Printing, RawQuote,
+    RejectReason, SeriesKey, Source, Subject, Timestamp,
 };
 
 use crate::{
@@ -125,7 +125,13 @@ fn check_quote(quote: &RawQuote, now: Timestamp, config: &CoreConfig) -> Result<
     let ebay_kind = matches!(quote.kind, PriceKind::Listing | PriceKind::Sold);
     let ebay_source = matches!(quote.source, Source::EbayBrowse | Source::EbaySold);
     let ebay_subject = matches!(quote.subject, Subject::EbayItem(_));
-    if ebay_kind != ebay_source || ebay_source != ebay_subject {
+    let market_source = quote.source.is_other_market();
+    let market_subject = matches!(quote.subject, Subject::Market(_));
+    if ebay_kind != ebay_source
+        || ebay_source != ebay_subject
+        || market_source != market_subject
+        || !kind_from(quote.source, quote.kind)
+    {
         return Err(Invalid::new(
             RejectReason::KindNotForSource,
             format!(
@@ -148,7 +154,42 @@ fn check_quote(quote: &RawQuote, now: Timestamp, config: &CoreConfig) -> Result<
             "negative shipping".to_owned(),
         ));
     }
+    if let Subject::Market(row) = &quote.subject
+        && quote.kind == PriceKind::Buylist
+        && row.quantity == Some(0)
+    {
+        return Err(Invalid::new(
+            RejectReason::NotBuying,
+            format!(
+                "{} buys {} at {} but wants no copies",
+                quote.source.as_str(),
+                row.external_id,
+                quote.price
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Whether `source` publishes prices of `kind` (TCGplayer and eBay kinds are checked with their
+/// subjects above; the other markets each quote their own kinds).
+fn kind_from(source: Source, kind: PriceKind) -> bool {
+    use PriceKind as K;
+    match source {
+        Source::Cardmarket => matches!(
+            kind,
+            K::Trend | K::Avg | K::Avg1 | K::Avg7 | K::Avg30 | K::Low
+        ),
+        Source::Scryfall => matches!(kind, K::Market | K::Trend),
+        Source::Pricecharting => kind == K::Sales,
+        Source::Justtcg => kind == K::Market,
+        Source::Cardkingdom => matches!(kind, K::Retail | K::Buylist),
+        Source::Tcgplayer | Source::Tcgcsv => !matches!(
+            kind,
+            K::Trend | K::Avg | K::Avg1 | K::Avg7 | K::Avg30 | K::Sales | K::Retail | K::Buylist
+        ),
+        Source::EbayBrowse | Source::EbaySold | Source::Tcgtracker => true,
+    }
 }
 
 /// The series a quote prices, the eBay item it is (if any) and the match confidence.
@@ -189,6 +230,11 @@ fn identify<'q>(
             None,
             None,
         ),
+        Subject::Market(row) => (
+            market_series(row, game),
+            None,
+            (row.mapping.confidence < 100).then_some(row.mapping.confidence),
+        ),
         Subject::EbayItem(item) => {
             match classified.unwrap_or_else(|| title::classify(item, config.min_confidence)) {
                 Ok(m) => (m.series, Some(item.item_id.as_str()), Some(m.confidence)),
@@ -204,11 +250,33 @@ fn identify<'q>(
     })
 }
 
+/// The series of another market's row: its grade when graded, else its printing, condition
+/// (Near Mint when the market does not split by condition) and language.
+fn market_series(row: &MarketRow, game: Game) -> SeriesKey {
+    match &row.graded {
+        Some(g) => SeriesKey::Graded {
+            product_id: row.product_id,
+            grader: g.grader.clone(),
+            grade: g.grade,
+        },
+        None => SeriesKey::Sku {
+            product_id: row.product_id,
+            printing: Printing::parse(&row.printing),
+            condition: row.condition.clone().unwrap_or(Condition::NearMint),
+            language: row
+                .language
+                .clone()
+                .unwrap_or_else(|| default_language(game)),
+        },
+    }
+}
+
 fn subject_name(subject: &Subject) -> &'static str {
     match subject {
         Subject::TcgProduct { .. } => "tcg_product",
         Subject::TcgSku { .. } => "tcg_sku",
         Subject::EbayItem(_) => "ebay_item",
+        Subject::Market(_) => "market",
     }
 }
 
@@ -334,6 +402,129 @@ mod tests {
             normalize(&claimed, now(), &cfg, &fx).unwrap_err().reason,
             RejectReason::KindNotForSource
         );
+    }
+
+    fn market_quote(source: Source, kind: PriceKind, price: Money) -> RawQuote {
+        RawQuote {
+            source,
+            kind,
+            price,
+            subject: Subject::Market(Box::new(MarketRow {
+                category_id: CategoryId(1),
+                product_id: ProductId(42),
+                external_id: "273576".into(),
+                mapping: tcg_schemas::Mapping {
+                    method: tcg_schemas::MappingMethod::NameNumberSet,
+                    confidence: 90,
+                },
+                printing: "Foil".into(),
+                condition: None,
+                language: None,
+                graded: None,
+                quantity: None,
+            })),
+            ..product_quote(1, "", 0)
+        }
+    }
+
+    fn eur_rates() -> FxRates {
+        let mut rates = BTreeMap::new();
+        rates.insert(Currency::USD, "1.10".parse().unwrap());
+        FxRates {
+            base: Currency::EUR,
+            as_of: "2026-12-04".into(),
+            rates,
+        }
+    }
+
+    #[test]
+    fn other_markets_rows_price_their_mapped_series() {
+        let cfg = CoreConfig::default();
+        let q = market_quote(
+            Source::Cardmarket,
+            PriceKind::Trend,
+            Money::new(1000, Currency::EUR),
+        );
+        let n = normalize(&q, now(), &cfg, &eur_rates()).unwrap();
+        assert_eq!(
+            n.series.id(),
+            "42/foil/nm/en",
+            "no condition split: Near Mint"
+        );
+        assert_eq!(n.price_usd, Money::usd_cents(1100));
+        assert_eq!(
+            n.confidence,
+            Some(90),
+            "a match by name keeps its confidence"
+        );
+        assert_eq!(n.listing_id, None);
+
+        let mut graded = market_quote(
+            Source::Pricecharting,
+            PriceKind::Sales,
+            Money::usd_cents(52_000),
+        );
+        if let Subject::Market(row) = &mut graded.subject {
+            row.graded = Some(tcg_schemas::GradedAs {
+                grader: tcg_schemas::Grader::Psa,
+                grade: tcg_schemas::Grade::whole(10).unwrap(),
+            });
+            row.mapping.confidence = 100;
+        }
+        let n = normalize(&graded, now(), &cfg, &FxRates::default()).unwrap();
+        assert_eq!(n.series.id(), "42/psa/10");
+        assert_eq!(n.confidence, None, "a stated id needs no confidence");
+    }
+
+    #[test]
+    fn other_markets_quote_only_their_own_kinds_and_subjects() {
+        let cfg = CoreConfig::default();
+        let fx = eur_rates();
+        let reason = |q: &RawQuote| {
+            normalize(q, now(), &cfg, &fx)
+                .map(|_| ())
+                .unwrap_err()
+                .reason
+        };
+        // Cardmarket has no `market` price; a TCGplayer source never sends a market row.
+        let wrong = market_quote(Source::Cardmarket, PriceKind::Market, Money::usd_cents(100));
+        assert_eq!(reason(&wrong), RejectReason::KindNotForSource);
+        let wrong = market_quote(Source::Tcgplayer, PriceKind::Market, Money::usd_cents(100));
+        assert_eq!(reason(&wrong), RejectReason::KindNotForSource);
+        let mut wrong = product_quote(3, "Normal", 100);
+        wrong.source = Source::Scryfall;
+        assert_eq!(reason(&wrong), RejectReason::KindNotForSource);
+        let mut wrong = product_quote(3, "Normal", 100);
+        wrong.kind = PriceKind::Buylist;
+        assert_eq!(reason(&wrong), RejectReason::KindNotForSource);
+    }
+
+    #[test]
+    fn a_buylist_price_counts_only_while_the_shop_buys() {
+        let cfg = CoreConfig::default();
+        let fx = FxRates::default();
+        let mut q = market_quote(
+            Source::Cardkingdom,
+            PriceKind::Buylist,
+            Money::usd_cents(700),
+        );
+        let set_quantity = |q: &mut RawQuote, n: u32| {
+            if let Subject::Market(row) = &mut q.subject {
+                row.quantity = Some(n);
+            }
+        };
+        set_quantity(&mut q, 8);
+        assert_eq!(
+            normalize(&q, now(), &cfg, &fx).unwrap().price_usd,
+            Money::usd_cents(700)
+        );
+        set_quantity(&mut q, 0);
+        let err = normalize(&q, now(), &cfg, &fx).unwrap_err();
+        assert_eq!(err.reason, RejectReason::NotBuying);
+        assert!(err.detail.contains("273576"), "{}", err.detail);
+        // Retail with no stock quantity is a price like any other.
+        q.kind = PriceKind::Retail;
+        assert!(normalize(&q, now(), &cfg, &fx).is_ok());
     }
 
     #[test]

@@ -47,6 +47,12 @@ impl Rejection {
                 ..
             } => (None, None, Some(sub_type_name.clone()), *group_id),
             Subject::TcgSku { printing, .. } => (None, None, Some(printing.clone()), None),
+            Subject::Market(row) => (
+                None,
+                Some(row.external_id.clone()),
+                Some(row.printing.clone()),
+                None,
+            ),
         };
         CardRejection {
             at,

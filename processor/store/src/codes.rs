@@ -12,6 +12,11 @@ pub fn source_code(s: Source) -> i64 {
         Source::EbayBrowse => 3,
         Source::EbaySold => 4,
         Source::Tcgtracker => 5,
+        Source::Cardmarket => 6,
+        Source::Scryfall => 7,
+        Source::Pricecharting => 8,
+        Source::Justtcg => 9,
+        Source::Cardkingdom => 10,
     }
 }
 
@@ -33,6 +38,14 @@ pub fn kind_code(k: PriceKind) -> i64 {
         PriceKind::Listing => 7,
         PriceKind::Sold => 8,
         PriceKind::Fair => 9,
+        PriceKind::Trend => 10,
+        PriceKind::Avg => 11,
+        PriceKind::Avg1 => 12,
+        PriceKind::Avg7 => 13,
+        PriceKind::Avg30 => 14,
+        PriceKind::Sales => 15,
+        PriceKind::Retail => 16,
+        PriceKind::Buylist => 17,
     }
 }
 

@@ -83,11 +83,12 @@ pub struct HistoryParams {
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<String>)]
     series: Option<SeriesKey>,
-    /// `tcgplayer`, `tcgcsv`, `ebay_browse` or `ebay_sold`.
+    /// The source (`tcgplayer`, `tcgcsv`, `ebay_browse`, `ebay_sold`, `cardmarket`, …).
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::Source>)]
     source: Option<Source>,
-    /// Price kind (`market`, `low`, `mid`, `high`, `direct_low`, `lowest_listing`, `listing`, `sold`).
+    /// Price kind (`market`, `low`, `mid`, `high`, `direct_low`, `lowest_listing`, `listing`, `sold`,
+    /// `fair`, `trend`, `avg7`, `sales`, `retail`, `buylist` …).
     #[serde(default, deserialize_with = "opt")]
     #[param(value_type = Option<doc::PriceKind>)]
     kind: Option<PriceKind>,
