@@ -12,7 +12,7 @@ use common::*;
 use tcg_ports::SourceReports;
 use tcg_schemas::{
     CardRejection, HealthError, HealthStatus, Money, ProductId, RejectionStage, SourceHealth,
-    Timestamp,
+    Timestamp, UnmappedProduct,
 };
 
 const GET: Method = Method::GET;
@@ -21,6 +21,7 @@ const GET: Method = Method::GET;
 struct Reports {
     sources: Vec<SourceHealth>,
     rejections: Mutex<Vec<CardRejection>>,
+    unmapped: Vec<UnmappedProduct>,
 }
 
 impl SourceReports for Reports {
@@ -41,6 +42,15 @@ impl SourceReports for Reports {
     fn recent_rejections(&self, limit: usize) -> Vec<CardRejection> {
         let all = self.rejections.lock().unwrap();
         all.iter().rev().take(limit).cloned().collect()
+    }
+
+    fn unmapped(&self, source: Option<&str>, limit: usize) -> Vec<UnmappedProduct> {
+        self.unmapped
+            .iter()
+            .filter(|p| source.is_none_or(|s| p.source == s))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 }
 
@@ -177,4 +187,75 @@ async fn without_reports_the_lists_are_empty_and_say_so() {
     assert_eq!(r.json()["monitored"], false);
     let ready = c.call(GET, "/readyz", None, None).await;
     assert!(ready.json().get("sources").is_none());
+}
+
+fn unmapped(source: &str, id: &str, candidates: Vec<u64>) -> UnmappedProduct {
+    UnmappedProduct {
+        source: source.into(),
+        external_id: id.into(),
+        why: if candidates.is_empty() {
+            "unmapped"
+        } else {
+            "ambiguous"
+        }
+        .into(),
+        name: "Charizard ex".into(),
+        number: Some("199".into()),
+        set: Some("151".into()),
+        candidates: candidates.into_iter().map(ProductId).collect(),
+        last_seen: Timestamp::from_secs(NOW),
+    }
+}
+
+#[tokio::test]
+async fn unmapped_products_of_other_markets_are_listed_by_source() {
+    let reports = Arc::new(Reports {
+        unmapped: vec![
+            unmapped("cardmarket", "273576", vec![]),
+            unmapped("cardkingdom", "9", vec![1001, 1002]),
+        ],
+        ..Reports::default()
+    });
+    let c = Ctx::with(test_config(), {
+        let reports = reports.clone();
+        move |s| s.with_source_reports(reports)
+    })
+    .await;
+    assert_eq!(
+        c.call(GET, "/v1/sources/unmapped", None, None).await.status,
+        401
+    );
+    let r = c
+        .call(GET, "/v1/sources/unmapped", Some(&c.alice), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    assert_eq!(body["monitored"], true);
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    let r = c
+        .call(
+            GET,
+            "/v1/sources/unmapped?source=cardkingdom",
+            Some(&c.alice),
+            None,
+        )
+        .await;
+    let items = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["why"], "ambiguous");
+    assert_eq!(items[0]["candidates"], serde_json::json!([1001, 1002]));
+    let r = c
+        .call(
+            GET,
+            "/v1/sources/unmapped?source=nowhere",
+            Some(&c.alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.problem_field(), "source");
+    let r = c
+        .call(GET, "/v1/sources/unmapped?limit=1", Some(&c.alice), None)
+        .await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 1);
 }

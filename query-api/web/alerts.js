@@ -12,6 +12,7 @@ const RULE_TYPES = [
   ["new_low", "New low"],
   ["new_high", "New high"],
   ["deal", "Deal (listing under market)"],
+  ["buylist_above", "Buylist reaches % of market"],
 ];
 
 const ruleForm = { product: null, type: "price_above" };
@@ -24,6 +25,7 @@ function describeCondition(c) {
     case "new_low": return `new ${c.days}-day low`;
     case "new_high": return `new ${c.days}-day high`;
     case "deal": return `listing ${c.percent}% under market`;
+    case "buylist_above": return `buylist at ${c.percent}% of market or more`;
     default: return c.type;
   }
 }
@@ -54,6 +56,8 @@ function renderRuleForm() {
   }
   if (t === "new_low" || t === "new_high") fields.push(num("rule-days", "Days", { min: "1", max: "365", step: "1", value: "30" }));
   if (t === "deal") fields.push(num("rule-percent", "At least % under market", { min: "1", step: "1", value: "20" }));
+  // A shop's buylist is what it pays; one that is not buying quotes none, so the rule waits.
+  if (t === "buylist_above") fields.push(num("rule-percent", "Buylist at least % of market", { min: "1", max: "200", step: "1", value: "70" }));
   f.replaceChildren(
     el("label", { class: "field wide" }, el("span", {}, "Card"), picker,
       ruleForm.product ? el("small", { class: "muted", id: "rule-card-chosen" }, `#${ruleForm.product.product_id} · ${ruleForm.product.name}`) : null),
@@ -283,6 +287,7 @@ function triggerText(t) {
     case "new_low": return `is a new ${t.days}-day low (was ${money(t.previous_low_usd)})`;
     case "new_high": return `is a new ${t.days}-day high (was ${money(t.previous_high_usd)})`;
     case "deal": return `is ${Number(t.discount_percent).toFixed(0)}% under the market price ${money(t.market_usd)}`;
+    case "buylist_above": return `is ${Number(t.share_percent).toFixed(0)}% of the market price ${money(t.market_usd)}`;
     default: return "";
   }
 }

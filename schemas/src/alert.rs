@@ -80,6 +80,14 @@ pub enum Trigger {
         #[serde(with = "rust_decimal::serde::str")]
         discount_percent: Decimal,
     },
+    /// A shop's buylist price reached the share of the market price the rule asks for.
+    BuylistAbove {
+        market_usd: Money,
+        /// The buylist price as a percentage of the market price.
+        #[schemars(with = "String")]
+        #[serde(with = "rust_decimal::serde::str")]
+        share_percent: Decimal,
+    },
 }
 
 impl AlertId {

@@ -141,6 +141,14 @@ pub enum RuleCondition {
         #[serde(with = "rust_decimal::serde::str")]
         percent: Decimal,
     },
+    /// A shop's buylist price (what it pays for a copy) is at least `percent` of the TCGplayer
+    /// market price of the same series: a good moment to sell to it. A shop that wants no copies
+    /// quotes no buylist price (`not_buying`), so this never fires while it is not buying.
+    BuylistAbove {
+        #[schemars(with = "String")]
+        #[serde(with = "rust_decimal::serde::str")]
+        percent: Decimal,
+    },
 }
 
 impl RuleCondition {
@@ -153,6 +161,7 @@ impl RuleCondition {
             RuleCondition::NewLow { .. } => "new_low",
             RuleCondition::NewHigh { .. } => "new_high",
             RuleCondition::Deal { .. } => "deal",
+            RuleCondition::BuylistAbove { .. } => "buylist_above",
         }
     }
 }

@@ -422,8 +422,10 @@ impl Processor {
     /// listing that states no condition is compared with the Near Mint market of the same
     /// product, printing and language (TCGplayer's product-level market is Near Mint's).
     fn market_price(&self, series: &SeriesKey, kind: PriceKind) -> Option<i64> {
-        if !matches!(kind, PriceKind::Listing | PriceKind::Sold)
-            || self.rules.for_product(series.product_id()).is_empty()
+        if !matches!(
+            kind,
+            PriceKind::Listing | PriceKind::Sold | PriceKind::Buylist
+        ) || self.rules.for_product(series.product_id()).is_empty()
         {
             return None;
         }

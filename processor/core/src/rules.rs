@@ -114,6 +114,30 @@ pub fn validate(rule: &AlertRule, config: &CoreConfig) -> Result<(), RuleError> 
                 ));
             }
         }
+        RuleCondition::BuylistAbove { percent } => {
+            let p = percent_e4(*percent);
+            if p <= 0 || p > 200 * 10_000 {
+                return Err(invalid(
+                    "condition.percent",
+                    "must be above 0 and at most 200",
+                ));
+            }
+        }
+    }
+    check_watched_kind(rule)
+}
+
+/// A deal rule watches listings or sales, a buylist rule buylist prices (when the filter names a
+/// kind).
+fn check_watched_kind(rule: &AlertRule) -> Result<(), RuleError> {
+    if let Some(kind) = rule.filter.kind
+        && matches!(rule.condition, RuleCondition::BuylistAbove { .. })
+        && kind != PriceKind::Buylist
+    {
+        return Err(invalid(
+            "filter.kind",
+            "a buylist rule watches buylist prices",
+        ));
     }
     if let Some(kind) = rule.filter.kind
         && matches!(rule.condition, RuleCondition::Deal { .. })
@@ -254,7 +278,9 @@ pub fn evaluate(
         // (every cheap listing is news). Cooldown limits both.
         let threshold_like = matches!(
             rule.condition,
-            RuleCondition::PriceAbove { .. } | RuleCondition::PriceBelow { .. }
+            RuleCondition::PriceAbove { .. }
+                | RuleCondition::PriceBelow { .. }
+                | RuleCondition::BuylistAbove { .. }
         );
         let memo = memo_for(&mut stream.memos, rule);
         let was = memo.held;
@@ -333,6 +359,7 @@ fn check(
             let t = new_extreme(price, at, stream, *days, low);
             (t.is_some(), t)
         }
+        RuleCondition::BuylistAbove { percent } => buylist_above(tick, *percent, ctx),
         RuleCondition::Deal { percent } => {
             let Some(market) = ctx.market.filter(|m| *m > 0) else {
                 return (false, None);
@@ -351,6 +378,28 @@ fn check(
                 (false, None)
             }
         }
+    }
+}
+
+/// A `BuylistAbove` rule on `tick`: a buylist price at least `percent` of the series' market
+/// price.
+fn buylist_above(tick: &Tick, percent: Decimal, ctx: Context<'_>) -> (bool, Option<Trigger>) {
+    let price = tick.price_usd.minor;
+    let market = ctx.market.filter(|m| *m > 0);
+    let Some(market) = market.filter(|_| tick.kind == PriceKind::Buylist) else {
+        return (false, None);
+    };
+    // price ≥ market × p/100  ⇔  price·10⁶ ≥ market·p
+    if i128::from(price) * 1_000_000 >= i128::from(market) * percent_e4(percent) {
+        (
+            true,
+            Some(Trigger::BuylistAbove {
+                market_usd: cents(market),
+                share_percent: pct_decimal(i128::from(price), i128::from(market)),
+            }),
+        )
+    } else {
+        (false, None)
     }
 }
 
@@ -490,6 +539,10 @@ fn alert(rule: &AlertRule, tick: &Tick, trigger: Trigger) -> AlertEvent {
             market_usd,
             discount_percent,
         } => format!("is {discount_percent}% under market {}", usd(market_usd)),
+        Trigger::BuylistAbove {
+            market_usd,
+            share_percent,
+        } => format!("is {share_percent}% of market {}", usd(market_usd)),
     };
     let message = format!(
         "{}: {} {} {} at {} {what}",

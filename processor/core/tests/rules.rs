@@ -369,6 +369,88 @@ fn a_listing_without_a_stated_condition_is_a_deal_against_the_near_mint_market()
     assert!(out.alerts.is_empty(), "{:?}", out.alerts);
 }
 
+/// A Card Kingdom buylist price of `product`'s Near Mint Holofoil, wanting `quantity` copies.
+fn buylist(product: u64, cents: i64, quantity: u32, t: i64) -> RawQuote {
+    RawQuote {
+        source: Source::Cardkingdom,
+        kind: PriceKind::Buylist,
+        price: tcg_schemas::Money::usd_cents(cents),
+        subject: tcg_schemas::Subject::Market(Box::new(tcg_schemas::MarketRow {
+            category_id: tcg_schemas::CategoryId(3),
+            product_id: tcg_schemas::ProductId(product),
+            external_id: format!("ck-{product}"),
+            mapping: tcg_schemas::Mapping {
+                method: tcg_schemas::MappingMethod::NameNumberSet,
+                confidence: 95,
+            },
+            printing: "Holofoil".into(),
+            condition: None,
+            language: None,
+            graded: None,
+            quantity: Some(quantity),
+        })),
+        ..market(product, cents, t)
+    }
+}
+
+#[test]
+fn buylist_above_fires_when_a_buying_shop_pays_the_share_of_market() {
+    let mut r = rule(
+        1,
+        7,
+        RuleCondition::BuylistAbove {
+            percent: "70".parse().unwrap(),
+        },
+        60,
+    );
+    r.filter = SeriesFilter {
+        kind: Some(PriceKind::Buylist),
+        ..SeriesFilter::default()
+    };
+    let mut p = core_with(r);
+    p.process(now(), &[market(7, 10_000, 0)]);
+    // 69.99 % of market: no alert; a shop not buying: rejected, no alert, whatever its price.
+    let out = p.process(now(), &[buylist(7, 6_999, 5, 10)]);
+    assert_eq!(quoted(&out).len(), 1);
+    assert!(out.alerts.is_empty());
+    let out = p.process(now(), &[buylist(7, 9_000, 0, 20)]);
+    assert!(out.alerts.is_empty());
+    assert_eq!(out.rejected[0].reason, tcg_schemas::RejectReason::NotBuying);
+    // Exactly 70 %: fires once, saying the share and the market.
+    let out = p.process(now(), &[buylist(7, 7_000, 5, 30)]);
+    assert_eq!(quoted(&out)[0].series_id, "7/holofoil/nm/en");
+    assert_eq!(out.alerts.len(), 1, "{:?}", out.rejected);
+    assert!(matches!(
+        &out.alerts[0].trigger,
+        Trigger::BuylistAbove { market_usd, share_percent }
+            if *market_usd == usd(10_000) && share_percent.to_string() == "70.00"
+    ));
+    // Still above: an aggregate fires when the condition starts to hold, not on every poll.
+    let out = p.process(now(), &[buylist(7, 7_100, 5, 200)]);
+    assert!(out.alerts.is_empty());
+}
+
+#[test]
+fn buylist_rules_are_validated() {
+    let config = CoreConfig::default();
+    let mut r = rule(
+        1,
+        7,
+        RuleCondition::BuylistAbove {
+            percent: "0".parse().unwrap(),
+        },
+        60,
+    );
+    assert!(tcg_processor_core::rules::validate(&r, &config).is_err());
+    r.condition = RuleCondition::BuylistAbove {
+        percent: "80".parse().unwrap(),
+    };
+    assert!(tcg_processor_core::rules::validate(&r, &config).is_ok());
+    r.filter.kind = Some(PriceKind::Market);
+    let e = tcg_processor_core::rules::validate(&r, &config).unwrap_err();
+    assert!(e.to_string().contains("filter.kind"), "{e}");
+}
+
 #[test]
 fn filters_and_pause_are_respected() {
     let mut r = rule(

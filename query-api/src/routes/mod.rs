@@ -51,6 +51,7 @@ fn v1_routes(import_body_limit: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(prices::movers))
         .routes(routes!(sources::list))
         .routes(routes!(sources::rejections))
+        .routes(routes!(sources::unmapped))
         .routes(routes!(portfolios::list, portfolios::create))
         .routes(routes!(
             portfolios::get_one,

@@ -1,8 +1,9 @@
 //! The price sources as a user sees them: each source's health (`GET /v1/sources`) and the
 //! recent quotes of a card that were not turned into prices, with the reason
-//! (`GET /v1/cards/{product_id}/rejections`). Both are read from the [`SourceReports`] the
-//! process was given (`up`: its collectors and processor); without one, the lists are empty
-//! and `monitored` says so.
+//! (`GET /v1/cards/{product_id}/rejections`), and the products of other markets no card of ours
+//! fits (`GET /v1/sources/unmapped`). All are read from the [`SourceReports`] the process was
+//! given (`up`: its collectors and processor); without one, the lists are empty and `monitored`
+//! says so.
 //!
 //! [`SourceReports`]: tcg_ports::SourceReports
 
@@ -12,7 +13,7 @@ use axum::{
 };
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use tcg_schemas::{CardRejection, ProductId, SourceHealth};
+use tcg_schemas::{CardRejection, ProductId, Source, SourceHealth, UnmappedProduct};
 use utoipa::IntoParams;
 
 use crate::{
@@ -41,11 +42,19 @@ pub struct RejectionList {
     pub monitored: bool,
     pub items: Vec<CardRejection>,
 }
-api_schema!(SourceList, RejectionList);
+/// Products of other markets that no card of ours fits, or several do.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct UnmappedList {
+    /// Whether this process sees the collectors' lists.
+    pub monitored: bool,
+    pub items: Vec<UnmappedProduct>,
+}
+api_schema!(SourceList, RejectionList, UnmappedList);
 
 pub(crate) fn schemas(g: &mut SchemaGenerator) {
     g.subschema_for::<SourceList>();
     g.subschema_for::<RejectionList>();
+    g.subschema_for::<UnmappedList>();
 }
 
 /// Every price source and its health: `starting` (no pass yet), `ok`, `degraded` (the last
@@ -100,4 +109,49 @@ pub async fn rejections(
         monitored: reports.is_some(),
         items: reports.map(|r| r.rejections(id, limit)).unwrap_or_default(),
     }))
+}
+
+/// Unmapped product list parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UnmappedParams {
+    /// Only this market's products (`cardmarket`, `cardkingdom`, `scryfall`, `pricecharting`,
+    /// `justtcg`).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(value_type = Option<crate::openapi::doc::Source>)]
+    source: Option<Source>,
+    /// Most products to return, 1–200 (default 50).
+    #[serde(default, deserialize_with = "opt")]
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+}
+
+impl QueryParams for UnmappedParams {
+    fn check(&mut self, state: &AppState, errors: &mut Vec<FieldError>) {
+        check_limit(errors, "limit", self.limit, state.config().max_page);
+    }
+}
+
+/// Products of other markets (Cardmarket, Card Kingdom, Scryfall, PriceCharting, JustTCG) that
+/// no card of ours fits (`unmapped`) or that several fit equally well (`ambiguous`, with the
+/// candidates): never guessed into a card's prices. Most recently met first.
+#[utoipa::path(get, path = "/v1/sources/unmapped", tag = "cards",
+    params(UnmappedParams),
+    responses((status = 200, description = "Most recently met first", body = UnmappedList),
+              (status = 400, description = "Bad parameters", body = crate::problem::Problem)))]
+pub async fn unmapped(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiQuery(q): ApiQuery<UnmappedParams>,
+) -> Json<UnmappedList> {
+    let reports = state.source_reports();
+    let limit = limit_or(q.limit, 50);
+    let source = q.source.map(|s| s.as_str());
+    Json(UnmappedList {
+        monitored: reports.is_some(),
+        items: reports
+            .map(|r| r.unmapped(source, limit))
+            .unwrap_or_default(),
+    })
 }

@@ -84,8 +84,27 @@ const fn aggregate(source: Source, kind: PriceKind, weight: u32, confirms: bool)
     }
 }
 
+/// An aggregate of another market, in its own group (or TCGplayer's, for mirrors of it).
+const fn other(
+    source: Source,
+    kind: PriceKind,
+    weight: u32,
+    group: &'static str,
+    confirms: bool,
+) -> FairInput {
+    FairInput {
+        group,
+        ..aggregate(source, kind, weight, confirms)
+    }
+}
+
 /// Every input of the fair value. TCGplayer `high` and `direct_low` are not inputs (parked
-/// listings; TCGplayer Direct's low follows `low`), nor is `fair` itself.
+/// listings; TCGplayer Direct's low follows `low`), nor is `fair` itself. The other markets:
+/// Cardmarket's trend and 7-day average (EUR, converted) are one independent source; Scryfall's
+/// USD and JustTCG's prices follow TCGplayer's market, so they belong to TCGplayer's group (they
+/// add weight, never a confirmation of their own), and Scryfall's EUR to Cardmarket's;
+/// PriceCharting's sales are their own source; Card Kingdom's retail is a shop's ask (light, it
+/// never confirms); a buylist is what a shop pays, never a value of the card.
 pub const INPUTS: &[FairInput] = &[
     aggregate(Source::Tcgplayer, PriceKind::Market, 10, true),
     aggregate(Source::Tcgcsv, PriceKind::Market, 10, true),
@@ -114,6 +133,26 @@ pub const INPUTS: &[FairInput] = &[
         group: "ebay_listings",
         confirms: false,
     },
+    other(Source::Cardmarket, PriceKind::Trend, 6, "cardmarket", true),
+    other(Source::Cardmarket, PriceKind::Avg7, 3, "cardmarket", true),
+    other(Source::Cardmarket, PriceKind::Avg1, 1, "cardmarket", false),
+    other(Source::Scryfall, PriceKind::Market, 5, "tcgplayer", true),
+    other(Source::Scryfall, PriceKind::Trend, 3, "cardmarket", true),
+    other(
+        Source::Pricecharting,
+        PriceKind::Sales,
+        6,
+        "pricecharting",
+        true,
+    ),
+    other(Source::Justtcg, PriceKind::Market, 5, "tcgplayer", true),
+    other(
+        Source::Cardkingdom,
+        PriceKind::Retail,
+        2,
+        "cardkingdom",
+        false,
+    ),
 ];
 
 /// The input row of a (source, kind), if it is one.

@@ -6,6 +6,7 @@ pub mod candles;
 pub mod columns;
 pub mod confirm;
 pub mod prices;
+pub mod spread;
 pub mod sudden;
 
 use std::collections::{BTreeMap, HashSet};
@@ -58,6 +59,10 @@ pub struct PriceView {
     pub original: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_id: Option<String>,
+    /// A buylist price against the TCGplayer market price of the same series (buylist prices
+    /// only, when that market price exists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spread: Option<spread::Spread>,
 }
 
 /// One price series of a card with its latest price per source and kind.
@@ -102,6 +107,7 @@ pub(crate) fn price_view(l: LatestPrice) -> PriceView {
         price_usd: l.price_usd,
         original: l.original,
         listing_id: Some(l.listing_id).filter(|s| !s.is_empty()),
+        spread: None,
     }
 }
 
@@ -269,6 +275,9 @@ pub async fn card(
             .entry(l.series_id.clone())
             .or_default()
             .push(price_view(l));
+    }
+    for prices in by_series.values_mut() {
+        spread::annotate(prices, None);
     }
     let mut assemble = |list: Vec<(String, SeriesKey, Option<tcg_schemas::SkuId>)>| {
         list.into_iter()

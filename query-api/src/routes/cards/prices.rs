@@ -221,10 +221,14 @@ pub async fn latest(
             .card_names()
             .many(state.prices().as_ref(), products)
             .await?;
-        Ok(LatestList {
-            items: items.into_iter().map(|l| latest_view(l, &cards)).collect(),
-            missing,
-        })
+        let mut items: Vec<LatestView> =
+            items.into_iter().map(|l| latest_view(l, &cards)).collect();
+        let mut priced: Vec<(String, &mut PriceView)> = items
+            .iter_mut()
+            .map(|l| (l.series_id.clone(), &mut l.price))
+            .collect();
+        super::spread::annotate_all(state.prices().as_ref(), &mut priced).await?;
+        Ok(LatestList { items, missing })
     })
     .await
 }
