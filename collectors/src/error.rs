@@ -69,6 +69,18 @@ pub enum CollectorError {
     /// the brokers did not acknowledge them).
     #[error(transparent)]
     Sink(#[from] tcg_ports::SinkError),
+    /// TCGCSV's archive refused the download (HTTP 403): it no longer serves its price
+    /// archives to everyone, and asking again does not help.
+    #[error(
+        "TCGCSV's price archive refused the download of {day} (HTTP 403): it no longer serves its \
+         archives; no history is loaded from it (JustTCG can back-fill history with an API key: \
+         set TCG_JUSTTCG_API_KEY)"
+    )]
+    ArchiveRefused {
+        day: String,
+        #[source]
+        source: Box<CollectorError>,
+    },
     /// A 7z price archive could not be read.
     #[error("archive {name}: {source}")]
     Archive {
@@ -148,7 +160,7 @@ impl CollectorError {
             CollectorError::BudgetExhausted { .. } => "budget",
             CollectorError::Sink(tcg_ports::SinkError::Closed) => "sink_closed",
             CollectorError::Sink(_) => "sink",
-            CollectorError::Archive { .. } => "archive",
+            CollectorError::Archive { .. } | CollectorError::ArchiveRefused { .. } => "archive",
             CollectorError::Config(_) | CollectorError::StateFile { .. } => "config",
             CollectorError::Io(_) => "io",
             CollectorError::Schema(_) => "schema",

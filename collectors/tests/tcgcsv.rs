@@ -271,3 +271,48 @@ async fn the_catalog_reads_every_set_and_product_and_counts_them() {
         )
     );
 }
+
+/// TCGCSV's archive answering 403 (it stopped serving its archives to everyone): the back-fill
+/// stops at once with a message that says so and what to do, after one request, not retries.
+#[tokio::test]
+async fn a_refused_archive_stops_the_backfill_with_a_clear_message() {
+    let mock = common::mock::serve(|_, _| (403, "<html>403 Forbidden</html>".into())).await;
+    let client = TcgcsvClient::new(&config(&mock.base_url)).unwrap();
+    let dir = tempfile_dir("refused");
+    let day = |d: u32| NaiveDate::from_ymd_opt(2024, 2, d).unwrap();
+    let plan = BackfillPlan {
+        from: day(8),
+        to: day(14),
+        categories: Vec::new(),
+        state_path: dir.join("state.json"),
+        archive_start: day(8),
+    };
+    let sink = VecSink::new();
+    let bar = indicatif::ProgressBar::hidden();
+    let err = backfill(&client, &plan, &sink, &bar, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, tcg_collectors::CollectorError::ArchiveRefused { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("HTTP 403") && text.contains("2024-02-08"),
+        "{text}"
+    );
+    assert!(text.contains("TCG_JUSTTCG_API_KEY"), "{text}");
+    assert_eq!(mock.hits("/archive/"), 1, "one request, no retries");
+    let state = BackfillState::load(&plan.state_path).unwrap();
+    assert!(
+        state.done.is_empty() && state.missing.is_empty(),
+        "no day is settled"
+    );
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tcg-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

@@ -162,7 +162,8 @@ pub fn spawn_collectors(
                 () = stop.cancelled() => return ("the collectors", Ok(())),
                 done = tcg_collectors::run_backfill(backfill, sink.clone()) => {
                     if let Err(e) = done {
-                        tracing::warn!(error = %e, "history back-fill failed");
+                        // Said plainly: the user sees why the charts start today.
+                        eprintln!("history back-fill stopped: {e}");
                     }
                 }
             }

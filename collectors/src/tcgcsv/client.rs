@@ -142,6 +142,12 @@ impl TcgcsvClient {
         {
             Ok(f) => Ok(Some(f.body)),
             Err(CollectorError::Status { status: 404, .. }) => Ok(None),
+            Err(e @ CollectorError::Status { status: 403, .. }) => {
+                Err(CollectorError::ArchiveRefused {
+                    day: date.to_owned(),
+                    source: Box::new(e),
+                })
+            }
             Err(e) => Err(e),
         }
     }
