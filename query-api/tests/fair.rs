@@ -40,6 +40,7 @@ async fn with_fair_values(c: &Ctx) {
                 10_050 + d * 100,
             );
             t.confidence = Some(80);
+            t.agreeing = vec![Source::EbaySold, Source::Tcgplayer];
             t
         })
         .collect();
@@ -78,6 +79,8 @@ async fn the_fair_value_is_served_by_latest_prices_history_and_movers() {
     let items = r.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["source"], "tcgtracker");
+    assert_eq!(items[0]["confidence"], 80, "{items:?}");
+    assert_eq!(items[0]["agreeing"], json!(["ebay_sold", "tcgplayer"]));
     assert_eq!(items[0]["kind"], "fair");
     assert_eq!(cents(&items[0]["price_usd"]), 13_050);
 

@@ -218,12 +218,23 @@ function renderGrid() {
     body.append(el("tr", { dataset: { row: label } }, el("th", { scope: "row" }, label),
       ...sources.map((src) => {
         const cell = best(rowsIn.filter((r) => test(r) && r.source === src));
-        return el("td", { class: "num", title: cell ? `${KINDS[cell.kind] || cell.kind} · ${when(cell.p.observed_at)}` : "" },
+        return el("td", { class: "num", title: cell ? cellTitle(cell) : "" },
           cell ? money(cell.p.price_usd) : "—", cell && cell.kind !== "market" ? el("small", { class: "muted" }, ` ${KINDS[cell.kind] || cell.kind}`) : null);
       })));
   }
   if (!lines.length) body.append(el("tr", {}, el("td", { class: "muted" }, "No prices yet.")));
   t.append(body);
+}
+
+/// A grid cell's details: the kind and time, a fair value's confidence and agreeing sources, the
+/// source's other prices (a shop's buylist with its share of market).
+function cellTitle(cell) {
+  const p = cell.p;
+  const parts = [`${KINDS[cell.kind] || cell.kind} · ${when(p.observed_at)}`];
+  if (cell.kind === "fair" && p.confidence != null) parts.push(`confidence ${p.confidence}/100`);
+  if (p.agreeing?.length) parts.push(`agreeing: ${p.agreeing.map(sourceLabel).join(", ")}`);
+  if (p.spread) parts.push(`buylist ${money(p.price_usd)} = ${Number(p.spread.share_percent).toFixed(0)}% of market ${money(p.spread.market_usd)}`);
+  return parts.join("\n");
 }
 
 function best(list) {

@@ -37,6 +37,10 @@ pub struct Tick {
     /// (0–100: how many independent sources agree with it, how fresh and how strong they are).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confidence: Option<u8>,
+    /// For a `fair` tick, the sources whose prices agree with it (within ±15 %), sorted; empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreeing: Vec<Source>,
     /// True when the price did not change and this tick only says it is still current.
     #[serde(default)]
     pub heartbeat: bool,

@@ -165,6 +165,7 @@ fn ticks_validate() {
             shipping: Some(Money::new(500, Currency::EUR)),
             listing_id: listing,
             confidence: Some(92),
+            agreeing: Vec::new(),
             heartbeat: false,
         });
     }
@@ -182,6 +183,7 @@ fn ticks_validate() {
         shipping: None,
         listing_id: None,
         confidence: Some(65),
+        agreeing: Vec::new(),
         heartbeat: false,
     });
 }

@@ -268,6 +268,7 @@ mod tests {
                     shipping: None,
                     listing_id: None,
                     confidence: None,
+                    agreeing: Vec::new(),
                     heartbeat: false,
                 }
             })

@@ -338,6 +338,7 @@ fn seed(db: &Path) -> (String, u64) {
                         shipping: None,
                         listing_id: None,
                         confidence: None,
+                        agreeing: Vec::new(),
                         heartbeat: false,
                     });
                 };

@@ -209,6 +209,7 @@ impl Processor {
             shipping: quote.shipping,
             listing_id: n.listing_id.map(str::to_owned),
             confidence: n.confidence,
+            agreeing: Vec::new(),
             heartbeat,
         };
         if heartbeat {
@@ -264,10 +265,10 @@ impl Processor {
     }
 
     /// Recomputes the fair value of the series of `key` (its fair stream) after a tick of the
-    /// input `bit` at `at`, and emits a `fair` tick when it changed (or a heartbeat when one is
-    /// due). The tick is stamped `at`, or one microsecond after the series' previous fair tick
-    /// when that is not earlier (fair ticks of a series never share an instant and never go
-    /// back).
+    /// input `bit` at `at`, and emits a `fair` tick when it or its agreeing sources changed (or
+    /// a heartbeat when one is due). The tick is stamped `at`, or one microsecond after the
+    /// series' previous fair tick when that is not earlier (fair ticks of a series never share
+    /// an instant and never go back).
     fn update_fair(
         &mut self,
         mut key: StreamKey,
@@ -285,7 +286,12 @@ impl Processor {
                     s.inputs
                 });
                 (
-                    Some((s.last_price, s.last_observed_at, s.last_emitted_at)),
+                    Some((
+                        s.last_price,
+                        s.last_observed_at,
+                        s.last_emitted_at,
+                        s.agreeing,
+                    )),
                     known,
                 )
             }
@@ -300,11 +306,12 @@ impl Processor {
             return;
         };
         let stamp = match prev {
-            Some((_, last, _)) if at <= last => Timestamp::from_micros(last.as_micros() + 1),
+            Some((_, last, _, _)) if at <= last => Timestamp::from_micros(last.as_micros() + 1),
             _ => at,
         };
+        let agreeing = crate::state::source_mask(&value.agreeing);
         let heartbeat = match prev {
-            Some((cents, _, emitted)) if cents == value.cents => {
+            Some((cents, _, emitted, was)) if cents == value.cents && was == agreeing => {
                 let due = self.config.heartbeat_secs.saturating_mul(1_000_000);
                 if stamp.as_micros() - emitted.as_micros() < due {
                     return;
@@ -328,6 +335,7 @@ impl Processor {
             shipping: None,
             listing_id: None,
             confidence: Some(value.confidence),
+            agreeing: value.agreeing,
             heartbeat,
         };
         out.stats.fair += 1;
@@ -336,6 +344,7 @@ impl Processor {
         let (stream, _, evicted) = self.memory.stream(key);
         out.stats.evicted += evicted;
         stream.inputs = mask;
+        stream.agreeing = agreeing;
         match back {
             Some(key) => {
                 let state = std::mem::take(stream);
@@ -349,8 +358,8 @@ impl Processor {
     }
 
     /// The fair value of `series` as the core would compute it at `at`, with its confidence and
-    /// the sources that agree (a `fair` tick carries the value and the confidence of the moment
-    /// the value last changed).
+    /// the sources that agree (a `fair` tick carries the value, the confidence and the agreeing
+    /// sources of the moment the value or those sources last changed).
     pub fn fair_value(&self, series: &SeriesKey, at: Timestamp) -> Option<fair::Fair> {
         let mut key = StreamKey {
             series: series.clone(),

@@ -56,10 +56,28 @@ pub struct StreamState {
     /// `i` of `fair::INPUTS`), so that the fair value looks up those streams only.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub inputs: u32,
+    /// A series' fair-value stream only: the sources that agreed with the last fair tick (bit
+    /// `i` for `Source::ALL[i]`), so that a change of them is a new tick even at the same price.
+    #[serde(default, skip_serializing_if = "is_zero_16")]
+    pub agreeing: u16,
 }
 
 fn is_zero(v: &u32) -> bool {
     *v == 0
+}
+
+fn is_zero_16(v: &u16) -> bool {
+    *v == 0
+}
+
+/// The bit mask of `sources` (bit `i` for `Source::ALL[i]`).
+pub fn source_mask(sources: &[tcg_schemas::Source]) -> u16 {
+    sources.iter().fold(0, |m, s| {
+        tcg_schemas::Source::ALL
+            .iter()
+            .position(|x| x == s)
+            .map_or(m, |i| m | (1 << i))
+    })
 }
 
 impl StreamState {

@@ -59,6 +59,10 @@ fn every_source_prices_the_fair_value_and_the_tick_says_how_sure_it_is() {
     assert!(last.confidence.is_some_and(|c| c > 0));
     // TCGplayer, eBay sales and eBay listings agree, all fresh.
     let now = p.fair_value(&last.series, at(300)).unwrap();
+    assert_eq!(
+        last.agreeing, now.agreeing,
+        "the tick names the sources that agree"
+    );
     assert_eq!(now.cents, 1_000);
     assert_eq!(now.confidence, 95);
     assert_eq!(

@@ -56,6 +56,31 @@ pub fn kind_from_code(c: i64) -> Result<PriceKind, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("unknown kind code {c}")))
 }
 
+/// Sources as stored beside a fair value: names joined by commas, `None` for none.
+pub fn sources_text(sources: &[Source]) -> Option<String> {
+    (!sources.is_empty()).then(|| {
+        sources
+            .iter()
+            .map(Source::as_str)
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+/// The inverse of [`sources_text`]; a name this build does not know is an error.
+pub fn sources_from_text(text: Option<&str>) -> Result<Vec<Source>, StoreError> {
+    text.filter(|t| !t.is_empty())
+        .map(|t| {
+            t.split(',')
+                .map(|s| {
+                    Source::parse(s)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown source {s:?}")))
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| Ok(Vec::new()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +94,12 @@ mod tests {
             assert_eq!(kind_from_code(kind_code(k)).unwrap(), k);
         }
         assert!(source_from_code(0).is_err() && kind_from_code(99).is_err());
+        let agreeing = [Source::EbaySold, Source::Tcgplayer];
+        let text = sources_text(&agreeing);
+        assert_eq!(text.as_deref(), Some("ebay_sold,tcgplayer"));
+        assert_eq!(sources_from_text(text.as_deref()).unwrap(), agreeing);
+        assert_eq!(sources_text(&[]), None);
+        assert!(sources_from_text(None).unwrap().is_empty());
+        assert!(sources_from_text(Some("nowhere")).is_err());
     }
 }

@@ -56,6 +56,10 @@ pub struct LatestPrice {
     pub original: Money,
     /// Empty when the tick priced no single listing.
     pub listing_id: String,
+    /// The tick's confidence (an eBay match's; a fair value's).
+    pub confidence: Option<u8>,
+    /// The sources agreeing with a fair value.
+    pub agreeing: Vec<Source>,
 }
 
 /// Which series of a product a read covers: `None` fields match anything.

@@ -34,6 +34,7 @@ fn tick(product: u64, secs: i64, cents: i64) -> Tick {
         shipping: None,
         listing_id: None,
         confidence: None,
+        agreeing: Vec::new(),
         heartbeat: false,
     }
 }

@@ -52,6 +52,7 @@ fn tick(secs: i64, cents: i64, listing: Option<&str>) -> Tick {
         shipping: listing.map(|_| Money::new(150, Currency::EUR)),
         listing_id: listing.map(str::to_owned),
         confidence: listing.map(|_| 87),
+        agreeing: Vec::new(),
         heartbeat: false,
     }
 }

@@ -40,6 +40,7 @@ fn ticks(first: i64, n: i64) -> Vec<Tick> {
                 shipping: None,
                 listing_id: None,
                 confidence: None,
+                agreeing: Vec::new(),
                 heartbeat: false,
             }
         })
@@ -260,5 +261,50 @@ async fn a_refused_write_names_the_table_and_the_column() {
     store.sync().await.unwrap();
     assert_eq!(store.portfolios(&owner).await.unwrap(), vec![pf]);
     drop(store);
+    db.shut_down().await;
+}
+
+/// A `ticks` table made by an older build (no `agreeing` column) gets the column at start-up,
+/// and a fair value's confidence and agreeing sources come back with its latest price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_ticks_table_gains_the_agreeing_column() {
+    let db = TestQuestDb::start().await;
+    db.pg_client()
+        .await
+        .simple_query(
+            "CREATE TABLE ticks (observed_at TIMESTAMP, series SYMBOL, source SYMBOL, kind SYMBOL, \
+             game SYMBOL, orig_currency SYMBOL, ship_currency SYMBOL, listing_id VARCHAR, \
+             product_id LONG, price_cents LONG, orig_minor LONG, ship_minor LONG, confidence LONG, \
+             heartbeat BOOLEAN) TIMESTAMP(observed_at) PARTITION BY DAY WAL \
+             DEDUP UPSERT KEYS(observed_at, series, source, kind, listing_id)",
+        )
+        .await
+        .unwrap();
+    let store = QuestDbStore::connect(buffering(&db, Duration::from_millis(50)))
+        .await
+        .unwrap();
+    let mut fair = ticks(0, 1).remove(0);
+    fair.source = Source::Tcgtracker;
+    fair.kind = PriceKind::Fair;
+    fair.confidence = Some(72);
+    fair.agreeing = vec![Source::Cardmarket, Source::Tcgplayer];
+    store
+        .write_ticks(std::slice::from_ref(&fair))
+        .await
+        .unwrap();
+    store.flush().await.unwrap();
+    store.sync().await.unwrap();
+    let latest = store
+        .latest_prices(std::slice::from_ref(&fair.series_id), &PriceFilter::any())
+        .await
+        .unwrap();
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    assert_eq!(latest[0].confidence, Some(72));
+    assert_eq!(latest[0].agreeing, fair.agreeing);
+    // A second start finds the column and adds nothing.
+    drop(store);
+    QuestDbStore::connect(buffering(&db, Duration::from_millis(50)))
+        .await
+        .unwrap();
     db.shut_down().await;
 }

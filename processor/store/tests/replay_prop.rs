@@ -42,6 +42,7 @@ fn arb_tick() -> impl Strategy<Value = Tick> {
                 shipping: None,
                 listing_id: listing,
                 confidence: None,
+                agreeing: Vec::new(),
                 heartbeat,
             }
         })

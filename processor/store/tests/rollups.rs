@@ -50,6 +50,7 @@ fn tick(&(s, src, at, listing, cents): &Spec) -> Tick {
         shipping: None,
         listing_id: (listing > 0).then(|| format!("v1|{listing}|0")),
         confidence: None,
+        agreeing: Vec::new(),
         heartbeat: false,
     }
 }

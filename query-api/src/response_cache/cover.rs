@@ -94,6 +94,7 @@ mod tests {
             shipping: None,
             listing_id: None,
             confidence: None,
+            agreeing: Vec::new(),
             heartbeat: false,
         }
     }

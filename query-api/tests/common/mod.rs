@@ -61,6 +61,7 @@ pub fn tick(series: &SeriesKey, source: Source, kind: PriceKind, at: i64, cents:
         shipping: None,
         listing_id: None,
         confidence: None,
+        agreeing: Vec::new(),
         heartbeat: false,
     }
 }

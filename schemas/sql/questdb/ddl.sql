@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS ticks (
     orig_minor    LONG,
     ship_minor    LONG,
     confidence    LONG,
-    heartbeat     BOOLEAN
+    heartbeat     BOOLEAN,
+    agreeing      VARCHAR
 ) TIMESTAMP(observed_at) PARTITION BY DAY WAL
 DEDUP UPSERT KEYS(observed_at, series, source, kind, listing_id)
 ;;

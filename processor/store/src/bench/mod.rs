@@ -181,6 +181,7 @@ impl Generator {
             shipping: None,
             listing_id: None,
             confidence: None,
+            agreeing: Vec::new(),
             heartbeat: false,
         }
     }

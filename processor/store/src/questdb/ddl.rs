@@ -16,6 +16,14 @@ pub const TABLES: [&str; 9] = [
     "alert_rules",
 ];
 
+/// Columns added after their table was first created: (table, column, type). Tables created
+/// before get them at start-up (`ADD COLUMN IF NOT EXISTS` is refused on a WAL table that has the
+/// column: QuestDB 9.3 answers "statement is either no-op …").
+pub const ADDED_COLUMNS: [(&str, &str, &str); 1] = [
+    // The fair value's agreeing sources, comma-joined names.
+    ("ticks", "agreeing", "VARCHAR"),
+];
+
 /// The DDL statements, comments removed, ready to run one by one.
 pub fn ddl_statements() -> Vec<String> {
     QUESTDB_DDL

@@ -136,6 +136,10 @@ pub fn encode_tick(buf: &mut Buffer, t: &Tick) -> Result<()> {
             None => Ok(b),
         })
         .and_then(|b| b.column_bool("heartbeat", t.heartbeat))
+        .and_then(|b| match crate::codes::sources_text(&t.agreeing) {
+            Some(a) => b.column_str("agreeing", a),
+            None => Ok(b),
+        })
         .and_then(|b| b.at(ts(t.observed_at)))
         .map_err(ilp_err)
 }

@@ -66,7 +66,7 @@ fn price_filter_sql(prices: &PriceFilter, prefix: &str) -> String {
 /// Latest price per (series, source, kind) of `n` bound series ids.
 pub fn sql_latest(n: usize, prices: &PriceFilter) -> String {
     format!(
-        "SELECT series, source, kind, observed_at, listing_id, price_cents, orig_minor, orig_currency FROM ticks WHERE {}{} LATEST ON observed_at PARTITION BY series, source, kind",
+        "SELECT series, source, kind, observed_at, listing_id, price_cents, orig_minor, orig_currency, confidence, agreeing FROM ticks WHERE {}{} LATEST ON observed_at PARTITION BY series, source, kind",
         in_binds("series", n),
         price_filter_sql(prices, "")
     )

@@ -9,7 +9,7 @@ use tokio_postgres::{Row, types::ToSql};
 
 use super::{
     config::QuestDbConfig,
-    ddl::ddl_statements,
+    ddl::{ADDED_COLUMNS, ddl_statements},
     pg::PgConn,
     sql::*,
     writer::{IlpWriter, lock},
@@ -92,6 +92,26 @@ pub(super) fn bodies<T: serde::de::DeserializeOwned>(rows: &[Row]) -> Result<Vec
         .collect()
 }
 
+/// Adds the [`ADDED_COLUMNS`] a table created by an older build lacks.
+async fn add_missing_columns(pg: &PgConn) -> Result<()> {
+    for (table, column, ty) in ADDED_COLUMNS {
+        let rows = pg
+            .query(
+                &format!("SELECT \"column\" FROM table_columns('{table}')"),
+                &[],
+            )
+            .await?;
+        let has = rows
+            .iter()
+            .any(|r| r.try_get::<_, String>(0).is_ok_and(|c| c == column));
+        if !has {
+            pg.batch(&[format!("ALTER TABLE {table} ADD COLUMN {column} {ty}")])
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl QuestDbStore {
     /// Read-your-writes for the app's own data (portfolios, holdings, their events, rules):
     /// QuestDB applies WAL writes asynchronously, so a portfolio created by one request would
@@ -106,6 +126,7 @@ impl QuestDbStore {
     pub async fn connect(config: QuestDbConfig) -> Result<Self> {
         let pg = PgConn::connect(&config.pg_url).await?;
         pg.batch(&ddl_statements()).await?;
+        add_missing_columns(&pg).await?;
         let writer = IlpWriter::new(&config)?;
         let flusher = writer.spawn_age_flusher();
         Ok(Self {

@@ -102,6 +102,12 @@ impl TickStore for QuestDbStore {
                         r.try_get(6)?,
                         Currency::parse(&r.try_get::<_, String>(7)?).map_err(corrupt)?,
                     ),
+                    confidence: r
+                        .try_get::<_, Option<i64>>(8)?
+                        .and_then(|c| u8::try_from(c).ok()),
+                    agreeing: crate::codes::sources_from_text(
+                        r.try_get::<_, Option<String>>(9)?.as_deref(),
+                    )?,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

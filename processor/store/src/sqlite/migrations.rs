@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../../schemas/sql/sqlite/0003_webhook_delivery.sql"),
     include_str!("../../../../schemas/sql/sqlite/0004_rollups.sql"),
     include_str!("../../../../schemas/sql/sqlite/0005_portfolio_imports.sql"),
+    include_str!("../../../../schemas/sql/sqlite/0006_fair_agreeing.sql"),
 ];
 
 /// Applies pending migrations; returns the schema version.

@@ -10,7 +10,7 @@ use tcg_schemas::{
 use super::{ccy, placeholders, rollups, to_i64, to_u64};
 use crate::{
     Result, StoreError,
-    codes::{kind_code, kind_from_code, source_code, source_from_code},
+    codes::{kind_code, kind_from_code, source_code, source_from_code, sources_from_text},
     interval::{Interval, RawBucket, aggregate, fill_candles},
     model::*,
     movers,
@@ -198,26 +198,29 @@ pub fn latest_blocking(
     prices: &PriceFilter,
 ) -> Result<Vec<LatestPrice>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT l.source, l.kind, l.ts, l.listing_id, l.price_cents, l.orig_minor, l.orig_ccy
+        "SELECT l.source, l.kind, l.ts, l.listing_id, l.price_cents, l.orig_minor, l.orig_ccy,
+                l.confidence, l.agreeing
          FROM series s JOIN latest l ON l.sid = s.sid WHERE s.series_id = ?1 ORDER BY l.source, l.kind",
     )?;
     let mut out = Vec::new();
     for id in ids {
         let rows = stmt
             .query_map([id], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
+                Ok(LatestRow {
+                    source: r.get(0)?,
+                    kind: r.get(1)?,
+                    ts: r.get(2)?,
+                    listing: r.get(3)?,
+                    cents: r.get(4)?,
+                    orig: r.get(5)?,
+                    ccy: r.get(6)?,
+                    confidence: r.get(7)?,
+                    agreeing: r.get(8)?,
+                })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (s, k, ts, listing, cents, orig, oc) in rows {
-            let (s, k) = (source_from_code(s)?, kind_from_code(k)?);
+        for row in rows {
+            let (s, k) = (source_from_code(row.source)?, kind_from_code(row.kind)?);
             if !prices.matches(s, k) {
                 continue;
             }
@@ -225,14 +228,29 @@ pub fn latest_blocking(
                 series_id: id.clone(),
                 source: s,
                 kind: k,
-                observed_at: Timestamp::from_micros(ts),
-                price_usd: Money::usd_cents(cents),
-                original: Money::new(orig, ccy(&oc)?),
-                listing_id: listing,
+                observed_at: Timestamp::from_micros(row.ts),
+                price_usd: Money::usd_cents(row.cents),
+                original: Money::new(row.orig, ccy(&row.ccy)?),
+                listing_id: row.listing,
+                confidence: row.confidence,
+                agreeing: sources_from_text(row.agreeing.as_deref())?,
             });
         }
     }
     Ok(out)
+}
+
+/// One row of the `latest` table as read.
+struct LatestRow {
+    source: i64,
+    kind: i64,
+    ts: i64,
+    listing: String,
+    cents: i64,
+    orig: i64,
+    ccy: String,
+    confidence: Option<u8>,
+    agreeing: Option<String>,
 }
 
 /// `(sid, source, kind)` → `(ts, cents)`.

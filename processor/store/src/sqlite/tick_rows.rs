@@ -29,6 +29,8 @@ pub(crate) struct TickRow {
     pub(crate) orig_ccy: Currency,
     pub(crate) ship: Option<Money>,
     pub(crate) confidence: Option<u8>,
+    /// The agreeing sources, comma-joined; `None` when there are none.
+    pub(crate) agreeing: Option<String>,
     pub(crate) heartbeat: bool,
 }
 
@@ -48,6 +50,7 @@ impl TickRow {
             orig_ccy: t.original.currency,
             ship: t.shipping,
             confidence: t.confidence,
+            agreeing: crate::codes::sources_text(&t.agreeing),
             heartbeat: t.heartbeat,
         })
     }
@@ -111,19 +114,21 @@ fn write_rows_tx(w: &mut Writer, rows: &[TickRow]) -> Result<WriteReport> {
     let mut new_rows = 0usize;
     {
         let mut ins = tx.prepare_cached(
-            "INSERT OR IGNORE INTO ticks (day, sid, source, kind, ts, listing_id, price_cents, orig_minor, orig_ccy, ship_minor, ship_ccy, confidence, heartbeat)
-             VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT OR IGNORE INTO ticks (day, sid, source, kind, ts, listing_id, price_cents, orig_minor, orig_ccy, ship_minor, ship_ccy, confidence, heartbeat, agreeing)
+             VALUES (?13, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14)",
         )?;
         let mut latest = tx.prepare_cached(
-            "INSERT INTO latest (sid, source, kind, first_ts, ts, listing_id, price_cents, orig_minor, orig_ccy)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO latest (sid, source, kind, first_ts, ts, listing_id, price_cents, orig_minor, orig_ccy, confidence, agreeing)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (sid, source, kind) DO UPDATE SET
                first_ts = min(latest.first_ts, excluded.first_ts),
                ts = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.ts ELSE latest.ts END,
                listing_id = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.listing_id ELSE latest.listing_id END,
                price_cents = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.price_cents ELSE latest.price_cents END,
                orig_minor = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.orig_minor ELSE latest.orig_minor END,
-               orig_ccy = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.orig_ccy ELSE latest.orig_ccy END",
+               orig_ccy = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.orig_ccy ELSE latest.orig_ccy END,
+               confidence = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.confidence ELSE latest.confidence END,
+               agreeing = CASE WHEN (excluded.ts, excluded.listing_id) >= (latest.ts, latest.listing_id) THEN excluded.agreeing ELSE latest.agreeing END",
         )?;
         for (r, sid) in rows.iter().zip(&sids) {
             let n = ins.execute(params![
@@ -139,7 +144,8 @@ fn write_rows_tx(w: &mut Writer, rows: &[TickRow]) -> Result<WriteReport> {
                 r.ship.map(|s| s.currency.as_str().to_owned()),
                 r.confidence,
                 r.heartbeat,
-                r.ts.div_euclid(MICROS_PER_DAY)
+                r.ts.div_euclid(MICROS_PER_DAY),
+                r.agreeing
             ])?;
             if n == 1 {
                 new_rows += 1;
@@ -151,7 +157,9 @@ fn write_rows_tx(w: &mut Writer, rows: &[TickRow]) -> Result<WriteReport> {
                     r.listing_id,
                     r.price_cents,
                     r.orig_minor,
-                    r.orig_ccy.as_str()
+                    r.orig_ccy.as_str(),
+                    r.confidence,
+                    r.agreeing
                 ])?;
                 super::rollups::add(
                     &tx,

@@ -95,7 +95,7 @@ mod sqlite_only {
     #[tokio::test]
     async fn schema_version_and_dyn_app_store() {
         let (store, _dir) = sqlite();
-        assert_eq!(store.schema_version().unwrap(), 5);
+        assert_eq!(store.schema_version().unwrap(), 6);
         assert_eq!(
             store.schema_version().unwrap(),
             tcg_store::sqlite::MIGRATIONS.len() as i64

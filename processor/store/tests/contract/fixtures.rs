@@ -72,6 +72,7 @@ pub fn tick(
         shipping: None,
         listing_id: listing.map(str::to_owned),
         confidence: None,
+        agreeing: Vec::new(),
         heartbeat: false,
     }
 }

@@ -59,6 +59,13 @@ pub struct PriceView {
     pub original: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_id: Option<String>,
+    /// The match confidence of an eBay item; the confidence of a fair value (0–100: how many
+    /// independent sources agree with it, how fresh and how strong they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<u8>,
+    /// The sources whose prices agree with a fair value (within ±15 %).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreeing: Vec<Source>,
     /// A buylist price against the TCGplayer market price of the same series (buylist prices
     /// only, when that market price exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +114,8 @@ pub(crate) fn price_view(l: LatestPrice) -> PriceView {
         price_usd: l.price_usd,
         original: l.original,
         listing_id: Some(l.listing_id).filter(|s| !s.is_empty()),
+        confidence: l.confidence,
+        agreeing: l.agreeing,
         spread: None,
     }
 }
