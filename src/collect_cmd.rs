@@ -19,9 +19,11 @@ pub struct CollectArgs {
     /// One base URL for every source (the simulator, e.g. http://127.0.0.1:8787).
     #[arg(long)]
     pub base_url: Option<String>,
-    /// Sources to run.
+    /// Sources to run: tcgplayer, tcgcsv, ebay, ecb, and the other markets cardmarket,
+    /// scryfall, cardkingdom, pricecharting (with a token), justtcg (with a key).
     #[arg(
         long,
+        env = "TCG_SOURCES",
         value_delimiter = ',',
         default_value = "tcgplayer,tcgcsv,ebay,ecb"
     )]
@@ -37,6 +39,12 @@ pub struct CollectArgs {
     pub ebay_client_id: Option<String>,
     #[arg(long, env = "EBAY_CLIENT_SECRET", hide_env_values = true)]
     pub ebay_client_secret: Option<String>,
+    /// PriceCharting's API token (for `--sources …,pricecharting`).
+    #[arg(long, env = "PRICECHARTING_TOKEN", hide_env_values = true)]
+    pub pricecharting_token: Option<String>,
+    /// JustTCG's API key (for `--sources …,justtcg`).
+    #[arg(long, env = "JUSTTCG_API_KEY", hide_env_values = true)]
+    pub justtcg_api_key: Option<String>,
     /// Also read eBay Marketplace Insights (restricted API).
     #[arg(long)]
     pub ebay_insights: bool,
@@ -68,6 +76,8 @@ impl CollectArgs {
             tcgplayer_client_secret: self.tcgplayer_client_secret.clone(),
             ebay_client_id: self.ebay_client_id.clone(),
             ebay_client_secret: self.ebay_client_secret.clone(),
+            pricecharting_token: self.pricecharting_token.clone(),
+            justtcg_api_key: self.justtcg_api_key.clone(),
             ebay_insights: self.ebay_insights,
             ebay_daily_budget: self.ebay_daily_budget,
             tracked: self.tracked.clone(),
@@ -161,6 +171,16 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
         (Some(stores), true) => Some(sync_catalog(&args, stores.prices.clone()).await?),
         _ => None,
     };
+    // The other markets map their products with the store's catalog.
+    let (identity, indexer) = match &stores {
+        Some(stores) => {
+            let (identity, tx) = crate::catalog_index::identity();
+            let catalog: Arc<dyn tcg_store::CatalogStore> = stores.prices.clone();
+            let task = tokio::spawn(crate::catalog_index::refresh(catalog, tx));
+            (Some(identity), Some(task))
+        }
+        None => (None, None),
+    };
     let tracker = match (stores, args.track_from_store) {
         (Some(stores), true) => {
             let every = Duration::from_secs(args.track_refresh_secs.max(1));
@@ -169,15 +189,19 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
         _ => None,
     };
     ready.set(true);
+    let feeds = tcg_collectors::CollectFeeds {
+        tracked: Some(tracked_rx),
+        identity,
+    };
     let result = tcg_collectors::run_collect_monitored(
         args.collect.options(),
         sink,
-        Some(tracked_rx),
+        feeds,
         crate::shutdown_signal(),
         monitor,
     )
     .await;
-    for task in [tracker, catalog].into_iter().flatten() {
+    for task in [tracker, catalog, indexer].into_iter().flatten() {
         task.abort();
     }
     result?;
@@ -350,6 +374,8 @@ mod tests {
             tcgplayer_client_secret: options.tcgplayer_client_secret.clone(),
             ebay_client_id: options.ebay_client_id.clone(),
             ebay_client_secret: options.ebay_client_secret.clone(),
+            pricecharting_token: options.pricecharting_token.clone(),
+            justtcg_api_key: options.justtcg_api_key.clone(),
             ..CollectOptions::default()
         };
         assert_eq!(options, want);

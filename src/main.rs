@@ -2,6 +2,7 @@
 
 mod bench;
 mod catalog;
+mod catalog_index;
 mod collect_cmd;
 mod config;
 mod kafka_flags;
@@ -57,8 +58,8 @@ enum Command {
     },
     /// The processor of the distributed pipeline: tcg.quotes.raw.v1 → core → store (and topics).
     Process(pipeline_cmd::ProcessArgs),
-    /// The collectors: TCGplayer, TCGCSV, eBay and ECB rates → tcg.quotes.raw.v1.
-    Collect(collect_cmd::CollectCmdArgs),
+    /// The collectors: TCGplayer, TCGCSV, eBay, ECB rates and the other markets → tcg.quotes.raw.v1.
+    Collect(Box<collect_cmd::CollectCmdArgs>),
     /// Price history from TCGCSV's daily archives into the SQLite store (resumable).
     Backfill(collect_cmd::BackfillCmdArgs),
     /// The market simulator: every upstream API shape on one port, deterministic under a seed.
@@ -137,7 +138,7 @@ fn main() -> Result<()> {
         },
         Command::Questdb { which } => runtime()?.block_on(questdb_init::run(which)),
         Command::Process(args) => runtime()?.block_on(pipeline_cmd::process(args)),
-        Command::Collect(args) => runtime()?.block_on(collect_cmd::collect(args)),
+        Command::Collect(args) => runtime()?.block_on(collect_cmd::collect(*args)),
         Command::Backfill(args) => runtime()?.block_on(collect_cmd::backfill(args)),
         Command::Sim(args) => runtime()?.block_on(sim_cmd::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),

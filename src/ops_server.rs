@@ -143,11 +143,24 @@ struct Limit {
     limit: Option<usize>,
 }
 
-/// `/sources` (`{"items": [SourceHealth…]}`) and `/rejections?limit=` (`{"items":
-/// [CardRejection…]}`, newest first, at most [`MAX_REJECTIONS`]).
+/// `/sources` (`{"items": [SourceHealth…]}`), `/rejections?limit=` (`{"items":
+/// [CardRejection…]}`, newest first, at most [`MAX_REJECTIONS`]) and `/unmapped?limit=`
+/// (`{"items": [UnmappedProduct…]}`, the other markets' products no card fits, at most
+/// [`MAX_REJECTIONS`]).
 pub fn reports_router(reports: Arc<dyn SourceReports>) -> Router {
     let sources = reports.clone();
+    let unmapped = reports.clone();
     Router::new()
+        .route(
+            "/unmapped",
+            get(move |Query(q): Query<Limit>| {
+                let reports = unmapped.clone();
+                async move {
+                    let limit = q.limit.unwrap_or(MAX_REJECTIONS).min(MAX_REJECTIONS);
+                    Json(serde_json::json!({ "items": reports.unmapped(None, limit) }))
+                }
+            }),
+        )
         .route(
             "/sources",
             get(move || {

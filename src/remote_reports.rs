@@ -12,7 +12,7 @@ use std::{
 
 use serde::Deserialize;
 use tcg_ports::SourceReports;
-use tcg_schemas::{CardRejection, ProductId, SourceHealth};
+use tcg_schemas::{CardRejection, ProductId, SourceHealth, UnmappedProduct};
 
 /// How long one pull of one listener may take.
 const PULL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -27,6 +27,7 @@ struct Items<T> {
 struct Pulled {
     sources: BTreeMap<String, Vec<SourceHealth>>,
     rejections: BTreeMap<String, Vec<CardRejection>>,
+    unmapped: BTreeMap<String, Vec<UnmappedProduct>>,
 }
 
 /// The merged reports of the ops listeners at `urls`.
@@ -61,10 +62,22 @@ impl RemoteReports {
                     crate::ops_server::MAX_REJECTIONS
                 ))
                 .await;
+            let unmapped = self
+                .get::<UnmappedProduct>(&format!(
+                    "{url}/unmapped?limit={}",
+                    crate::ops_server::MAX_REJECTIONS
+                ))
+                .await;
             let mut pulled = self
                 .pulled
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match unmapped {
+                Ok(u) => {
+                    pulled.unmapped.insert(url.clone(), u);
+                }
+                Err(e) => tracing::warn!(url = %url, error = %e, "pulling the unmapped products"),
+            }
             match sources {
                 Ok(s) => {
                     pulled.sources.insert(url.clone(), s);
@@ -145,6 +158,20 @@ impl SourceReports for RemoteReports {
     fn recent_rejections(&self, limit: usize) -> Vec<CardRejection> {
         self.merged(|_| true, limit)
     }
+
+    fn unmapped(&self, source: Option<&str>, limit: usize) -> Vec<UnmappedProduct> {
+        let mut all: Vec<UnmappedProduct> = self
+            .read()
+            .unmapped
+            .values()
+            .flatten()
+            .filter(|u| source.is_none_or(|s| u.source == s))
+            .cloned()
+            .collect();
+        all.sort_by_key(|u| std::cmp::Reverse(u.last_seen));
+        all.truncate(limit);
+        all
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +215,16 @@ mod tests {
         collector
             .rejections
             .record(rejection(7, 10, RejectionStage::Collector));
+        collector.unmapped.met(
+            "cardmarket",
+            "273576",
+            tcg_collectors::identity::UnmappedReason::Unmapped,
+            "Charizard ex",
+            None,
+            Some("151"),
+            Vec::new(),
+            Timestamp::from_secs(15),
+        );
         let processor = CollectorMonitor::new();
         processor
             .rejections
@@ -211,6 +248,14 @@ mod tests {
 
         let sources = reports.sources();
         assert_eq!(sources.len(), 1);
+        let unmapped = reports.unmapped(Some("cardmarket"), 10);
+        assert_eq!(
+            unmapped.len(),
+            1,
+            "the collector's unmapped products are pulled"
+        );
+        assert_eq!(unmapped[0].external_id, "273576");
+        assert!(reports.unmapped(Some("cardkingdom"), 10).is_empty());
         assert_eq!(sources[0].source, "tcgcsv");
         let seven: Vec<i64> = reports
             .rejections(ProductId(7), 10)

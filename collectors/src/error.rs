@@ -74,7 +74,7 @@ pub enum CollectorError {
     #[error(
         "TCGCSV's price archive refused the download of {day} (HTTP 403): it no longer serves its \
          archives; no history is loaded from it (JustTCG can back-fill history with an API key: \
-         set TCG_JUSTTCG_API_KEY)"
+         set JUSTTCG_API_KEY)"
     )]
     ArchiveRefused {
         day: String,

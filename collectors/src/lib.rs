@@ -6,6 +6,8 @@
 //! [`tcg_schemas::RawQuote`]s to a [`QuoteSink`]. The root binary maps its flags onto plain
 //! configurations and calls [`run_collect`] (or [`run_collectors`]) and [`run_backfill`].
 
+pub mod cardkingdom;
+pub mod cardmarket;
 pub mod ebay;
 pub mod ecb;
 pub mod error;
@@ -13,9 +15,12 @@ pub mod health;
 pub mod http;
 pub mod identity;
 pub mod internal_events;
+pub mod justtcg;
+pub mod pricecharting;
 pub mod rejections;
 pub(crate) mod rng;
 pub mod run;
+pub mod scryfall;
 pub mod sink;
 pub mod source;
 pub mod tcgcsv;
@@ -28,8 +33,8 @@ pub use health::{
 };
 pub use rejections::{CollectorRejectReason, CollectorRejection, RejectionLog};
 pub use run::{
-    BackfillConfig, CollectConfig, CollectOptions, CollectSummary, Feeds, MarketContext,
-    load_tracked, run_backfill, run_collect, run_collect_monitored, run_collectors,
+    BackfillConfig, CollectConfig, CollectFeeds, CollectOptions, CollectSummary, Feeds,
+    MarketContext, load_tracked, run_backfill, run_collect, run_collect_monitored, run_collectors,
     run_collectors_monitored,
 };
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};

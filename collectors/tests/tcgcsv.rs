@@ -301,7 +301,7 @@ async fn a_refused_archive_stops_the_backfill_with_a_clear_message() {
         text.contains("HTTP 403") && text.contains("2024-02-08"),
         "{text}"
     );
-    assert!(text.contains("TCG_JUSTTCG_API_KEY"), "{text}");
+    assert!(text.contains("JUSTTCG_API_KEY"), "{text}");
     assert_eq!(mock.hits("/archive/"), 1, "one request, no retries");
     let state = BackfillState::load(&plan.state_path).unwrap();
     assert!(
@@ -313,6 +313,6 @@ async fn a_refused_archive_stops_the_backfill_with_a_clear_message() {
 fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("tcg-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
     dir
 }

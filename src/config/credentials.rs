@@ -5,11 +5,16 @@
 pub struct Credentials {
     pub tcgplayer: Option<(String, String)>,
     pub ebay: Option<(String, String)>,
+    /// PriceCharting's API token.
+    pub pricecharting: Option<String>,
+    /// JustTCG's API key.
+    pub justtcg: Option<String>,
 }
 
 impl Credentials {
-    /// Reads `TCGPLAYER_CLIENT_ID`/`_SECRET` and `EBAY_CLIENT_ID`/`_SECRET`; a pair counts only
-    /// when both halves are set and not empty.
+    /// Reads `TCGPLAYER_CLIENT_ID`/`_SECRET`, `EBAY_CLIENT_ID`/`_SECRET`,
+    /// `PRICECHARTING_TOKEN` and `JUSTTCG_API_KEY`; a pair counts only when both halves are set
+    /// and not empty.
     pub fn from_env(env: &[(String, String)]) -> Credentials {
         let get = |k: &str| {
             env.iter()
@@ -20,10 +25,15 @@ impl Credentials {
         Credentials {
             tcgplayer: pair("TCGPLAYER_CLIENT_ID", "TCGPLAYER_CLIENT_SECRET"),
             ebay: pair("EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET"),
+            pricecharting: get("PRICECHARTING_TOKEN"),
+            justtcg: get("JUSTTCG_API_KEY"),
         }
     }
 
     pub fn any(&self) -> bool {
-        self.tcgplayer.is_some() || self.ebay.is_some()
+        self.tcgplayer.is_some()
+            || self.ebay.is_some()
+            || self.pricecharting.is_some()
+            || self.justtcg.is_some()
     }
 }

@@ -20,11 +20,13 @@ pub const DEFAULT_FILE: &str = "tcgtracker.toml";
 pub const ENV_PREFIX: &str = "TCG__";
 
 /// Keys that hold secrets: refused in the file, read from the named variables instead.
-const SECRET_KEYS: [(&str, &str, &str); 4] = [
+const SECRET_KEYS: [(&str, &str, &str); 6] = [
     ("tcgplayer", "client_id", "TCGPLAYER_CLIENT_ID"),
     ("tcgplayer", "client_secret", "TCGPLAYER_CLIENT_SECRET"),
     ("ebay", "client_id", "EBAY_CLIENT_ID"),
     ("ebay", "client_secret", "EBAY_CLIENT_SECRET"),
+    ("pricecharting", "token", "PRICECHARTING_TOKEN"),
+    ("justtcg", "api_key", "JUSTTCG_API_KEY"),
 ];
 
 /// A configuration that cannot be used; the message names the key and where it came from.

@@ -17,7 +17,9 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use serde::Deserialize;
 use tcg_collectors::{
-    ebay::EbayConfig, ecb::EcbConfig, tcgcsv::TcgcsvConfig, tcgplayer::TcgplayerConfig,
+    cardkingdom::CardkingdomConfig, cardmarket::CardmarketConfig, ebay::EbayConfig, ecb::EcbConfig,
+    justtcg::JusttcgConfig, pricecharting::PricechartingConfig, scryfall::ScryfallConfig,
+    tcgcsv::TcgcsvConfig, tcgplayer::TcgplayerConfig,
 };
 use tcg_processor_core::CoreConfig;
 use tcg_simulator::SimConfig;
@@ -61,9 +63,28 @@ pub struct Config {
     pub tcgcsv: TcgcsvConfig,
     pub ebay: EbayConfig,
     pub ecb: EcbConfig,
+    /// The other markets read live (besides TCGplayer and eBay): any of `cardmarket`,
+    /// `scryfall`, `cardkingdom` (no key; Scryfall and Card Kingdom price Magic only),
+    /// `pricecharting` (with `PRICECHARTING_TOKEN`) and `justtcg` (with `JUSTTCG_API_KEY`).
+    /// The simulator serves all five.
+    pub markets: Vec<String>,
+    pub cardmarket: CardmarketConfig,
+    pub scryfall: ScryfallConfig,
+    pub cardkingdom: CardkingdomConfig,
+    pub pricecharting: PricechartingConfig,
+    pub justtcg: JusttcgConfig,
     pub core: CoreConfig,
     pub webhooks: DispatcherConfig,
 }
+
+/// The other markets `up` knows.
+pub const MARKETS: [&str; 5] = [
+    "cardmarket",
+    "scryfall",
+    "cardkingdom",
+    "pricecharting",
+    "justtcg",
+];
 
 impl Default for Config {
     fn default() -> Self {
@@ -82,6 +103,12 @@ impl Default for Config {
             tcgcsv: TcgcsvConfig::default(),
             ebay: EbayConfig::default(),
             ecb: EcbConfig::default(),
+            markets: MARKETS.map(String::from).to_vec(),
+            cardmarket: CardmarketConfig::default(),
+            scryfall: ScryfallConfig::default(),
+            cardkingdom: CardkingdomConfig::default(),
+            pricecharting: PricechartingConfig::default(),
+            justtcg: JusttcgConfig::default(),
             core: CoreConfig::default(),
             webhooks: DispatcherConfig::default(),
         }
@@ -108,11 +135,22 @@ impl Config {
                 "name at least one TCGplayer category id",
             );
         }
+        if let Some(m) = self.markets.iter().find(|m| !MARKETS.contains(&m.as_str())) {
+            return bad(
+                "markets",
+                &format!("{m:?} is not one of {}", MARKETS.join(", ")),
+            );
+        }
         for (key, url) in [
             ("tcgplayer.base_url", &self.tcgplayer.base_url),
             ("tcgcsv.base_url", &self.tcgcsv.base_url),
             ("ebay.base_url", &self.ebay.base_url),
             ("ecb.base_url", &self.ecb.base_url),
+            ("cardmarket.base_url", &self.cardmarket.base_url),
+            ("scryfall.base_url", &self.scryfall.base_url),
+            ("cardkingdom.base_url", &self.cardkingdom.base_url),
+            ("pricecharting.base_url", &self.pricecharting.base_url),
+            ("justtcg.base_url", &self.justtcg.base_url),
         ] {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return bad(key, &format!("{url:?} is not an http(s) URL"));

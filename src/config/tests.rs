@@ -50,6 +50,11 @@ fn the_example_file_parses_and_documents_the_defaults() {
         "[tcgcsv]",
         "[ebay]",
         "[ecb]",
+        "[cardmarket]",
+        "[scryfall]",
+        "[cardkingdom]",
+        "[pricecharting]",
+        "[justtcg]",
         "[core]",
         "[webhooks]",
     ] {
@@ -213,4 +218,57 @@ fn live_sources_use_the_configured_urls_and_categories() {
     assert_eq!(csv.base_url, "http://csv.test");
     assert_eq!(csv.poll_interval_secs, 1800, "live keeps its own interval");
     assert!(live.ebay.is_none());
+}
+
+#[test]
+fn other_markets_follow_the_categories_and_their_keys() {
+    let mut c = load(None, &[]).unwrap();
+    let none = Credentials::default();
+    // Pokémon only: Cardmarket's Pokémon guide; Scryfall and Card Kingdom price Magic only;
+    // PriceCharting and JustTCG need their keys.
+    let live = c.collect_config(&none, None);
+    assert_eq!(live.cardmarket.as_ref().unwrap().games, vec![6]);
+    assert!(live.scryfall.is_none() && live.cardkingdom.is_none());
+    assert!(live.pricecharting.is_none() && live.justtcg.is_none());
+    let creds = Credentials::from_env(&env(&[
+        ("PRICECHARTING_TOKEN", "pc-token"),
+        ("JUSTTCG_API_KEY", "jt-key"),
+    ]));
+    assert!(creds.any(), "a market key alone switches auto to live");
+    c.categories = vec![1, 3];
+    let live = c.collect_config(&creds, None);
+    assert!(live.scryfall.is_some() && live.cardkingdom.is_some());
+    assert_eq!(live.pricecharting.as_ref().unwrap().token, "pc-token");
+    assert_eq!(live.pricecharting.as_ref().unwrap().categories, vec![1, 3]);
+    assert_eq!(live.justtcg.as_ref().unwrap().api_key, "jt-key");
+    // `markets` switches them off, live and simulated.
+    c.markets = vec!["scryfall".into()];
+    let live = c.collect_config(&creds, None);
+    assert!(live.scryfall.is_some());
+    assert!(live.cardmarket.is_none() && live.justtcg.is_none() && live.pricecharting.is_none());
+    let sim = c.collect_config(&none, Some("http://127.0.0.1:9"));
+    assert!(sim.scryfall.is_some() && sim.cardkingdom.is_none() && sim.cardmarket.is_none());
+    let sim = load(None, &[])
+        .unwrap()
+        .collect_config(&none, Some("http://127.0.0.1:9"));
+    assert_eq!(sim.source_names().len(), 9, "{:?}", sim.source_names());
+}
+
+#[test]
+fn an_unknown_market_and_market_secrets_in_the_file_are_refused() {
+    let e = file("markets = [\"cardmarket\", \"tcgmarket\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`markets`") && e.contains("tcgmarket"), "{e}");
+    let e = file("[justtcg]\napi_key = \"abc\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`justtcg.api_key`") && e.contains("JUSTTCG_API_KEY"),
+        "{e}"
+    );
+    let e = file("[pricecharting]\ntoken = \"abc\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("PRICECHARTING_TOKEN"), "{e}");
 }

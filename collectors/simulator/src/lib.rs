@@ -6,14 +6,19 @@
 //! It depends on no collector: the collectors' tests and the binary run their clients against it.
 
 pub mod archive;
+pub mod cardkingdom;
+pub mod cardmarket;
 pub mod catalog;
 mod config;
 mod error;
 pub mod fx;
+pub mod justtcg;
 pub mod listings;
 pub mod market;
+pub mod pricecharting;
 mod rng;
 mod routes;
+pub mod scryfall;
 mod state;
 mod stats;
 

@@ -23,12 +23,24 @@ pub enum Endpoint {
     EbayBrowse,
     EbayInsights,
     Ecb,
+    /// Scryfall's API (`/bulk-data`).
+    Scryfall,
+    /// Scryfall's bulk files.
+    ScryfallFile,
+    /// PriceCharting's JSON API and CSV price guides.
+    Pricecharting,
+    /// Cardmarket's downloads (price guides, product lists).
+    Cardmarket,
+    /// Card Kingdom's price lists.
+    Cardkingdom,
+    /// The JustTCG API.
+    Justtcg,
 }
 
 /// Request and fault counters, readable while the simulator runs.
 #[derive(Debug, Default)]
 pub struct SimStats {
-    endpoints: [AtomicU64; 8],
+    endpoints: [AtomicU64; 14],
     faults: [AtomicU64; 5],
     ebay_queries: Mutex<HashMap<String, u64>>,
 }
@@ -44,6 +56,12 @@ pub struct StatsSnapshot {
     pub ebay_browse: u64,
     pub ebay_insights: u64,
     pub ecb_requests: u64,
+    pub scryfall_requests: u64,
+    pub scryfall_files: u64,
+    pub pricecharting_requests: u64,
+    pub cardmarket_requests: u64,
+    pub cardkingdom_requests: u64,
+    pub justtcg_requests: u64,
     pub faults_429: u64,
     pub faults_500: u64,
     pub faults_hang: u64,
@@ -88,6 +106,12 @@ impl SimStats {
             ebay_browse: e(5),
             ebay_insights: e(6),
             ecb_requests: e(7),
+            scryfall_requests: e(8),
+            scryfall_files: e(9),
+            pricecharting_requests: e(10),
+            cardmarket_requests: e(Endpoint::Cardmarket as usize),
+            cardkingdom_requests: e(Endpoint::Cardkingdom as usize),
+            justtcg_requests: e(Endpoint::Justtcg as usize),
             faults_429: f(0),
             faults_500: f(1),
             faults_hang: f(2),

@@ -154,6 +154,11 @@ impl ProductIndex {
         self.by_id.get(&id)
     }
 
+    /// Every product of the catalog, in no particular order (JustTCG looks ours up by id).
+    pub fn entries(&self) -> impl Iterator<Item = &CatalogEntry> {
+        self.by_id.values()
+    }
+
     /// Our product for `lookup`: the products of its category with the same name (see
     /// [`fold_name`]), narrowed by the number and the set when given; exactly one left is a
     /// match (95 with name, number and set; 85 with two of them agreeing and the third not

@@ -35,13 +35,30 @@ impl UnmappedReason {
 /// when first met.
 #[derive(Debug, Default)]
 pub struct UnmappedLog {
-    entries: Mutex<HashMap<(String, String), UnmappedProduct>>,
+    inner: Mutex<Inner>,
+}
+
+/// The products, and how many each source has (kept, so a record costs no scan).
+#[derive(Debug, Default)]
+struct Inner {
+    products: HashMap<(String, String), UnmappedProduct>,
+    per_source: HashMap<String, usize>,
+}
+
+impl Inner {
+    fn remove(&mut self, key: &(String, String)) {
+        if self.products.remove(key).is_some()
+            && let Some(n) = self.per_source.get_mut(&key.0)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 impl UnmappedLog {
-    fn entries(&self) -> MutexGuard<'_, HashMap<(String, String), UnmappedProduct>> {
-        // A panic while holding the lock leaves a map that is still whole.
-        self.entries
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves maps that are still whole.
+        self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -49,26 +66,27 @@ impl UnmappedLog {
     /// Records `product` as met now (replacing what was known of it).
     pub fn record(&self, product: UnmappedProduct) {
         let key = (product.source.clone(), product.external_id.clone());
-        let mut entries = self.entries();
-        if !entries.contains_key(&key) {
+        let mut inner = self.inner();
+        let source = product.source.clone();
+        if !inner.products.contains_key(&key) {
             metrics::counter!(
                 internal_events::PRODUCTS_UNMAPPED,
                 "source" => product.source.clone(),
                 "why" => product.why.clone()
             )
             .increment(1);
+            *inner.per_source.entry(source.clone()).or_default() += 1;
         }
-        let source = product.source.clone();
-        entries.insert(key, product);
-        let of_source = entries.values().filter(|p| p.source == source).count();
-        if of_source > MAX_UNMAPPED_PER_SOURCE
-            && let Some(oldest) = entries
+        inner.products.insert(key, product);
+        if inner.per_source.get(&source).copied().unwrap_or(0) > MAX_UNMAPPED_PER_SOURCE
+            && let Some(oldest) = inner
+                .products
                 .iter()
                 .filter(|(_, p)| p.source == source)
                 .min_by_key(|(_, p)| p.last_seen)
                 .map(|(k, _)| k.clone())
         {
-            entries.remove(&oldest);
+            inner.remove(&oldest);
         }
     }
 
@@ -99,7 +117,7 @@ impl UnmappedLog {
 
     /// Forgets a product that now maps.
     pub fn mapped(&self, source: &str, external_id: &str) {
-        self.entries()
+        self.inner()
             .remove(&(source.to_owned(), external_id.to_owned()));
     }
 
@@ -107,7 +125,8 @@ impl UnmappedLog {
     /// source and id).
     pub fn list(&self, source: Option<&str>, limit: usize) -> Vec<UnmappedProduct> {
         let mut found: Vec<UnmappedProduct> = self
-            .entries()
+            .inner()
+            .products
             .values()
             .filter(|p| source.is_none_or(|s| p.source == s))
             .cloned()
@@ -124,10 +143,7 @@ impl UnmappedLog {
 
     /// How many products of `source` are listed.
     pub fn count(&self, source: &str) -> usize {
-        self.entries()
-            .values()
-            .filter(|p| p.source == source)
-            .count()
+        self.inner().per_source.get(source).copied().unwrap_or(0)
     }
 }
 
@@ -190,5 +206,42 @@ mod tests {
         assert_eq!(log.count("cardmarket"), 2);
         log.mapped("cardmarket", "2");
         assert_eq!(log.count("cardmarket"), 1);
+    }
+
+    #[test]
+    fn a_source_keeps_its_most_recently_seen_products_up_to_the_cap() {
+        let log = UnmappedLog::default();
+        for i in 0..=MAX_UNMAPPED_PER_SOURCE {
+            let at = Timestamp::from_secs(1_700_000_000 + i as i64);
+            let id = i.to_string();
+            log.met(
+                "cardmarket",
+                &id,
+                UnmappedReason::Unmapped,
+                "A",
+                None,
+                None,
+                vec![],
+                at,
+            );
+        }
+        log.met(
+            "cardkingdom",
+            "0",
+            UnmappedReason::Unmapped,
+            "A",
+            None,
+            None,
+            vec![],
+            Timestamp::from_secs(1),
+        );
+        assert_eq!(log.count("cardmarket"), MAX_UNMAPPED_PER_SOURCE);
+        assert_eq!(
+            log.count("cardkingdom"),
+            1,
+            "another source's products stay"
+        );
+        let kept = log.list(Some("cardmarket"), MAX_UNMAPPED_PER_SOURCE + 1);
+        assert!(kept.iter().all(|p| p.external_id != "0"), "the oldest went");
     }
 }

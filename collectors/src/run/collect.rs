@@ -1,17 +1,23 @@
 //! `tcgtracker collect`: every configured collector at once, into one quote sink.
 
-use std::{future::Future, path::PathBuf, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use serde::Deserialize;
 use tcg_schemas::{FxRates, TrackedCard};
 use tokio::sync::watch;
 
+use super::CollectOptions;
 use crate::{
     CollectorError, CollectorMonitor, QuoteSink, RunReport, Source,
+    cardkingdom::{CardkingdomConfig, CardkingdomSource},
+    cardmarket::{CardmarketConfig, CardmarketSource},
     ebay::{EbayConfig, EbaySource},
     ecb::{EcbClient, EcbConfig, run_fx_monitored},
     identity::{Identity, UnmappedLog},
+    justtcg::{JusttcgConfig, JusttcgSource},
+    pricecharting::{PricechartingConfig, PricechartingSource},
     run_source_monitored,
+    scryfall::{ScryfallConfig, ScryfallSource},
     tcgcsv::{TcgcsvConfig, TcgcsvSource},
     tcgplayer::{TcgplayerConfig, TcgplayerSource},
 };
@@ -24,6 +30,11 @@ pub struct CollectConfig {
     pub tcgcsv: Option<TcgcsvConfig>,
     pub ebay: Option<EbayConfig>,
     pub ecb: Option<EcbConfig>,
+    pub justtcg: Option<JusttcgConfig>,
+    pub cardkingdom: Option<CardkingdomConfig>,
+    pub pricecharting: Option<PricechartingConfig>,
+    pub cardmarket: Option<CardmarketConfig>,
+    pub scryfall: Option<ScryfallConfig>,
 }
 
 impl CollectConfig {
@@ -44,6 +55,21 @@ impl CollectConfig {
         }
         if self.ecb.is_some() {
             names.push("ecb");
+        }
+        if self.cardkingdom.is_some() {
+            names.push("cardkingdom");
+        }
+        if self.pricecharting.is_some() {
+            names.push("pricecharting");
+        }
+        if self.cardmarket.is_some() {
+            names.push("cardmarket");
+        }
+        if self.scryfall.is_some() {
+            names.push("scryfall");
+        }
+        if self.justtcg.is_some() {
+            names.push("justtcg");
         }
         names
     }
@@ -73,6 +99,48 @@ impl CollectConfig {
             ecb: Some(EcbConfig {
                 base_url: base_url.to_owned(),
                 ..EcbConfig::default()
+            }),
+            justtcg: Some(JusttcgConfig {
+                base_url: crate::http::join(base_url, "v1"),
+                // The simulator's keys starting `tcg_` (not `tcg_free`) are on its Enterprise plan.
+                api_key: "tcg_sim_demo".into(),
+                categories: vec![3, 1, 2, 68],
+                batch_size: 100,
+                requests_per_pass: 0,
+                discover_requests_per_pass: 4,
+                daily_budget: 50_000,
+                poll_interval_secs: 60,
+                http: crate::http::HttpConfig::default(),
+                ..JusttcgConfig::default()
+            }),
+            cardkingdom: Some(CardkingdomConfig {
+                base_url: base_url.to_owned(),
+                poll_interval_secs: 60,
+                retry_interval_secs: 2,
+                ..CardkingdomConfig::default()
+            }),
+            pricecharting: Some(PricechartingConfig {
+                base_url: base_url.to_owned(),
+                token: "sim".into(),
+                categories: vec![3, 1, 2, 68],
+                poll_interval_secs: 60,
+                retry_interval_secs: 10,
+                // No one-call-a-second spacing against the simulator.
+                http: crate::http::HttpConfig::default(),
+                ..PricechartingConfig::default()
+            }),
+            cardmarket: Some(CardmarketConfig {
+                base_url: base_url.to_owned(),
+                poll_interval_secs: 60,
+                ..CardmarketConfig::default()
+            }),
+            scryfall: Some(ScryfallConfig {
+                base_url: base_url.to_owned(),
+                poll_interval_secs: 60,
+                retry_secs: 10,
+                // Quick retries: the simulator does not lock clients out after a 429.
+                http: crate::http::HttpConfig::default(),
+                ..ScryfallConfig::default()
             }),
         }
     }
@@ -151,25 +219,7 @@ pub async fn run_collectors_monitored(
         identity,
         unmapped: monitor.unmapped.clone(),
     };
-    let mut sources: Vec<Box<dyn Source>> = Vec::new();
-    if let Some(c) = config.tcgplayer {
-        sources.push(Box::new(TcgplayerSource::new(c)?));
-    }
-    if let Some(c) = config.tcgcsv {
-        sources.push(Box::new(TcgcsvSource::new(c)?));
-    }
-    if let Some(c) = config.ebay {
-        if c.insights.enabled {
-            let mut sold = EbaySource::insights(c.clone(), Vec::new())?;
-            sold.follow(tracked.clone());
-            sources.push(Box::new(sold));
-        }
-        let mut browse = EbaySource::browse(c, Vec::new())?;
-        browse.follow(tracked.clone());
-        sources.push(Box::new(browse));
-    }
-    // The other markets: each maps its products to ours with `market`.
-    drop(market);
+    let sources = sources_of(&config, &tracked, &market)?;
     for source in &sources {
         monitor.health.register(source.name());
     }
@@ -221,125 +271,47 @@ pub async fn run_collectors_monitored(
     Ok(summary)
 }
 
-/// One `tcgtracker collect` run as plain data (the binary maps its flags onto it): which sources,
-/// their credentials, and when to stop. [`CollectOptions::to_config`] turns it into the
-/// collectors' [`CollectConfig`].
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CollectOptions {
-    /// One base URL for every source (the simulator); the real services when absent.
-    pub base_url: Option<String>,
-    /// Sources to run (`tcgplayer`, `tcgcsv`, `ebay`, `ecb`).
-    pub sources: Vec<String>,
-    /// TCGplayer category ids to collect (TCGplayer API and TCGCSV).
-    pub categories: Vec<u32>,
-    pub tcgplayer_client_id: Option<String>,
-    pub tcgplayer_client_secret: Option<String>,
-    pub ebay_client_id: Option<String>,
-    pub ebay_client_secret: Option<String>,
-    /// Also read eBay Marketplace Insights (restricted API).
-    pub ebay_insights: bool,
-    /// eBay Browse calls a day.
-    pub ebay_daily_budget: u32,
-    /// JSON file with the tracked cards (an array of `TrackedCard`) for eBay.
-    pub tracked: Option<PathBuf>,
-    /// Seconds between passes of TCGplayer and TCGCSV (each source's own when absent).
-    pub poll_secs: Option<u64>,
-    /// Stop each source after this many passes.
-    pub passes: Option<u64>,
-    /// Stop after this many seconds.
-    pub duration_secs: Option<u64>,
-}
-
-impl Default for CollectOptions {
-    fn default() -> Self {
-        CollectOptions {
-            base_url: None,
-            sources: ["tcgplayer", "tcgcsv", "ebay", "ecb"]
-                .map(String::from)
-                .to_vec(),
-            categories: vec![3],
-            tcgplayer_client_id: None,
-            tcgplayer_client_secret: None,
-            ebay_client_id: None,
-            ebay_client_secret: None,
-            ebay_insights: false,
-            ebay_daily_budget: 5_000,
-            tracked: None,
-            poll_secs: None,
-            passes: None,
-            duration_secs: None,
-        }
+/// The sources `config` runs: eBay searches `tracked`; the other markets map their products
+/// with `market`.
+fn sources_of(
+    config: &CollectConfig,
+    tracked: &watch::Receiver<Vec<TrackedCard>>,
+    market: &MarketContext,
+) -> Result<Vec<Box<dyn Source>>, CollectorError> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    if let Some(c) = config.tcgplayer.clone() {
+        sources.push(Box::new(TcgplayerSource::new(c)?));
     }
-}
-
-impl CollectOptions {
-    /// The collector configuration these options describe. Sources needing credentials are
-    /// left out (with a warning) when none are given and no base URL is set.
-    pub fn to_config(&self) -> CollectConfig {
-        let mut cfg = match &self.base_url {
-            Some(url) => CollectConfig::for_simulator(url),
-            None => CollectConfig {
-                tcgplayer: Some(TcgplayerConfig::default()),
-                tcgcsv: Some(TcgcsvConfig::default()),
-                ebay: Some(EbayConfig::default()),
-                ecb: Some(EcbConfig::default()),
-            },
-        };
-        let wants = |s: &str| self.sources.iter().any(|x| x.eq_ignore_ascii_case(s));
-        if let Some(t) = cfg.tcgplayer.as_mut() {
-            t.categories = self.categories.clone();
-            if let Some(id) = &self.tcgplayer_client_id {
-                t.client_id = id.clone();
-            }
-            if let Some(secret) = &self.tcgplayer_client_secret {
-                t.client_secret = secret.clone();
-            }
-            if let Some(p) = self.poll_secs {
-                t.poll_interval_secs = p;
-            }
-        }
-        if let Some(t) = cfg.tcgcsv.as_mut() {
-            t.categories = self.categories.clone();
-            if let Some(p) = self.poll_secs {
-                t.poll_interval_secs = p;
-            }
-        }
-        if let Some(e) = cfg.ebay.as_mut() {
-            if let Some(id) = &self.ebay_client_id {
-                e.client_id = id.clone();
-            }
-            if let Some(secret) = &self.ebay_client_secret {
-                e.client_secret = secret.clone();
-            }
-            e.insights.enabled = self.ebay_insights;
-            e.daily_budget = self.ebay_daily_budget;
-        }
-        if !wants("tcgplayer")
-            || cfg
-                .tcgplayer
-                .as_ref()
-                .is_some_and(|t| t.client_id.is_empty())
-        {
-            if wants("tcgplayer") {
-                tracing::warn!("TCGplayer API: no credentials; skipped");
-            }
-            cfg.tcgplayer = None;
-        }
-        if !wants("ebay") || cfg.ebay.as_ref().is_some_and(|e| e.client_id.is_empty()) {
-            if wants("ebay") {
-                tracing::warn!("eBay: no credentials; skipped");
-            }
-            cfg.ebay = None;
-        }
-        if !wants("tcgcsv") {
-            cfg.tcgcsv = None;
-        }
-        if !wants("ecb") {
-            cfg.ecb = None;
-        }
-        cfg
+    if let Some(c) = config.tcgcsv.clone() {
+        sources.push(Box::new(TcgcsvSource::new(c)?));
     }
+    if let Some(c) = config.ebay.clone() {
+        if c.insights.enabled {
+            let mut sold = EbaySource::insights(c.clone(), Vec::new())?;
+            sold.follow(tracked.clone());
+            sources.push(Box::new(sold));
+        }
+        let mut browse = EbaySource::browse(c, Vec::new())?;
+        browse.follow(tracked.clone());
+        sources.push(Box::new(browse));
+    }
+    // The other markets: each maps its products to ours with `market`.
+    if let Some(c) = config.scryfall.clone() {
+        sources.push(Box::new(ScryfallSource::new(c, market.clone())?));
+    }
+    if let Some(c) = config.cardmarket.clone() {
+        sources.push(Box::new(CardmarketSource::new(c, market.clone())?));
+    }
+    if let Some(c) = config.pricecharting.clone() {
+        sources.push(Box::new(PricechartingSource::new(c, market.clone())?));
+    }
+    if let Some(c) = config.cardkingdom.clone() {
+        sources.push(Box::new(CardkingdomSource::new(c, market.clone())?));
+    }
+    if let Some(c) = config.justtcg.clone() {
+        sources.push(Box::new(JusttcgSource::new(c, market.clone())?));
+    }
+    Ok(sources)
 }
 
 /// Loads tracked cards from a JSON file (an array of `TrackedCard`).
@@ -358,19 +330,32 @@ pub async fn run_collect(
     tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<CollectSummary, CollectorError> {
-    run_collect_monitored(options, sink, tracked, stop, CollectorMonitor::default()).await
+    let feeds = CollectFeeds {
+        tracked,
+        identity: None,
+    };
+    run_collect_monitored(options, sink, feeds, stop, CollectorMonitor::default()).await
+}
+
+/// What `tcgtracker collect` reads while it runs, when its caller keeps it current: the tracked
+/// cards (else the options' `tracked` file), and our catalog for the other markets (else none:
+/// they map nothing and say so).
+#[derive(Debug, Default)]
+pub struct CollectFeeds {
+    pub tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
+    pub identity: Option<Identity>,
 }
 
 /// [`run_collect`], recording every pass and rejection in `monitor` (which `collect`'s ops
-/// listener serves at `/sources` and `/rejections`).
+/// listener serves at `/sources`, `/rejections` and `/unmapped`).
 pub async fn run_collect_monitored(
     options: CollectOptions,
     sink: Arc<dyn QuoteSink>,
-    tracked: Option<watch::Receiver<Vec<TrackedCard>>>,
+    feeds: CollectFeeds,
     stop: impl Future<Output = ()> + Send + 'static,
     monitor: CollectorMonitor,
 ) -> Result<CollectSummary, CollectorError> {
-    let (_file_tx, tracked_rx) = match tracked {
+    let (_file_tx, tracked_rx) = match feeds.tracked {
         Some(rx) => (None, rx),
         None => {
             let cards = match &options.tracked {
@@ -394,7 +379,10 @@ pub async fn run_collect_monitored(
     };
     let summary = run_collectors_monitored(
         options.to_config(),
-        tracked_rx.into(),
+        Feeds {
+            tracked: tracked_rx,
+            identity: feeds.identity.unwrap_or_default(),
+        },
         sink,
         Some(fx_tx),
         options.passes,

@@ -4,9 +4,11 @@
 
 mod backfill;
 mod collect;
+mod options;
 
 pub use backfill::{BackfillConfig, run_backfill};
 pub use collect::{
-    CollectConfig, CollectOptions, CollectSummary, Feeds, MarketContext, load_tracked, run_collect,
+    CollectConfig, CollectFeeds, CollectSummary, Feeds, MarketContext, load_tracked, run_collect,
     run_collect_monitored, run_collectors, run_collectors_monitored,
 };
+pub use options::CollectOptions;

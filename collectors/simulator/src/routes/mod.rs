@@ -3,9 +3,14 @@
 //! `/sim/stats` do not. Handlers only serve data.
 
 mod archive;
+mod cardkingdom;
+mod cardmarket;
 mod ebay;
 mod ecb;
+mod justtcg;
 mod preflight;
+mod pricecharting;
+mod scryfall;
 mod shapes;
 mod tcgcsv;
 mod tcgplayer;
@@ -33,6 +38,11 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .merge(archive::routes(&state))
         .merge(ebay::routes(&state))
         .merge(ecb::routes(&state))
+        .merge(pricecharting::routes(&state))
+        .merge(justtcg::routes(&state))
+        .merge(cardkingdom::routes(&state))
+        .merge(cardmarket::routes(&state))
+        .merge(scryfall::routes(&state))
         .route("/sim/stats", get(sim_stats))
         .with_state(state)
 }
