@@ -1,16 +1,15 @@
-//! `tcgtracker collect` and `tcgtracker backfill`: their flags (and environment variables),
-//! mapped onto the collectors' plain configurations, and the commands that run them.
+//! `tcgtracker collect` (and the TCGCSV flags of `tcgtracker backfill`): its flags (and
+//! environment variables), mapped onto the collectors' plain configurations, and the command
+//! that runs them.
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use tcg_collectors::{BackfillConfig, CollectOptions, QuoteSink, tcgcsv::TcgcsvConfig};
-use tcg_pipeline::{OutputSink, kafka::producer::EnvelopeProducer};
-use tcg_processor_core::CoreConfig;
+use tcg_pipeline::kafka::producer::EnvelopeProducer;
 use tcg_schemas::TrackedCard;
-use tcg_store::StoreSink;
-use tcg_store::{SqliteStore, Store};
+use tcg_store::Store;
 use tokio::{sync::watch, task::JoinHandle};
 
 /// `tcgtracker collect`: runs collectors against real services or one base URL.
@@ -302,49 +301,6 @@ async fn track_from_store(
             }
         }
     })
-}
-
-#[derive(Debug, clap::Args)]
-pub struct BackfillCmdArgs {
-    #[command(flatten)]
-    backfill: BackfillArgs,
-    /// SQLite tick store to fill (through the processor core).
-    #[arg(long, env = "TCG_SQLITE", default_value = "data/tcgtracker.db")]
-    sqlite: PathBuf,
-}
-
-/// Back-fills history from TCGCSV's archives into the SQLite store, through the core.
-pub async fn backfill(args: BackfillCmdArgs) -> Result<()> {
-    if let Some(dir) = args.sqlite.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let store = SqliteStore::open(&args.sqlite)
-        .with_context(|| format!("opening the store {}", args.sqlite.display()))?;
-    let (tx, rx) = tcg_pipeline::inproc::channel(10_000);
-    let sink: Arc<dyn OutputSink> = Arc::new(StoreSink(Arc::new(store)));
-    let processing = tokio::spawn(async move {
-        // History is old by design: no heartbeats are needed between daily archive prices.
-        let mut core = tcg_processor_core::Processor::new(CoreConfig::default());
-        tcg_pipeline::inproc::run(
-            tcg_pipeline::inproc::Inputs::quotes(rx),
-            &mut core,
-            sink,
-            tcg_pipeline::inproc::Batching {
-                max: 5_000,
-                linger: Duration::from_millis(200),
-            },
-            |_| {},
-            std::future::pending(),
-        )
-        .await
-    });
-    let report = tcg_collectors::run_backfill(args.backfill.config(), Arc::new(tx)).await?;
-    let stats = processing.await.context("the processing task")??;
-    eprintln!(
-        "back-fill: {report:?}; {} quotes → {} ticks ({} unchanged, {} rejected)",
-        stats.quotes, stats.ticks, stats.unchanged, stats.rejected
-    );
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `tcgtracker`: one binary, one subcommand per job.
 
+mod backfill_cmd;
 mod bench;
 mod catalog;
 mod catalog_index;
@@ -60,8 +61,8 @@ enum Command {
     Process(pipeline_cmd::ProcessArgs),
     /// The collectors: TCGplayer, TCGCSV, eBay, ECB rates and the other markets → tcg.quotes.raw.v1.
     Collect(Box<collect_cmd::CollectCmdArgs>),
-    /// Price history from TCGCSV's daily archives into the SQLite store (resumable).
-    Backfill(collect_cmd::BackfillCmdArgs),
+    /// Price history into the SQLite store (resumable): TCGCSV's daily archives, or JustTCG with a key.
+    Backfill(backfill_cmd::BackfillCmdArgs),
     /// The market simulator: every upstream API shape on one port, deterministic under a seed.
     Sim(sim_cmd::SimArgs),
     /// The query API (REST, SSE, OpenAPI, metrics) on its own.
@@ -139,7 +140,7 @@ fn main() -> Result<()> {
         Command::Questdb { which } => runtime()?.block_on(questdb_init::run(which)),
         Command::Process(args) => runtime()?.block_on(pipeline_cmd::process(args)),
         Command::Collect(args) => runtime()?.block_on(collect_cmd::collect(*args)),
-        Command::Backfill(args) => runtime()?.block_on(collect_cmd::backfill(args)),
+        Command::Backfill(args) => runtime()?.block_on(backfill_cmd::backfill(args)),
         Command::Sim(args) => runtime()?.block_on(sim_cmd::run(args)),
         Command::Serve(args) => runtime()?.block_on(serve_cmd::serve(args)),
         Command::Keys(args) => runtime()?.block_on(keys_cmd::keys(args)),

@@ -74,7 +74,7 @@ pub enum CollectorError {
     #[error(
         "TCGCSV's price archive refused the download of {day} (HTTP 403): it no longer serves its \
          archives; no history is loaded from it (JustTCG can back-fill history with an API key: \
-         set JUSTTCG_API_KEY)"
+         JUSTTCG_API_KEY=… tcgtracker backfill --source justtcg)"
     )]
     ArchiveRefused {
         day: String,

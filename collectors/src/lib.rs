@@ -34,8 +34,8 @@ pub use health::{
 pub use rejections::{CollectorRejectReason, CollectorRejection, RejectionLog};
 pub use run::{
     BackfillConfig, CollectConfig, CollectFeeds, CollectOptions, CollectSummary, Feeds,
-    MarketContext, load_tracked, run_backfill, run_collect, run_collect_monitored, run_collectors,
-    run_collectors_monitored,
+    JusttcgBackfillConfig, MarketContext, load_tracked, run_backfill, run_collect,
+    run_collect_monitored, run_collectors, run_collectors_monitored, run_justtcg_backfill,
 };
 pub use sink::{CountingSink, JsonLinesSink, QuoteSink, SinkError, VecSink};
 pub use source::{

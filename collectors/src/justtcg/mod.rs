@@ -12,6 +12,7 @@
 //! published is skipped. Requests are counted against a daily budget and the plan's allowance
 //! as each answer's `_metadata` states it.
 
+pub mod backfill;
 pub mod client;
 mod discover;
 pub mod history;

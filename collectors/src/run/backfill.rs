@@ -1,4 +1,5 @@
-//! `tcgtracker backfill`: price history from TCGCSV's daily archives, resumable.
+//! `tcgtracker backfill`: price history from TCGCSV's daily archives, or from JustTCG product by
+//! product, resumable.
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -7,6 +8,10 @@ use serde::Deserialize;
 
 use crate::{
     CollectorError, QuoteSink,
+    justtcg::{
+        JusttcgClient, JusttcgConfig,
+        backfill::{HistoryPlan, HistoryReport, Stopped, backfill_history, duration_for},
+    },
     tcgcsv::{
         TcgcsvClient, TcgcsvConfig,
         backfill::{BackfillPlan, BackfillReport, backfill},
@@ -70,17 +75,7 @@ pub async fn run_backfill(
         archive_start: NaiveDate::parse_from_str(&tcgcsv.archive_start, "%Y-%m-%d")
             .map_err(|e| CollectorError::Config(format!("archive_start: {e}")))?,
     };
-    let progress = if config.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let bar = indicatif::ProgressBar::new(0);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} days {msg}",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    };
+    let progress = progress_bar(config.quiet, "days");
     let report = backfill(&client, &plan, sink.as_ref(), &progress, ctrl_c()).await?;
     eprintln!(
         "back-fill: {} days done, {} already done, {} without archive, {} quotes{}",
@@ -93,6 +88,79 @@ pub async fn run_backfill(
         } else {
             ""
         }
+    );
+    Ok(report)
+}
+
+/// A progress bar on standard error counting `unit` (hidden when `quiet`).
+fn progress_bar(quiet: bool, unit: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    let template =
+        format!("{{spinner}} [{{elapsed_precise}}] {{bar:40}} {{pos}}/{{len}} {unit} {{msg}}");
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// One JustTCG history back-fill as plain data (the binary maps its flags onto it and names the
+/// products).
+#[derive(Debug, Clone)]
+pub struct JusttcgBackfillConfig {
+    /// JustTCG's settings, with the API key.
+    pub justtcg: JusttcgConfig,
+    /// How many days back (the shortest history JustTCG offers that reaches them, a year at
+    /// most).
+    pub days: u32,
+    /// The products, the most wanted first, with their categories.
+    pub products: Vec<(tcg_schemas::ProductId, tcg_schemas::CategoryId)>,
+    /// Progress file: products read are skipped when the back-fill is run again.
+    pub state: PathBuf,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// Runs a JustTCG history back-fill into `sink`, with a progress bar on standard error; stops
+/// cleanly (and resumably) on Ctrl-C, a spent plan allowance or a lasting rate limit, and says
+/// which.
+pub async fn run_justtcg_backfill(
+    config: JusttcgBackfillConfig,
+    sink: Arc<dyn QuoteSink>,
+) -> Result<HistoryReport, CollectorError> {
+    if config.justtcg.api_key.is_empty() {
+        return Err(CollectorError::Config(
+            "a JustTCG back-fill needs an API key: set JUSTTCG_API_KEY".into(),
+        ));
+    }
+    let client = JusttcgClient::new(&config.justtcg)?;
+    let plan = HistoryPlan {
+        products: config.products,
+        duration: duration_for(config.days),
+        state_path: config.state,
+    };
+    let progress = progress_bar(config.quiet, "products");
+    let report = backfill_history(&client, &plan, sink.as_ref(), &progress, ctrl_c()).await?;
+    let why = match report.stopped {
+        None => "",
+        Some(Stopped::Interrupted) => " (interrupted; run again to resume)",
+        Some(Stopped::AllowanceSpent) => {
+            " (the JustTCG plan's allowance is spent; run again after 00:00 UTC to resume)"
+        }
+        Some(Stopped::RateLimited) => {
+            " (JustTCG kept answering 429 Too Many Requests; run again later to resume)"
+        }
+    };
+    eprintln!(
+        "back-fill from JustTCG ({} of history): {} products done, {} already done, {} not on \
+         JustTCG, {} quotes{why}",
+        plan.duration,
+        report.products_done,
+        report.products_already_done,
+        report.products_missing,
+        report.quotes,
     );
     Ok(report)
 }

@@ -6,7 +6,7 @@ mod backfill;
 mod collect;
 mod options;
 
-pub use backfill::{BackfillConfig, run_backfill};
+pub use backfill::{BackfillConfig, JusttcgBackfillConfig, run_backfill, run_justtcg_backfill};
 pub use collect::{
     CollectConfig, CollectFeeds, CollectSummary, Feeds, MarketContext, load_tracked, run_collect,
     run_collect_monitored, run_collectors, run_collectors_monitored,
