@@ -301,7 +301,10 @@ async fn a_refused_archive_stops_the_backfill_with_a_clear_message() {
         text.contains("HTTP 403") && text.contains("2024-02-08"),
         "{text}"
     );
-    assert!(text.contains("tcgtracker backfill --source justtcg"), "{text}");
+    assert!(
+        text.contains("tcgtracker backfill --source justtcg"),
+        "{text}"
+    );
     assert_eq!(mock.hits("/archive/"), 1, "one request, no retries");
     let state = BackfillState::load(&plan.state_path).unwrap();
     assert!(

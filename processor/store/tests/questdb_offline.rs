@@ -132,7 +132,7 @@ fn sql_text_of_each_read() {
     let to = Timestamp::parse("2024-02-01T00:00:00Z").unwrap();
     assert_eq!(
         q::sql_latest(2, &PriceFilter::only(Source::Tcgplayer, PriceKind::Market)),
-        "SELECT series, source, kind, observed_at, listing_id, price_cents, orig_minor, orig_currency FROM ticks \
+        "SELECT series, source, kind, observed_at, listing_id, price_cents, orig_minor, orig_currency, confidence, agreeing FROM ticks \
 WHERE series IN ($1, $2) AND source IN ('tcgplayer') AND kind IN ('market') LATEST ON observed_at PARTITION BY series, source, kind"
     );
     assert_eq!(

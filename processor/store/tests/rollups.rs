@@ -203,8 +203,13 @@ fn a_store_written_before_the_rollups_is_rolled_up_when_it_opens() {
     drop(store);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE candles_1d; PRAGMA user_version = 3;")
-            .unwrap();
+        // Back to version 3: later migrations' tables and columns go too (they run again).
+        conn.execute_batch(
+            "DROP TABLE candles_1d; ALTER TABLE ticks DROP COLUMN agreeing; \
+             ALTER TABLE latest DROP COLUMN confidence; ALTER TABLE latest DROP COLUMN agreeing; \
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let reopened = SqliteStore::open(&path).unwrap();
     assert_eq!(read(&reopened), before);
