@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use tcg_collectors::identity::{Identity, ProductIndex};
-use tcg_store::{CatalogQuery, CatalogStore, StoreError};
+use tcg_store::{CatalogQuery, PriceStore, StoreError};
 use tokio::sync::watch;
 
 /// How often the index is rebuilt once the catalog holds products.
@@ -26,11 +26,19 @@ pub fn identity() -> (Identity, watch::Sender<Arc<ProductIndex>>) {
     (identity, tx)
 }
 
+/// How long the index waits for TCGplayer's printings before it is given without them.
+const PRINTINGS_GRACE: Duration = Duration::from_secs(120);
+
 /// Rebuilds the index from `store` forever: every few seconds while the catalog is empty, then
-/// every ten minutes.
-pub async fn refresh(store: Arc<dyn CatalogStore>, tx: watch::Sender<Arc<ProductIndex>>) {
+/// every ten minutes. A catalog without TCGplayer prices yet is held back (the other markets wait)
+/// for up to two minutes, so that their first rows already meet TCGplayer's printings.
+pub async fn refresh(store: Arc<dyn PriceStore>, tx: watch::Sender<Arc<ProductIndex>>) {
+    let started = tokio::time::Instant::now();
     loop {
         let wait = match load_index(store.as_ref()).await {
+            Ok(index) if !index.has_printings() && started.elapsed() < PRINTINGS_GRACE => {
+                REFRESH_EMPTY
+            }
             Ok(index) => {
                 let empty = index.is_empty();
                 let _ = tx.send(Arc::new(index));
@@ -45,8 +53,8 @@ pub async fn refresh(store: Arc<dyn CatalogStore>, tx: watch::Sender<Arc<Product
     }
 }
 
-/// Every set and product of the store, as an index.
-pub async fn load_index(store: &dyn CatalogStore) -> Result<ProductIndex, StoreError> {
+/// Every set and product of the store, as an index, with the printings TCGplayer prices of each.
+pub async fn load_index(store: &dyn PriceStore) -> Result<ProductIndex, StoreError> {
     let sets = store.sets(None).await?;
     let mut products = Vec::new();
     let mut cursor = None;
@@ -64,5 +72,10 @@ pub async fn load_index(store: &dyn CatalogStore) -> Result<ProductIndex, StoreE
             None => break,
         }
     }
-    Ok(ProductIndex::new(&sets, &products))
+    let printings = store.tcgplayer_printings().await?;
+    Ok(ProductIndex::new(&sets, &products).with_printings(
+        printings
+            .into_iter()
+            .map(|(id, p)| (id, p.as_str().to_owned())),
+    ))
 }

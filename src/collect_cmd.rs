@@ -174,7 +174,7 @@ pub async fn collect(args: CollectCmdArgs) -> Result<()> {
     let (identity, indexer) = match &stores {
         Some(stores) => {
             let (identity, tx) = crate::catalog_index::identity();
-            let catalog: Arc<dyn tcg_store::CatalogStore> = stores.prices.clone();
+            let catalog: Arc<dyn tcg_store::PriceStore> = stores.prices.clone();
             let task = tokio::spawn(crate::catalog_index::refresh(catalog, tx));
             (Some(identity), Some(task))
         }

@@ -181,6 +181,31 @@ async fn every_market_is_priced_listed_and_counted_by_the_fair_value() {
         }
     }
     println!("kinds by market: {kinds:?}");
+    // The markets that do not say a card's printing (Cardmarket, PriceCharting) price the
+    // printings TCGplayer prices: a holo-only card's plain figure is its Holofoil.
+    let tcgplayer: BTreeSet<&str> = prices
+        .iter()
+        .filter(|p| p["source"] == "tcgplayer" || p["source"] == "tcgcsv")
+        .filter_map(|p| p["series_id"].as_str())
+        .collect();
+    for market in ["cardmarket", "pricecharting"] {
+        let series: BTreeSet<&str> = prices
+            .iter()
+            .filter(|p| p["source"] == market)
+            .filter_map(|p| p["series_id"].as_str())
+            .filter(|s| s.split('/').count() == 4)
+            .collect();
+        let lonely: Vec<&&str> = series.iter().filter(|s| !tcgplayer.contains(*s)).collect();
+        println!(
+            "{market}: {} raw series, {} without a TCGplayer price",
+            series.len(),
+            lonely.len()
+        );
+        assert!(
+            lonely.len() * 10 <= series.len(),
+            "{market} prices series TCGplayer does not: {lonely:?}"
+        );
+    }
     assert!(kinds["cardmarket"].contains("trend"));
     assert!(kinds["cardkingdom"].contains("retail"));
 

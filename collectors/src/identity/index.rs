@@ -51,7 +51,18 @@ pub struct ProductIndex {
     by_id: HashMap<ProductId, CatalogEntry>,
     /// (category, base name) → products.
     by_name: HashMap<(CategoryId, String), Vec<ProductId>>,
+    /// The printings TCGplayer prices of each product, in its words.
+    printings: HashMap<ProductId, Vec<String>>,
 }
+
+/// Printings that are a card's second, foil-like version: never taken for another printing.
+const SECOND_PRINTINGS: [&str; 5] = [
+    "Reverse Holofoil",
+    "Foil",
+    "Cold Foil",
+    "Etched Foil",
+    "Foil Etched",
+];
 
 /// A name as compared across markets: lower-case alphanumerics of the name without TCGplayer's
 /// " - 199/165" number suffix and without parenthesised parts ("Monkey.D.Luffy (119) (Alternate
@@ -140,6 +151,54 @@ impl ProductIndex {
             index.by_id.insert(e.product_id, e);
         }
         index
+    }
+
+    /// The index, knowing which printings TCGplayer prices of each product.
+    #[must_use]
+    pub fn with_printings(
+        mut self,
+        printings: impl IntoIterator<Item = (ProductId, String)>,
+    ) -> Self {
+        for (id, printing) in printings {
+            let known = self.printings.entry(id).or_default();
+            if !known.contains(&printing) {
+                known.push(printing);
+            }
+        }
+        self
+    }
+
+    /// Whether any product's printings are known.
+    pub fn has_printings(&self) -> bool {
+        !self.printings.is_empty()
+    }
+
+    /// The printings TCGplayer prices of `id` (empty when none is known).
+    pub fn printings(&self, id: ProductId) -> &[String] {
+        self.printings.get(&id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The printing of `id` that a market's row naming `wanted` prices: `wanted` when TCGplayer
+    /// prices it or nothing is known; otherwise, when `wanted` is not a foil-like second printing
+    /// and TCGplayer prices one printing of the product besides its foil-like ones, that one (a
+    /// holo-only Pokémon card's plain figure is its Holofoil, a common's is its Normal beside its
+    /// Reverse Holofoil, a Yu-Gi-Oh! card sold only as Unlimited is that). `None` means keep
+    /// `wanted`.
+    pub fn settled_printing(&self, id: ProductId, wanted: &str) -> Option<&str> {
+        let known = self.printings(id);
+        let same = |p: &String| crate::identity::fold_name(p) == crate::identity::fold_name(wanted);
+        if known.is_empty() || known.iter().any(same) {
+            return None;
+        }
+        let second = |p: &str| SECOND_PRINTINGS.iter().any(|s| s.eq_ignore_ascii_case(p));
+        if second(wanted) {
+            return None;
+        }
+        let mut firsts = known.iter().filter(|p| !second(p));
+        match (firsts.next(), firsts.next()) {
+            (Some(only), None) => Some(only.as_str()),
+            _ => None,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -374,6 +433,38 @@ mod tests {
             find("Monkey.D.Luffy", Some("OP05-119"), None),
             Match::Ambiguous(_)
         ));
+    }
+
+    #[test]
+    fn a_plain_printing_follows_the_one_tcgplayer_prices() {
+        let index = index().with_printings([
+            (ProductId(1), "Holofoil".to_owned()),
+            (ProductId(3), "Normal".to_owned()),
+            (ProductId(3), "Reverse Holofoil".to_owned()),
+            (ProductId(4), "1st Edition".to_owned()),
+            (ProductId(4), "Unlimited".to_owned()),
+        ]);
+        // A holo-only card: the plain figure is its Holofoil, a reverse one stays (and fits no
+        // series TCGplayer prices, as such a figure should not exist).
+        assert_eq!(
+            index.settled_printing(ProductId(1), "Normal"),
+            Some("Holofoil")
+        );
+        assert_eq!(index.settled_printing(ProductId(1), "Holofoil"), None);
+        assert_eq!(
+            index.settled_printing(ProductId(1), "Reverse Holofoil"),
+            None
+        );
+        // A common priced Normal and Reverse Holofoil: a guessed Holofoil is its Normal.
+        assert_eq!(index.settled_printing(ProductId(3), "normal"), None);
+        assert_eq!(
+            index.settled_printing(ProductId(3), "Holofoil"),
+            Some("Normal")
+        );
+        // Two plain printings, or none known: kept.
+        assert_eq!(index.settled_printing(ProductId(4), "Normal"), None);
+        assert_eq!(index.settled_printing(ProductId(5), "Normal"), None);
+        assert_eq!(index.printings(ProductId(3)).len(), 2);
     }
 
     #[test]

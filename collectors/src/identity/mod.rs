@@ -4,6 +4,8 @@
 //! - [`ProductIndex`]: our catalog, searchable by id and by name + number + set.
 //! - [`IdBridge`]: ids one source learns about another's (Scryfall's `cardmarket_id` ↔
 //!   `tcgplayer_id` pairs, which map Cardmarket's Magic products).
+//! - [`PrintingSink`]: a market's rows moved to the printing TCGplayer prices of the product
+//!   when the market names one the product does not have.
 //! - [`UnmappedLog`]: the products a source could not map, or could map to several of ours,
 //!   listed for the API and counted in `tcg_products_unmapped_total{source,why}`; never guessed
 //!   into a series.
@@ -13,6 +15,7 @@
 
 mod bridge;
 mod index;
+mod printings;
 mod unmapped;
 
 use std::sync::Arc;
@@ -21,6 +24,7 @@ use tokio::sync::watch;
 
 pub use bridge::IdBridge;
 pub use index::{CatalogEntry, Lookup, Match, ProductIndex, fold_name, fold_number};
+pub use printings::{PrintingSink, settle_printings};
 pub use unmapped::{UnmappedLog, UnmappedReason};
 
 /// What a source needs to map another market's rows to our products: the catalog (kept current

@@ -13,7 +13,7 @@ use crate::{
     cardmarket::{CardmarketConfig, CardmarketSource},
     ebay::{EbayConfig, EbaySource},
     ecb::{EcbClient, EcbConfig, run_fx_monitored},
-    identity::{Identity, UnmappedLog},
+    identity::{Identity, PrintingSink, UnmappedLog},
     justtcg::{JusttcgConfig, JusttcgSource},
     pricecharting::{PricechartingConfig, PricechartingSource},
     run_source_monitored,
@@ -247,9 +247,21 @@ pub async fn run_collectors_monitored(
         }
         _ => None,
     };
+    // The other markets' rows leave in the printings TCGplayer prices.
+    let market_sink: Arc<dyn QuoteSink> = Arc::new(PrintingSink {
+        inner: sink.clone(),
+        catalog: market.identity.catalog.clone(),
+    });
     let mut tasks = Vec::new();
     for mut source in sources {
-        let (sink, rx, monitor) = (sink.clone(), stop_rx.clone(), monitor.clone());
+        let other_market =
+            tcg_schemas::Source::parse(source.name()).is_some_and(|s| s.is_other_market());
+        let sink = if other_market {
+            market_sink.clone()
+        } else {
+            sink.clone()
+        };
+        let (rx, monitor) = (stop_rx.clone(), monitor.clone());
         tasks.push(tokio::spawn(async move {
             let name = source.name();
             let report =

@@ -1,7 +1,7 @@
 //! The tick store: price ticks in, latest prices, candles, movers and price points out.
 
 use async_trait::async_trait;
-use tcg_schemas::{ProductId, Tick, Timestamp};
+use tcg_schemas::{Printing, ProductId, Tick, Timestamp};
 
 use crate::{
     Result,
@@ -37,6 +37,10 @@ pub trait TickStore: Send + Sync + std::fmt::Debug {
     async fn movers(&self, query: &MoversQuery) -> Result<Movers>;
     /// The ids of every series of a product that has ticks (raw and graded), sorted.
     async fn product_series(&self, product_id: ProductId) -> Result<Vec<String>>;
+    /// The printings TCGplayer (its API or TCGCSV) prices of each product: every (product,
+    /// printing) of a raw series with a TCGplayer price, sorted. What the other markets' printings
+    /// are checked against.
+    async fn tcgplayer_printings(&self) -> Result<Vec<(ProductId, Printing)>>;
     /// For each of `series_ids` (raw series; graded and ungraded ticks of it count as the
     /// valuation's price filter says), at least the last price at or before each of `instants`:
     /// what [`PriceBook::at_or_before`] needs to value a holding at those instants.

@@ -90,6 +90,9 @@ impl TickStore for SlowPrices {
     async fn product_series(&self, product_id: ProductId) -> Result<Vec<String>> {
         self.inner.product_series(product_id).await
     }
+    async fn tcgplayer_printings(&self) -> Result<Vec<(ProductId, tcg_schemas::Printing)>> {
+        self.inner.tcgplayer_printings().await
+    }
     async fn price_book(
         &self,
         series_ids: &[String],

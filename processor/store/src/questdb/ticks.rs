@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
-use tcg_schemas::{Currency, Money, ProductId, Tick, Timestamp};
+use tcg_schemas::{Currency, Money, Printing, ProductId, SeriesKey, Tick, Timestamp};
 
 use super::{ilp::*, sql::*, store::*};
 use crate::{
@@ -218,6 +218,30 @@ impl TickStore for QuestDbStore {
             .collect();
         ids.dedup();
         Ok(ids)
+    }
+
+    async fn tcgplayer_printings(&self) -> Result<Vec<(ProductId, Printing)>> {
+        let rows = self
+            .query(
+                "SELECT DISTINCT series FROM ticks WHERE source IN ('tcgplayer', 'tcgcsv')",
+                &[],
+            )
+            .await?;
+        let mut out: Vec<(ProductId, Printing)> = rows
+            .iter()
+            .filter_map(|r| r.try_get::<_, String>(0).ok())
+            .filter_map(|id| match id.parse::<SeriesKey>() {
+                Ok(SeriesKey::Sku {
+                    product_id,
+                    printing,
+                    ..
+                }) => Some((product_id, printing)),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     async fn price_book(

@@ -112,7 +112,7 @@ fn to_i64(v: u64) -> i64 {
     v as i64
 }
 
-fn to_u64(v: i64) -> u64 {
+pub(crate) fn to_u64(v: i64) -> u64 {
     v as u64
 }
 

@@ -1,10 +1,10 @@
 //! [`TickStore`] on SQLite: writes through the one writer, reads on the reader pool.
 
 use async_trait::async_trait;
-use tcg_schemas::{ProductId, Tick, Timestamp};
+use tcg_schemas::{Printing, ProductId, Tick, Timestamp};
 
-use super::{SqliteStore, TickRow, price_reads, tick_rows::write_rows, to_i64};
-use crate::{Result, TickStore, model::*, valuation::PriceBook};
+use super::{SqliteStore, TickRow, price_reads, tick_rows::write_rows, to_i64, to_u64};
+use crate::{Result, TickStore, codes::source_code, model::*, valuation::PriceBook};
 
 #[async_trait]
 impl TickStore for SqliteStore {
@@ -60,6 +60,29 @@ impl TickStore for SqliteStore {
             )?
             .query_map([to_i64(product_id.0)], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn tcgplayer_printings(&self) -> Result<Vec<(ProductId, Printing)>> {
+        let tcgplayer = [
+            source_code(tcg_schemas::Source::Tcgplayer),
+            source_code(tcg_schemas::Source::Tcgcsv),
+        ];
+        self.read(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT DISTINCT s.product_id, s.printing FROM series s JOIN latest l ON l.sid = s.sid
+                     WHERE s.graded = 0 AND l.source IN (?1, ?2) ORDER BY s.product_id, s.printing",
+                )?
+                .query_map(tcgplayer, |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(p, printing)| {
+                    Some((ProductId(to_u64(p)), Printing::parse(&printing?)))
+                })
+                .collect())
         })
         .await
     }

@@ -37,6 +37,7 @@ async fn run_contract(store: &dyn Store) {
     let ids = Ids::new();
     ticks_are_idempotent(store, ids).await;
     latest_prices_per_source_and_kind(store, ids).await;
+    tcgplayer_printings_are_the_priced_ones(store, ids).await;
     candles_fill_and_filter(store, ids).await;
     movers_rank_by_window(store, ids).await;
     catalog_search_and_pages(store, ids).await;
@@ -69,6 +70,7 @@ mod sqlite_backend {
     sqlite_contract!(
         ticks_are_idempotent,
         latest_prices_per_source_and_kind,
+        tcgplayer_printings_are_the_priced_ones,
         candles_fill_and_filter,
         movers_rank_by_window,
         catalog_search_and_pages,

@@ -1,7 +1,7 @@
 //! The [`TickStore`] contract: idempotent ticks, latest prices, candles, movers.
 
 use tcg_schemas::{
-    Condition, Currency, Game, Grade, Grader, Money, PriceKind, SeriesKey, Source, Tick,
+    Condition, Currency, Game, Grade, Grader, Money, PriceKind, Printing, SeriesKey, Source, Tick,
 };
 use tcg_store::*;
 
@@ -422,4 +422,58 @@ pub async fn movers_rank_by_window(store: &dyn Store, ids: Ids) {
         .unwrap();
     assert!(stale.gainers.is_empty() && stale.losers.is_empty());
     assert!(none.gainers.is_empty() && none.losers.is_empty());
+}
+
+/// The printings TCGplayer prices of a product: those of its raw series with a TCGplayer or
+/// TCGCSV price, not those only eBay (or another market) prices, nor graded series.
+pub async fn tcgplayer_printings_are_the_priced_ones(store: &dyn TickStore, ids: Ids) {
+    let p = ids.product(40);
+    let raw = |printing: Printing, condition: Condition| SeriesKey::Sku {
+        product_id: p,
+        printing,
+        condition,
+        language: tcg_schemas::Language::English,
+    };
+    let holo = raw(Printing::Holofoil, Condition::NearMint);
+    let reverse = raw(Printing::ReverseHolofoil, Condition::LightlyPlayed);
+    let normal = raw(Printing::Normal, Condition::NearMint);
+    let graded = SeriesKey::Graded {
+        product_id: p,
+        grader: Grader::Psa,
+        grade: Grade::whole(10).unwrap(),
+    };
+    store
+        .write_ticks(&[
+            tick(&holo, Source::Tcgcsv, PriceKind::Market, 0, 500, None),
+            tick(&reverse, Source::Tcgplayer, PriceKind::Low, 10, 300, None),
+            tick(
+                &normal,
+                Source::EbayBrowse,
+                PriceKind::Listing,
+                20,
+                200,
+                Some("v1|9|0"),
+            ),
+            tick(&normal, Source::Cardmarket, PriceKind::Trend, 30, 210, None),
+            tick(
+                &graded,
+                Source::Tcgplayer,
+                PriceKind::Market,
+                40,
+                9_000,
+                None,
+            ),
+        ])
+        .await
+        .unwrap();
+    store.sync().await.unwrap();
+    let mine: Vec<Printing> = store
+        .tcgplayer_printings()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(id, _)| *id == p)
+        .map(|(_, printing)| printing)
+        .collect();
+    assert_eq!(mine, vec![Printing::Holofoil, Printing::ReverseHolofoil]);
 }
