@@ -229,7 +229,7 @@ pub fn number_in_name(name: &str) -> Option<&str> {
 /// (Cardmarket's product is the card; its reverse holo is the `-holo` figures): "Holofoil" when
 /// the card can only be a holo (an ex/EX/GX/V/VMAX/VSTAR card, a secret rare numbered beyond its
 /// set, a lettered subset such as TG or GG), else "Normal". A holo rare without those marks is
-/// taken for "Normal" too: our catalog does not say which printings a card has.
+/// named "Normal" here and settled to its Holofoil on the way out (`identity::PrintingSink`).
 pub fn pokemon_base_printing(entry: &CatalogEntry) -> &'static str {
     const HOLO_ONLY: [&str; 9] = [
         "ex", "EX", "GX", "V", "VMAX", "VSTAR", "V-UNION", "BREAK", "LV.X",
