@@ -255,4 +255,15 @@ async fn every_market_is_priced_listed_and_counted_by_the_fair_value() {
             .unwrap_or_else(|| panic!("{m} is not in /v1/sources: {sources}"));
         assert_eq!(s["up"], true, "{s}");
     }
+    let count = |m: &str| {
+        sources["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == m)
+            .and_then(|s| s["unmapped_products"].as_u64())
+            .unwrap()
+    };
+    assert!(count("cardmarket") > 0, "{sources}");
+    assert_eq!(count("tcgcsv"), 0);
 }

@@ -115,7 +115,11 @@ impl CollectorMonitor {
 
 impl tcg_ports::SourceReports for CollectorMonitor {
     fn sources(&self) -> Vec<tcg_schemas::SourceHealth> {
-        self.health.snapshot()
+        let mut all = self.health.snapshot();
+        for h in &mut all {
+            h.unmapped_products = self.unmapped.count(&h.source) as u64;
+        }
+        all
     }
 
     fn rejections(

@@ -181,7 +181,40 @@ function seriesIdLabel(id) {
 
 const STATUS_TEXT = { starting: "starting", ok: "ok", degraded: "degraded", down: "down" };
 
-/// Each source's health after its last pass (`GET /v1/sources`): what failed, and what that cost.
+/// Sources whose list of unmapped products the user opened (kept open across refreshes).
+const openUnmapped = new Set();
+
+/// A market's products that no card of ours fits, or several do: their number, and the most
+/// recently met of them once opened (`GET /v1/sources/unmapped?source=`).
+function unmappedList(h) {
+  if (!h.unmapped_products) return null;
+  const items = el("ul", {});
+  const fill = async () => {
+    try {
+      const page = await api("/v1/sources/unmapped", { query: { source: h.source, limit: 50 } });
+      items.replaceChildren(...page.items.map((u) => el("li", {},
+        [u.name, u.number && `#${u.number}`, u.set].filter(Boolean).join(" · "),
+        el("small", { class: "muted" }, u.why === "ambiguous" ? ` fits ${u.candidates?.length || "several"} cards` : " fits none"))));
+    } catch (e) {
+      showError(items, e);
+    }
+  };
+  const list = el("details", { class: "unmapped", open: openUnmapped.has(h.source) },
+    el("summary", {}, `${h.unmapped_products} products not mapped to a card`), items);
+  list.addEventListener("toggle", () => {
+    if (list.open) {
+      openUnmapped.add(h.source);
+      fill();
+    } else {
+      openUnmapped.delete(h.source);
+    }
+  });
+  if (list.open) fill();
+  return list;
+}
+
+/// Each source's health after its last pass (`GET /v1/sources`): what failed, and what that cost;
+/// and the other markets' products not mapped to a card.
 async function loadSources() {
   const host = $("sources");
   try {
@@ -200,6 +233,7 @@ async function loadSources() {
         el("span", { class: "pill" }, STATUS_TEXT[h.status] || h.status),
         el("small", { class: "muted" }, seen),
         why ? el("small", { class: "why" }, why) : null,
+        unmappedList(h),
       ));
     }
     if (!s.items.length) host.append(el("li", { class: "muted" }, "No source is running."));

@@ -93,6 +93,10 @@ pub struct SourceHealth {
     pub skipped_last_pass: bool,
     /// What the last pass could not read (empty when nothing failed).
     pub degraded: Vec<Degradation>,
+    /// Products of this market that no card of ours fits, or several do (listed by
+    /// `GET /v1/sources/unmapped?source=`); 0 for the sources that price our ids.
+    #[serde(default)]
+    pub unmapped_products: u64,
 }
 
 impl SourceHealth {
@@ -113,6 +117,7 @@ impl SourceHealth {
             rejected_last_pass: 0,
             skipped_last_pass: false,
             degraded: Vec::new(),
+            unmapped_products: 0,
         }
     }
 

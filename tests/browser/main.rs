@@ -504,31 +504,31 @@ fn web_page_in_headless_chromium() {
         long,
     );
 
-    // The card to chart: seeded, or (with `up`) one whose market price keeps ticking live (one
-    // series seen in two of the simulator's one-minute steps), so that a rule on it fires soon.
-    // A card seen once may not move again for hours: a 50-cent common drifts by far less than a
-    // cent in minutes.
+    // The card to chart: seeded, or (with `up`) the dearest of the first few hundred live market
+    // ticks, so that a rule on it fires soon: a $50 card moves by cents every minute, as real
+    // ones do, while a 50-cent common drifts by far less than a cent in minutes.
     let card = match server.card {
         Some(c) => c,
         None => {
             b.go(&format!("{base}/#/live"));
             // The table keeps 200 rows and TCGplayer's lows tick by the thousand a minute, so
-            // market rows are counted as they are added rather than looked for later.
+            // market rows are looked at as they are added rather than looked for later.
             b.eval(
-                "(() => { window.__marketSeen = new Map(); window.__ticking = 0; \
+                "(() => { window.__markets = 0; window.__dearest = { pid: 0, cents: 0 }; \
                  new MutationObserver((ms) => { for (const m of ms) for (const r of m.addedNodes) { \
                    if (r.dataset?.kind !== 'market') continue; \
-                   const k = `${r.dataset.seriesId}|${r.dataset.source}`; \
-                   const n = (window.__marketSeen.get(k) || 0) + 1; window.__marketSeen.set(k, n); \
-                   if (n >= 2 && !window.__ticking) window.__ticking = Number(r.dataset.productId); } }) \
+                   window.__markets += 1; \
+                   const cents = Math.round(100 * Number((r.querySelector('td[data-label=\"Price\"]')?.textContent || '').replace(/[^0-9.]/g, ''))); \
+                   if (cents > window.__dearest.cents) window.__dearest = { pid: Number(r.dataset.productId), cents }; } }) \
                  .observe(document.querySelector('#tick-table tbody'), { childList: true }); return true; })()",
             );
-            // The simulator moves prices once a minute: two ticks take up to three minutes.
+            // The simulator moves prices once a minute: a minute's market ticks take up to two.
             let pid = b.wait_for(
-                "a series whose market price ticks twice live",
-                "window.__ticking",
-                Duration::from_secs(200),
+                "the dearest of 300 live market ticks",
+                "window.__markets >= 300 && window.__dearest.pid",
+                Duration::from_secs(150),
             );
+            println!("card: {pid} at {} cents", b.eval("window.__dearest.cents"));
             pid.as_u64().unwrap()
         }
     };
@@ -549,6 +549,13 @@ fn web_page_in_headless_chromium() {
             "[...document.querySelectorAll('#sources li.source')].map(l => `${l.dataset.source}:${l.dataset.status}`).join(' ')",
         );
         println!("sources: {statuses}");
+        // The other markets' products no card fits are listed under their source.
+        let unmapped = b.wait_for(
+            "Cardmarket's products not mapped to a card",
+            "document.querySelector('#sources li.source[data-source=\"cardmarket\"] details.unmapped summary')?.textContent",
+            long,
+        );
+        println!("cardmarket: {unmapped}");
         assert!(
             statuses.as_str().unwrap().contains("tcgcsv:"),
             "{sources} sources: {statuses}"
