@@ -23,6 +23,7 @@ pub mod run;
 pub mod scryfall;
 pub mod sink;
 pub mod source;
+pub(crate) mod state_file;
 pub mod tcgcsv;
 pub mod tcgplayer;
 pub mod telemetry;

@@ -7,6 +7,7 @@ mod common;
 
 use std::{collections::HashMap, sync::Arc};
 
+use common::markets::market;
 use common::{mock, paused_http, start_sim};
 use tcg_collectors::{
     CollectConfig, CollectOptions, CollectorError, MarketContext, PassReport, Source, VecSink,
@@ -51,22 +52,7 @@ fn sim_config(seed: u64, fixed_time: i64) -> SimConfig {
 
 /// Our catalog as the TCGplayer collectors would have filled it from the simulator.
 fn index_of(cat: &SimCatalog) -> ProductIndex {
-    ProductIndex::from_entries(cat.products.iter().map(|p| CatalogEntry {
-        product_id: ProductId(p.product_id),
-        category_id: CategoryId(p.category_id),
-        name: p.name.clone(),
-        number: p.number.clone(),
-        set_name: Some(p.set_name.clone()),
-        set_code: Some(p.set_code.clone()),
-        sealed: p.is_sealed(),
-    }))
-}
-
-fn market(index: ProductIndex) -> MarketContext {
-    MarketContext {
-        identity: Identity::fixed(index),
-        unmapped: Arc::new(UnmappedLog::default()),
-    }
+    ProductIndex::from_entries(cat.products.iter().map(common::markets::catalog_entry))
 }
 
 fn source(base_url: &str, market: MarketContext) -> CardkingdomSource {
@@ -433,15 +419,7 @@ async fn rows_that_map_once_the_catalog_grows_leave_the_unmapped_list() {
         cat.products
             .iter()
             .filter(|p| p.category_id != 1 || p.product_id == magic.product_id)
-            .map(|p| CatalogEntry {
-                product_id: ProductId(p.product_id),
-                category_id: CategoryId(p.category_id),
-                name: p.name.clone(),
-                number: p.number.clone(),
-                set_name: Some(p.set_name.clone()),
-                set_code: Some(p.set_code.clone()),
-                sealed: p.is_sealed(),
-            }),
+            .map(common::markets::catalog_entry),
     );
     let (tx, rx) = tokio::sync::watch::channel(Arc::new(partial));
     let unmapped = Arc::new(UnmappedLog::default());

@@ -6,6 +6,7 @@ mod common;
 
 use std::{collections::HashSet, sync::Arc};
 
+use common::markets::market;
 use common::{mock, paused_http, start_sim};
 use tcg_collectors::{
     CollectorError, MarketContext, Source, VecSink,
@@ -14,11 +15,10 @@ use tcg_collectors::{
         client::parse_file,
         model::{PriceGuideFile, ProductListFile, Row, number_in_name},
     },
-    identity::{CatalogEntry, Identity, ProductIndex, UnmappedLog},
+    identity::{Identity, ProductIndex},
 };
 use tcg_schemas::{
-    CategoryId, Currency, MappingMethod, PriceKind, ProductId, RawQuote, Source as QuoteSource,
-    Subject,
+    Currency, MappingMethod, PriceKind, ProductId, RawQuote, Source as QuoteSource, Subject,
 };
 use tcg_simulator::{SimConfig, cardmarket as sim_cm, catalog::SimCatalog};
 
@@ -60,23 +60,8 @@ fn index_of(cat: &SimCatalog, categories: &[u32]) -> ProductIndex {
         cat.products
             .iter()
             .filter(|p| categories.contains(&p.category_id))
-            .map(|p| CatalogEntry {
-                product_id: ProductId(p.product_id),
-                category_id: CategoryId(p.category_id),
-                name: p.name.clone(),
-                number: p.number.clone(),
-                set_name: Some(p.set_name.clone()),
-                set_code: Some(p.set_code.clone()),
-                sealed: p.is_sealed(),
-            }),
+            .map(common::markets::catalog_entry),
     )
-}
-
-fn market(index: ProductIndex) -> MarketContext {
-    MarketContext {
-        identity: Identity::fixed(index),
-        unmapped: Arc::new(UnmappedLog::default()),
-    }
 }
 
 fn row_of(q: &RawQuote) -> &tcg_schemas::MarketRow {

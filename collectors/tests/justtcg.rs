@@ -6,12 +6,13 @@ mod common;
 #[path = "justtcg/golden.rs"]
 mod golden;
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
+use common::markets::market;
 use common::{SimThread, paused_http, small_sim, start_sim};
 use tcg_collectors::{
-    CollectorError, MarketContext, PassReport, Source, VecSink,
-    identity::{CatalogEntry, Identity, ProductIndex, UnmappedLog},
+    CollectorError, PassReport, Source, VecSink,
+    identity::ProductIndex,
     justtcg::{
         HistoryDuration, JusttcgClient, JusttcgConfig, JusttcgSource,
         model::{Card, ErrorCode, GameRow, SetRow, parse_envelope, parse_error},
@@ -45,22 +46,7 @@ fn market_row(q: &RawQuote) -> &tcg_schemas::MarketRow {
 
 /// Our catalog: every product of the simulator's.
 fn index_of(catalog: &SimCatalog) -> ProductIndex {
-    ProductIndex::from_entries(catalog.products.iter().map(|p| CatalogEntry {
-        product_id: ProductId(p.product_id),
-        category_id: CategoryId(p.category_id),
-        name: p.name.clone(),
-        number: p.number.clone(),
-        set_name: Some(p.set_name.clone()),
-        set_code: Some(p.set_code.clone()),
-        sealed: p.is_sealed(),
-    }))
-}
-
-fn market(index: ProductIndex) -> MarketContext {
-    MarketContext {
-        identity: Identity::fixed(index),
-        unmapped: Arc::new(UnmappedLog::default()),
-    }
+    ProductIndex::from_entries(catalog.products.iter().map(common::markets::catalog_entry))
 }
 
 fn config(sim: &SimThread, key: &str) -> JusttcgConfig {

@@ -14,6 +14,7 @@ use std::{
     time::Duration,
 };
 
+use common::markets::market;
 use common::{mock, paused_http, start_sim};
 use tcg_collectors::{
     CollectConfig, CollectorError, Feeds, MarketContext, Source, VecSink,
@@ -329,23 +330,8 @@ fn sim_index(sim: &common::SimThread, groups: &[u32]) -> ProductIndex {
             .products
             .iter()
             .filter(|p| groups.is_empty() || groups.contains(&p.group_id))
-            .map(|p| CatalogEntry {
-                product_id: ProductId(p.product_id),
-                category_id: CategoryId(p.category_id),
-                name: p.name.clone(),
-                number: p.number.clone(),
-                set_name: Some(p.set_name.clone()),
-                set_code: Some(p.set_code.clone()),
-                sealed: p.is_sealed(),
-            }),
+            .map(common::markets::catalog_entry),
     )
-}
-
-fn market(index: ProductIndex) -> MarketContext {
-    MarketContext {
-        identity: Identity::fixed(index),
-        unmapped: Arc::new(UnmappedLog::default()),
-    }
 }
 
 /// The simulator's bulk file now.

@@ -100,3 +100,47 @@ mod tests {
         );
     }
 }
+
+/// A daily budget shared by a client's requests (behind a lock), counted in
+/// `tcg_collector_budget_remaining{source}`.
+#[derive(Debug)]
+pub struct SharedBudget {
+    source: &'static str,
+    budget: std::sync::Mutex<DailyBudget>,
+}
+
+impl SharedBudget {
+    /// `limit` requests a day for `source`.
+    pub fn per_day(source: &'static str, limit: u32) -> Self {
+        crate::telemetry::budget_remaining(source, limit);
+        SharedBudget {
+            source,
+            budget: std::sync::Mutex::new(DailyBudget::per_day(limit)),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DailyBudget> {
+        // A panic while holding the lock leaves a budget that is still whole.
+        self.budget
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Requests left today.
+    pub fn remaining(&self) -> u32 {
+        self.lock().remaining(Instant::now())
+    }
+
+    /// Takes one request, or says when the budget refills.
+    pub fn spend(&self) -> Result<(), crate::CollectorError> {
+        let mut budget = self.lock();
+        let now = Instant::now();
+        let taken = budget.try_take(now);
+        crate::telemetry::budget_remaining(self.source, budget.remaining(now));
+        taken.map_err(|wait| crate::CollectorError::BudgetExhausted {
+            source_name: self.source,
+            limit: budget.limit(),
+            retry_in_secs: wait.as_secs().max(1),
+        })
+    }
+}

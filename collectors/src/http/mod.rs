@@ -25,7 +25,7 @@ use tracing::Instrument;
 
 pub use backoff::{backoff_delay, parse_retry_after};
 pub use breaker::{Breaker, BreakerConfig, BreakerState};
-pub use budget::DailyBudget;
+pub use budget::{DailyBudget, SharedBudget};
 pub use clock::{TokioClock, TokioInstant};
 pub use token::{Minted, TokenCache, mint_client_credentials};
 

@@ -43,16 +43,7 @@ impl HistoryState {
     /// Loads the state file (a missing file is an empty state); a state of another duration
     /// starts over.
     pub fn load(path: &Path, duration: HistoryDuration) -> Result<Self, CollectorError> {
-        let state: HistoryState = match std::fs::read(path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|source| CollectorError::StateFile {
-                    path: path.to_owned(),
-                    source,
-                })?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HistoryState::default(),
-            Err(e) => return Err(e.into()),
-        };
+        let state: HistoryState = crate::state_file::load(path)?;
         Ok(if state.duration.as_deref() == Some(duration.as_str()) {
             state
         } else {
@@ -65,15 +56,7 @@ impl HistoryState {
 
     /// Writes the state file through a temporary file and a rename.
     pub fn save(&self, path: &Path) -> Result<(), CollectorError> {
-        let tmp = path.with_extension("tmp");
-        let bytes =
-            serde_json::to_vec_pretty(self).map_err(|source| CollectorError::StateFile {
-                path: path.to_owned(),
-                source,
-            })?;
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        crate::state_file::save(self, path)
     }
 
     fn is_settled(&self, product: ProductId) -> bool {

@@ -3,17 +3,13 @@
 //! (PriceCharting allows one call a second) and spends one unit of a daily budget. The token
 //! never appears in an error: URLs in errors have it replaced by `***`.
 
-use std::sync::Mutex;
-
-use tokio::time::Instant;
-
 use super::{
     PricechartingConfig,
     model::{ApiProduct, ApiSearch, ApiStatus, Guide, GuideRow, parse_guide},
 };
 use crate::{
     CollectorError,
-    http::{DailyBudget, Fetched, HttpClient, join},
+    http::{Fetched, HttpClient, SharedBudget, join},
     telemetry,
 };
 
@@ -25,7 +21,7 @@ pub struct PricechartingClient {
     http: HttpClient,
     base: String,
     token: String,
-    budget: Mutex<DailyBudget>,
+    budget: SharedBudget,
 }
 
 impl PricechartingClient {
@@ -35,12 +31,11 @@ impl PricechartingClient {
                 "PriceCharting needs an API token (TCG_PRICECHARTING_TOKEN)".into(),
             ));
         }
-        telemetry::budget_remaining(SOURCE, config.daily_budget);
         Ok(PricechartingClient {
             http: HttpClient::new(SOURCE, &config.http)?,
             base: config.base_url.clone(),
             token: config.token.trim().to_owned(),
-            budget: Mutex::new(DailyBudget::per_day(config.daily_budget)),
+            budget: SharedBudget::per_day(SOURCE, config.daily_budget),
         })
     }
 
@@ -50,25 +45,11 @@ impl PricechartingClient {
 
     /// Requests left in today's budget.
     pub fn budget_remaining(&self) -> u32 {
-        self.budget
-            .lock()
-            .map(|mut b| b.remaining(Instant::now()))
-            .unwrap_or(0)
+        self.budget.remaining()
     }
 
     fn spend(&self) -> Result<(), CollectorError> {
-        let mut budget = self
-            .budget
-            .lock()
-            .map_err(|_| CollectorError::Config("budget lock poisoned".into()))?;
-        let now = Instant::now();
-        let taken = budget.try_take(now);
-        telemetry::budget_remaining(SOURCE, budget.remaining(now));
-        taken.map_err(|wait| CollectorError::BudgetExhausted {
-            source_name: SOURCE,
-            limit: budget.limit(),
-            retry_in_secs: wait.as_secs().max(1),
-        })
+        self.budget.spend()
     }
 
     /// `GET path?t=TOKEN&name=value`, the token kept out of any error.

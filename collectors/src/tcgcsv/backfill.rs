@@ -49,29 +49,12 @@ pub struct BackfillState {
 impl BackfillState {
     /// Loads the state file; a missing file is an empty state.
     pub fn load(path: &Path) -> Result<Self, CollectorError> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|source| CollectorError::StateFile {
-                    path: path.to_owned(),
-                    source,
-                })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
-            Err(e) => Err(e.into()),
-        }
+        crate::state_file::load(path)
     }
 
     /// Writes the state file through a temporary file and a rename.
     pub fn save(&self, path: &Path) -> Result<(), CollectorError> {
-        let tmp = path.with_extension("tmp");
-        let bytes =
-            serde_json::to_vec_pretty(self).map_err(|source| CollectorError::StateFile {
-                path: path.to_owned(),
-                source,
-            })?;
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        crate::state_file::save(self, path)
     }
 
     fn is_settled(&self, day: NaiveDate) -> bool {

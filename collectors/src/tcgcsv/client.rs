@@ -1,14 +1,10 @@
 //! The TCGCSV client: custom User-Agent, ~100 ms between requests (the HTTP client's rate
 //! limit) and a daily request budget.
 
-use std::sync::Mutex;
-
-use tokio::time::Instant;
-
 use super::TcgcsvConfig;
 use crate::{
     CollectorError,
-    http::{DailyBudget, Fetched, HttpClient, join},
+    http::{Fetched, HttpClient, SharedBudget, join},
     tcgplayer::model::{CategoryRow, GroupRow, ProductPriceRow, ProductRow, parse_envelope},
     telemetry,
 };
@@ -20,7 +16,7 @@ pub(crate) const SOURCE: &str = "tcgcsv";
 pub struct TcgcsvClient {
     http: HttpClient,
     base: String,
-    budget: Mutex<DailyBudget>,
+    budget: SharedBudget,
 }
 
 impl TcgcsvClient {
@@ -30,12 +26,10 @@ impl TcgcsvClient {
                 "TCGCSV needs a custom User-Agent".into(),
             ));
         }
-        let budget = DailyBudget::per_day(config.daily_budget);
-        telemetry::budget_remaining(SOURCE, config.daily_budget);
         Ok(TcgcsvClient {
             http: HttpClient::new(SOURCE, &config.http)?,
             base: config.base_url.clone(),
-            budget: Mutex::new(budget),
+            budget: SharedBudget::per_day(SOURCE, config.daily_budget),
         })
     }
 
@@ -45,25 +39,11 @@ impl TcgcsvClient {
 
     /// Requests left in today's budget.
     pub fn budget_remaining(&self) -> u32 {
-        self.budget
-            .lock()
-            .map(|mut b| b.remaining(Instant::now()))
-            .unwrap_or(0)
+        self.budget.remaining()
     }
 
     fn spend(&self) -> Result<(), CollectorError> {
-        let mut budget = self
-            .budget
-            .lock()
-            .map_err(|_| CollectorError::Config("budget lock poisoned".into()))?;
-        let now = Instant::now();
-        let taken = budget.try_take(now);
-        telemetry::budget_remaining(SOURCE, budget.remaining(now));
-        taken.map_err(|wait| CollectorError::BudgetExhausted {
-            source_name: SOURCE,
-            limit: budget.limit(),
-            retry_in_secs: wait.as_secs().max(1),
-        })
+        self.budget.spend()
     }
 
     async fn get(&self, op: &'static str, path: &str) -> Result<Fetched, CollectorError> {

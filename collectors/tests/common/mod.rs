@@ -1,6 +1,7 @@
 //! Starting the simulator for tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod markets;
 pub mod mock;
 
 use std::time::Duration;
