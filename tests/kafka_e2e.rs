@@ -97,13 +97,28 @@ fn run(args: &[&str]) -> Output {
 
 /// Rules on every card of the simulated catalog: a 0.01 % move within an hour, either way, no
 /// cooldown. The simulated prices drift a little every second (intraday noise of at most
-/// ±0.5 %; real singles rarely move 1 % within an hour), so a cent's move fires them.
+/// ±0.5 %; real singles rarely move 1 % within an hour), so a cent's move fires them; but a
+/// run of a few seconds may see no card move a whole cent, so the first three cards also have
+/// a rule that fires on their first price (above $0.01), whatever the market does.
 fn rules() -> Vec<AlertRule> {
     let catalog = tcg_simulator::catalog::SimCatalog::generate(SEED, &[3], SETS, CARDS, SEALED);
-    catalog
-        .products
+    let cards: Vec<_> = catalog.products.iter().filter(|p| !p.is_sealed()).collect();
+    let first_price = cards.iter().take(3).enumerate().map(|(i, p)| AlertRule {
+        id: RuleId(uuid::Uuid::from_u128(5000 + i as u128)),
+        owner: UserId(format!("user{i}")),
+        name: format!("first price of {}", p.product_id),
+        product_id: ProductId(p.product_id),
+        filter: SeriesFilter::default(),
+        condition: RuleCondition::PriceAbove {
+            threshold_usd: tcg_schemas::Money::usd_cents(1),
+        },
+        cooldown_secs: 0,
+        paused: false,
+        created_at: Timestamp::from_secs(0),
+        updated_at: Timestamp::from_secs(0),
+    });
+    cards
         .iter()
-        .filter(|p| !p.is_sealed())
         .enumerate()
         .map(|(i, p)| AlertRule {
             id: RuleId(uuid::Uuid::from_u128(1000 + i as u128)),
@@ -122,6 +137,7 @@ fn rules() -> Vec<AlertRule> {
             created_at: Timestamp::from_secs(0),
             updated_at: Timestamp::from_secs(0),
         })
+        .chain(first_price)
         .collect()
 }
 
