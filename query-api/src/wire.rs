@@ -197,6 +197,14 @@ pub fn percent_pattern(deal: bool) -> String {
     }
 }
 
+/// Percent of a `buylist_above` rule: above 0, at most 200 (four decimal places count).
+pub fn buylist_percent_pattern() -> String {
+    let small = r"0?\.[0-9]{0,3}[1-9][0-9]{0,20}";
+    format!(
+        r"^([1-9][0-9]?(\.[0-9]{{1,20}})?|1[0-9]{{2}}(\.[0-9]{{1,20}})?|200(\.0{{4}}[0-9]{{0,16}}|\.0{{1,4}})?|{small})$"
+    )
+}
+
 /// Refines the shared schemas of the document where the API reads less than they say: the
 /// ranges of rule conditions (the core's limits), a USD threshold, names that are not blank,
 /// a deal rule's price kind, grades, webhook URLs.
@@ -229,6 +237,7 @@ pub fn refine_components(schemas: &mut Map<String, Value>, core: &CoreConfig) {
                         json!(tcg_processor_core::rules::MAX_CONFIRMING_SOURCES);
                 }
                 "deal" => props["percent"]["pattern"] = json!(percent_pattern(true)),
+                "buylist_above" => props["percent"]["pattern"] = json!(buylist_percent_pattern()),
                 "new_low" | "new_high" => {
                     props["days"]["minimum"] = json!(1);
                     props["days"]["maximum"] = json!(core.max_history_days);
@@ -264,15 +273,21 @@ pub fn refine_components(schemas: &mut Map<String, Value>, core: &CoreConfig) {
         }
     }
     // A deal rule watches listings or sales: with `condition.type` deal, `filter.kind` is
-    // `listing`, `sold` or absent (in a patch, when both are sent; a patch whose deal condition
-    // does not fit the stored filter is a 409).
+    // `listing`, `sold` or absent; a buylist rule watches buylist prices (in a patch, when both
+    // are sent; a patch whose condition does not fit the stored filter, or the reverse, is a 409).
+    let watches = |kinds: Value, condition: &str| {
+        json!({"anyOf": [
+            {"properties": {"filter": {"properties": {"kind": {"enum": kinds}}}}},
+            {"properties": {"condition": {"properties": {"type": {"not": {"const": condition}}}}}},
+        ]})
+    };
     for name in ["RuleInput", "RulePatch"] {
         if let Some(input) = schemas.get_mut(name).and_then(Value::as_object_mut) {
             input.insert(
-                "anyOf".into(),
+                "allOf".into(),
                 json!([
-                    {"properties": {"filter": {"properties": {"kind": {"enum": ["listing", "sold", null]}}}}},
-                    {"properties": {"condition": {"properties": {"type": {"not": {"const": "deal"}}}}}},
+                    watches(json!(["listing", "sold", null]), "deal"),
+                    watches(json!(["buylist", null]), "buylist_above"),
                 ]),
             );
         }
@@ -506,6 +521,23 @@ mod tests {
         }
         for bad in ["", "0", "0.0000", "100000.0001", "100001", "abc"] {
             assert!(!matches(&change, bad), "{bad}");
+        }
+        let buylist = buylist_percent_pattern();
+        for ok in [
+            "1",
+            "0.0001",
+            "70",
+            "99.5",
+            "100",
+            "150.25",
+            "200",
+            "200.0000",
+            "200.00009",
+        ] {
+            assert!(matches(&buylist, ok), "{ok}");
+        }
+        for bad in ["", "0", "0.00001", "200.0001", "201", "1000", "-5", "¦E"] {
+            assert!(!matches(&buylist, bad), "{bad}");
         }
     }
 

@@ -1499,7 +1499,7 @@ async fn a_patch_that_does_not_fit_the_stored_rule_is_a_conflict() {
         .call(Method::PATCH, &uri, k, Some(json!({"condition": deal})))
         .await;
     assert_eq!(r.status, 409, "{}", r.text());
-    assert!(r.text().contains("send a `filter`"), "{}", r.text());
+    assert!(r.text().contains("send the `filter`"), "{}", r.text());
     let r = c
         .call(
             Method::PATCH,
@@ -1510,4 +1510,41 @@ async fn a_patch_that_does_not_fit_the_stored_rule_is_a_conflict() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["condition"]["type"], "deal");
+    // The reverse: a filter that does not fit the stored deal condition.
+    let r = c
+        .call(
+            Method::PATCH,
+            &uri,
+            k,
+            Some(json!({"filter": {"kind": "market"}})),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    // A buylist condition onto a rule that watches listings; then with its filter.
+    let buylist = json!({"type": "buylist_above", "percent": "70"});
+    let r = c
+        .call(Method::PATCH, &uri, k, Some(json!({"condition": buylist})))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("buylist"), "{}", r.text());
+    let r = c
+        .call(
+            Method::PATCH,
+            &uri,
+            k,
+            Some(json!({"condition": buylist, "filter": {"kind": "buylist"}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["condition"]["type"], "buylist_above");
+    // Both sent and not fitting: the document says so (schema), and the API refuses it.
+    let r = c
+        .call(
+            Method::PATCH,
+            &uri,
+            k,
+            Some(json!({"condition": buylist, "filter": {"kind": "high"}})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
 }

@@ -309,7 +309,7 @@ pub async fn replace(
     params(("id" = String, Path, format = "uuid", description = "Rule id (UUID)")), request_body = RulePatch,
     responses((status = 200, description = "Updated", body = doc::AlertRule),
               (status = 404, description = "No such rule of the caller", body = Problem),
-              (status = 409, description = "The change does not fit the rule as stored: a `deal` condition on a rule whose stored filter watches a kind other than listings or sales (send the `filter` too)", body = Problem),
+              (status = 409, description = "The change does not fit the rule as stored: a `deal` condition on a rule whose filter watches a kind other than listings or sales, or a `buylist_above` one on a rule whose filter watches another kind than buylist prices, when the `filter` and the `condition` are not sent together", body = Problem),
               (status = 422, description = "Invalid fields", body = Problem),
               (status = 503, description = "The rule could not be handed to the processor", body = Problem)))]
 pub async fn patch(
@@ -323,7 +323,7 @@ pub async fn patch(
     if let Some(n) = p.name {
         new.name = n.trim().to_owned();
     }
-    let filter_sent = p.filter.is_some();
+    let both_sent = p.filter.is_some() && p.condition.is_some();
     if let Some(f) = p.filter {
         new.filter = f;
     }
@@ -331,12 +331,10 @@ pub async fn patch(
         new.condition = c;
     }
     // A body valid on its own that does not fit what is stored is a conflict, not bad input.
-    if !filter_sent && !deal_watches_listings(&new) {
-        return Err(ApiError::Conflict(
-            "a deal rule watches listings or sales, and this rule's filter watches another kind: \
-             send a `filter` with the condition"
-                .into(),
-        ));
+    if !both_sent && let Some(why) = kind_misfit(&new) {
+        return Err(ApiError::Conflict(format!(
+            "{why}: send the `filter` and the `condition` together"
+        )));
     }
     match p.cooldown_secs {
         Some(c) => new.cooldown_secs = c,
@@ -350,13 +348,19 @@ pub async fn patch(
     update(&state, old, new).await
 }
 
-/// Whether a `deal` rule's filter watches listings or sales (any other rule: true).
-fn deal_watches_listings(rule: &AlertRule) -> bool {
-    !matches!(rule.condition, RuleCondition::Deal { .. })
-        || matches!(
-            rule.filter.kind,
-            None | Some(tcg_schemas::PriceKind::Listing | tcg_schemas::PriceKind::Sold)
-        )
+/// Why a rule's filter does not watch the kind its condition needs: a `deal` rule watches
+/// listings or sales, a `buylist_above` rule buylist prices (any other rule: none).
+fn kind_misfit(rule: &AlertRule) -> Option<&'static str> {
+    use tcg_schemas::PriceKind as K;
+    match (&rule.condition, rule.filter.kind) {
+        (RuleCondition::Deal { .. }, Some(k)) if !matches!(k, K::Listing | K::Sold) => Some(
+            "a deal rule watches listings or sales, and this rule's filter watches another kind",
+        ),
+        (RuleCondition::BuylistAbove { .. }, Some(k)) if k != K::Buylist => Some(
+            "a buylist rule watches buylist prices, and this rule's filter watches another kind",
+        ),
+        _ => None,
+    }
 }
 
 async fn set_paused(
