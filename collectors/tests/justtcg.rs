@@ -296,14 +296,18 @@ async fn the_daily_budget_stops_a_pass_then_refuses_the_next() {
 }
 
 #[tokio::test]
-async fn an_empty_catalog_prices_nothing_and_says_so() {
+async fn an_empty_catalog_skips_the_pass_and_tries_again_soon() {
     let sim = start_sim(small_sim(2));
     let mut source =
         JusttcgSource::new(config(&sim, "tcg_test"), market(ProductIndex::default())).unwrap();
     let report = source.collect(&VecSink::new()).await.unwrap();
     assert_eq!((report.requests, report.quotes), (0, 0));
-    assert_eq!(report.degraded.len(), 1);
+    assert!(report.skipped && report.degraded.is_empty(), "{report:?}");
     assert_eq!(sim.handle.stats().justtcg_requests, 0);
+    assert!(
+        source.next_delay() <= std::time::Duration::from_secs(30),
+        "tried again soon, not a poll interval later"
+    );
 }
 
 #[tokio::test]

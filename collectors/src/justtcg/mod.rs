@@ -151,7 +151,12 @@ pub struct JusttcgSource {
     discovery: Discovery,
     /// The plan's allowance is spent until then (per the last answer's `_metadata`).
     blocked_until: Option<DateTime<Utc>>,
+    /// The last pass found no catalog yet: the next one comes soon, not a poll interval later.
+    waiting_for_catalog: bool,
 }
+
+/// How soon a pass is tried again while our catalog is still empty.
+const CATALOG_RETRY: Duration = Duration::from_secs(30);
 
 /// Our catalog's product ids of `categories`, ascending.
 fn catalog_ids(index: &ProductIndex, categories: &[u32]) -> Vec<u64> {
@@ -189,6 +194,7 @@ impl JusttcgSource {
             last_seen: HashMap::new(),
             discovery: Discovery::default(),
             blocked_until: None,
+            waiting_for_catalog: false,
         })
     }
 
@@ -276,13 +282,16 @@ impl JusttcgSource {
         self.check_allowance()?;
         let index = self.market.identity.catalog.borrow().clone();
         let ids = catalog_ids(&index, &self.config.categories);
+        // Nothing to look up yet (the TCGplayer collectors have not filled the catalog): a
+        // skipped pass, tried again soon.
+        self.waiting_for_catalog = ids.is_empty();
         if ids.is_empty() {
-            report.degrade(
-                SOURCE,
-                format!("our catalog of categories {:?}", self.config.categories),
-                "nothing priced: none of its products are known yet",
-                &CollectorError::Config("the catalog has no products to look up".into()),
+            tracing::info!(
+                source = SOURCE,
+                categories = ?self.config.categories,
+                "our catalog has no product of these categories yet; pass skipped"
             );
+            report.skipped = true;
             return Ok(());
         }
         let mut spent = 0;
@@ -523,7 +532,12 @@ impl Source for JusttcgSource {
     }
 
     fn next_delay(&self) -> Duration {
-        Duration::from_secs(self.config.poll_interval_secs)
+        let every = Duration::from_secs(self.config.poll_interval_secs);
+        if self.waiting_for_catalog {
+            every.min(CATALOG_RETRY)
+        } else {
+            every
+        }
     }
 }
 
