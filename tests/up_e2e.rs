@@ -20,13 +20,26 @@ use axum::{body::Bytes, http::HeaderMap, routing::post};
 use serde_json::{Value, json};
 use tcg_schemas::Timestamp;
 
-fn start(dir: &Path, port: u16) -> Child {
+/// A running `up`, killed when dropped if still running (a failing assertion must not leave it
+/// behind).
+struct Up(Child);
+
+impl Drop for Up {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn start(dir: &Path, port: u16) -> Up {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("up.log"))
         .unwrap();
-    Command::new(env!("CARGO_BIN_EXE_tcgtracker"))
+    Up(Command::new(env!("CARGO_BIN_EXE_tcgtracker"))
         .arg("up")
         .arg("--data-dir")
         .arg(dir.join("data"))
@@ -41,10 +54,10 @@ fn start(dir: &Path, port: u16) -> Child {
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
-        .unwrap()
+        .unwrap())
 }
 
-fn stop(child: &mut Child) -> Duration {
+fn stop(Up(child): &mut Up) -> Duration {
     let t = Instant::now();
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
