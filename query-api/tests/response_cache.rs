@@ -244,3 +244,111 @@ async fn answers_are_compressed_when_the_client_asks() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_portfolio_history_is_kept_until_a_holding_changes_or_a_held_series_ticks() {
+    let c = Ctx::new().await;
+    let zard_nm = sku_series(1001, Printing::Holofoil, Condition::NearMint);
+    let blast = sku_series(1002, Printing::Holofoil, Condition::NearMint);
+    let p = c
+        .call(
+            Method::POST,
+            "/v1/portfolios",
+            Some(&c.alice),
+            Some(serde_json::json!({"name": "cached"})),
+        )
+        .await;
+    let pid = p.json()["id"].as_str().unwrap().to_owned();
+    let holding = c
+        .call(
+            Method::POST,
+            &format!("/v1/portfolios/{pid}/holdings"),
+            Some(&c.alice),
+            Some(
+                serde_json::json!({"product_id": 1001, "printing": "Holofoil",
+                "condition": "Near Mint", "quantity": 3, "acquired_on": "2024-03-01",
+                "cost_per_unit": {"amount": "10", "currency": "USD"}}),
+            ),
+        )
+        .await;
+    assert_eq!(holding.status, StatusCode::CREATED, "{}", holding.text());
+    let hid = holding.json()["id"].as_str().unwrap().to_owned();
+    let requests = [(
+        "value history",
+        format!("/v1/portfolios/{pid}/history?interval=1d"),
+    )];
+    let route = "{route=\"/v1/portfolios/{id}/history\"}";
+    let first = answers(&c, &requests).await;
+    let second = answers(&c, &requests).await;
+    assert_eq!(first, second);
+    let m = metrics(&c).await;
+    assert_eq!(
+        counter(&m, &format!("tcg_api_cache_misses_total{route}")),
+        1
+    );
+    assert_eq!(counter(&m, &format!("tcg_api_cache_hits_total{route}")), 1);
+
+    // A tick of a series the portfolio does not hold changes nothing.
+    let other = tick(
+        &blast,
+        Source::Tcgplayer,
+        PriceKind::Market,
+        NOW - 60,
+        55_555,
+    );
+    c.store
+        .write_ticks(std::slice::from_ref(&other))
+        .await
+        .unwrap();
+    c.state.response_cache().ticks_written(&[other]);
+    assert_eq!(answers(&c, &requests).await, first);
+
+    // A tick of the held series, of another kind than the valuation's, changes nothing either.
+    let low = tick(&zard_nm, Source::Tcgplayer, PriceKind::Low, NOW - 60, 1);
+    c.store
+        .write_ticks(std::slice::from_ref(&low))
+        .await
+        .unwrap();
+    c.state.response_cache().ticks_written(&[low]);
+    assert_eq!(answers(&c, &requests).await, first);
+
+    // A market tick of the held series does: 3 copies at $777.77.
+    let new = tick(
+        &zard_nm,
+        Source::Tcgplayer,
+        PriceKind::Market,
+        NOW - 60,
+        77_777,
+    );
+    c.store
+        .write_ticks(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    c.state.response_cache().ticks_written(&[new]);
+    let ticked = answers(&c, &requests).await;
+    assert_ne!(ticked, first);
+    assert!(
+        ticked["value history"].0.contains("2333.31"),
+        "{}",
+        ticked["value history"].0
+    );
+
+    // So does a sale, with no tick at all: the holdings are part of the key.
+    let sale = c
+        .call(
+            Method::POST,
+            &format!("/v1/portfolios/{pid}/holdings/{hid}/sales"),
+            Some(&c.alice),
+            Some(serde_json::json!({"quantity": 1,
+                "price_per_unit": {"amount": "700", "currency": "USD"}})),
+        )
+        .await;
+    assert!(sale.status.is_success(), "{}", sale.text());
+    let sold = answers(&c, &requests).await;
+    assert_ne!(sold, ticked);
+    assert!(
+        sold["value history"].0.contains("1555.54"),
+        "{}",
+        sold["value history"].0
+    );
+}

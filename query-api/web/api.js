@@ -75,7 +75,7 @@ export async function api(path, { method = "GET", body, query, text, contentType
     resp = await fetch(url, {
       method,
       headers,
-      // history, latest prices and movers carry an ETag and a max-age: ask the server every
+      // history, latest prices, movers and value histories carry an ETag and a max-age: ask the server every
       // time (a 304 reuses the browser's copy), so a tick seen on the page is never hidden
       cache: "no-cache",
       body: text !== undefined ? text : body === undefined ? undefined : JSON.stringify(body),

@@ -53,10 +53,19 @@ impl PriceBook {
 
     /// The last price at or before `t`.
     pub fn at_or_before(&self, series_id: &str, t: i64) -> Option<(i64, i64)> {
-        let v = self.points.get(series_id)?;
-        let idx = v.partition_point(|p| p.0 <= t);
-        idx.checked_sub(1).map(|i| v[i])
+        last_at_or_before(self.points(series_id), t)
     }
+
+    /// A series' points in time order (none when the book has no price of it).
+    pub fn points(&self, series_id: &str) -> &[(i64, i64)] {
+        self.points.get(series_id).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The last of `points` (in time order) at or before `t`.
+pub fn last_at_or_before(points: &[(i64, i64)], t: i64) -> Option<(i64, i64)> {
+    let idx = points.partition_point(|p| p.0 <= t);
+    idx.checked_sub(1).map(|i| points[i])
 }
 
 /// Midnight UTC of a `YYYY-MM-DD` date (0 when unparseable).
@@ -67,41 +76,35 @@ fn date_micros(date: &str) -> i64 {
         .map_or(0, |dt| dt.and_utc().timestamp_micros())
 }
 
-/// The events of each holding in time order; a holding without events is taken as acquired on its
-/// `acquired_on` date with its quantity and cost.
-fn timelines(
-    holdings: &[Holding],
-    events: &[PortfolioEvent],
-) -> Vec<(Holding, Vec<(i64, HoldingChange)>)> {
-    holdings
+/// A holding's events in time order; a holding without events is taken as acquired on its
+/// `acquired_on` date with its quantity and cost. `events` may hold other holdings' events.
+fn timeline(h: &Holding, events: &[PortfolioEvent]) -> Vec<(i64, HoldingChange)> {
+    let mut ev: Vec<(i64, HoldingChange)> = events
         .iter()
-        .map(|h| {
-            let mut ev: Vec<(i64, HoldingChange)> = events
-                .iter()
-                .filter(|e| e.holding_id == h.id)
-                .map(|e| (e.at.as_micros(), e.change.clone()))
-                .collect();
-            ev.sort_by_key(|e| e.0);
-            if ev.is_empty() {
-                ev.push((
-                    date_micros(&h.acquired_on),
-                    HoldingChange::Acquired {
-                        quantity: h.quantity,
-                        cost_per_unit: h.cost_per_unit,
-                    },
-                ));
-            }
-            (h.clone(), ev)
-        })
-        .collect()
+        .filter(|e| e.holding_id == h.id)
+        .map(|e| (e.at.as_micros(), e.change.clone()))
+        .collect();
+    ev.sort_by_key(|e| e.0);
+    if ev.is_empty() {
+        ev.push((
+            date_micros(&h.acquired_on),
+            HoldingChange::Acquired {
+                quantity: h.quantity,
+                cost_per_unit: h.cost_per_unit,
+            },
+        ));
+    }
+    ev
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Position {
-    qty: i64,
-    cost: i64,
-    realized: i64,
-    non_usd: bool,
+/// A holding's average-cost position, in USD cents.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub qty: i64,
+    pub cost: i64,
+    pub realized: i64,
+    /// Some cost, sale or fee was not in USD: the holding is left out of USD totals.
+    pub non_usd: bool,
 }
 
 fn cents(m: Money, non_usd: &mut bool) -> i64 {
@@ -111,11 +114,10 @@ fn cents(m: Money, non_usd: &mut bool) -> i64 {
     m.minor
 }
 
-/// Average-cost position after applying every event at or before `t`.
-fn position(events: &[(i64, HoldingChange)], t: i64) -> Position {
-    let mut p = Position::default();
-    for (at, change) in events.iter().take_while(|e| e.0 <= t) {
-        let _ = at;
+impl Position {
+    /// The position after `change`.
+    fn apply(&mut self, change: &HoldingChange) {
+        let p = self;
         match change {
             HoldingChange::Acquired {
                 quantity,
@@ -134,7 +136,7 @@ fn position(events: &[(i64, HoldingChange)], t: i64) -> Position {
             } => {
                 let q = i64::from(*quantity).min(p.qty);
                 if q == 0 {
-                    continue;
+                    return;
                 }
                 let cost_sold = share(p.cost, q, p.qty);
                 let proceeds = cents(*price_per_unit, &mut p.non_usd).saturating_mul(q);
@@ -146,14 +148,50 @@ fn position(events: &[(i64, HoldingChange)], t: i64) -> Position {
             HoldingChange::Removed { quantity } => {
                 let q = i64::from(*quantity).min(p.qty);
                 if q == 0 {
-                    continue;
+                    return;
                 }
                 p.cost -= share(p.cost, q, p.qty);
                 p.qty -= q;
             }
         }
     }
-    p
+}
+
+/// One holding's position at instants taken in increasing order: each event is applied once,
+/// so valuing a holding at n instants costs n + events steps, not n × events. An instant
+/// earlier than the one before starts again from the first event.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    events: Vec<(i64, HoldingChange)>,
+    applied: usize,
+    position: Position,
+}
+
+impl Sweep {
+    /// The holding `h` with its events (other holdings' events in `events` are left out).
+    pub fn new(h: &Holding, events: &[PortfolioEvent]) -> Self {
+        Self {
+            events: timeline(h, events),
+            applied: 0,
+            position: Position::default(),
+        }
+    }
+
+    /// The position after every event at or before `t`.
+    pub fn at(&mut self, t: i64) -> Position {
+        if self.applied > 0 && self.events[self.applied - 1].0 > t {
+            self.applied = 0;
+            self.position = Position::default();
+        }
+        while let Some((at, change)) = self.events.get(self.applied) {
+            if *at > t {
+                break;
+            }
+            self.position.apply(change);
+            self.applied += 1;
+        }
+        self.position
+    }
 }
 
 /// `total × part / whole`, rounded half away from zero, in i128.
@@ -165,6 +203,67 @@ fn share(total: i64, part: i64, whole: i64) -> i64 {
     let d = i128::from(whole);
     let q = (2 * n + d.signum() * n.signum() * d) / (2 * d);
     i64::try_from(q).unwrap_or(if q > 0 { i64::MAX } else { i64::MIN })
+}
+
+/// What one holding adds to a valuation at an instant, in USD cents. A holding with non-USD
+/// figures adds nothing; copies with no price yet add neither value nor cost (so value − cost
+/// = unrealized), while what their sales realized is counted all the same.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Contribution {
+    pub market: i64,
+    pub cost: i64,
+    pub realized: i64,
+    pub unrealized: i64,
+    /// Left out of the totals: its figures are not all USD.
+    pub non_usd: bool,
+    /// Copies held and no price yet.
+    pub unpriced: bool,
+}
+
+/// The holding at position `p` priced at `price` (`(ts, cents)`, the last price at or before
+/// the instant): its figures, and what it adds to the totals.
+pub fn holding_value(
+    h: &Holding,
+    series_id: String,
+    p: Position,
+    price: Option<(i64, i64)>,
+) -> (HoldingValue, Contribution) {
+    let usd = Money::usd_cents;
+    let market = price.map_or(0, |(_, c)| c.saturating_mul(p.qty));
+    let unrealized = if price.is_some() { market - p.cost } else { 0 };
+    let value = HoldingValue {
+        holding_id: h.id,
+        series_id,
+        quantity: u32::try_from(p.qty.max(0)).unwrap_or(u32::MAX),
+        unit_price_usd: price.map(|(_, c)| usd(c)),
+        priced_at: price.map(|(ts, _)| Timestamp::from_micros(ts)),
+        market_value_usd: usd(market),
+        cost_basis_usd: usd(p.cost),
+        realized_pnl_usd: usd(p.realized),
+        unrealized_pnl_usd: usd(unrealized),
+    };
+    (value, contribution(p, price))
+}
+
+/// What a holding at position `p` priced at `price` adds to the totals, without its figures
+/// (the same arithmetic as [`holding_value`], for the many instants of a history).
+pub fn contribution(p: Position, price: Option<(i64, i64)>) -> Contribution {
+    let mut add = Contribution {
+        non_usd: p.non_usd,
+        ..Contribution::default()
+    };
+    if !p.non_usd {
+        match price {
+            Some((_, c)) => {
+                add.market = c.saturating_mul(p.qty);
+                add.cost = p.cost;
+                add.unrealized = add.market - p.cost;
+            }
+            None => add.unpriced = p.qty > 0,
+        }
+        add.realized = p.realized;
+    }
+    add
 }
 
 /// The valuation at `at` (prices at or before `at`).
@@ -187,37 +286,21 @@ pub fn value_at(
         unpriced_holdings: Vec::new(),
     };
     let (mut mv, mut cb, mut rl, mut ur) = (0i64, 0i64, 0i64, 0i64);
-    for (h, ev) in timelines(holdings, events) {
-        let p = position(&ev, t);
+    for h in holdings {
+        let p = Sweep::new(h, events).at(t);
         let series_id = h.series().id();
         let price = book.at_or_before(&series_id, t);
-        let market = price.map_or(0, |(_, c)| c.saturating_mul(p.qty));
-        let unrealized = if price.is_some() { market - p.cost } else { 0 };
-        if p.non_usd {
+        let (value, add) = holding_value(h, series_id, p, price);
+        if add.non_usd {
             out.non_usd_holdings.push(h.id);
-        } else {
-            // Copies with no price yet stay out of value and cost, so value − cost = unrealized;
-            // what their sales realized is counted all the same.
-            if price.is_some() {
-                mv += market;
-                cb += p.cost;
-                ur += unrealized;
-            } else if p.qty > 0 {
-                out.unpriced_holdings.push(h.id);
-            }
-            rl += p.realized;
+        } else if add.unpriced {
+            out.unpriced_holdings.push(h.id);
         }
-        out.holdings.push(HoldingValue {
-            holding_id: h.id,
-            series_id,
-            quantity: u32::try_from(p.qty.max(0)).unwrap_or(u32::MAX),
-            unit_price_usd: price.map(|(_, c)| usd(c)),
-            priced_at: price.map(|(ts, _)| Timestamp::from_micros(ts)),
-            market_value_usd: usd(market),
-            cost_basis_usd: usd(p.cost),
-            realized_pnl_usd: usd(p.realized),
-            unrealized_pnl_usd: usd(unrealized),
-        });
+        mv += add.market;
+        cb += add.cost;
+        rl += add.realized;
+        ur += add.unrealized;
+        out.holdings.push(value);
     }
     out.market_value_usd = usd(mv);
     out.cost_basis_usd = usd(cb);
@@ -256,6 +339,7 @@ pub fn history(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn holding(product: u64, quantity: u32, cost_cents: i64) -> Holding {
         Holding {
@@ -313,6 +397,81 @@ mod tests {
         );
         assert_eq!(v.unpriced_holdings, vec![unpriced.id]);
         assert_eq!(v.holdings[1].unit_price_usd, None);
+    }
+
+    /// The position from every event at or before `t`, folded from the first event each time.
+    fn folded(h: &Holding, events: &[PortfolioEvent], t: i64) -> Position {
+        let mut p = Position::default();
+        for (_, change) in timeline(h, events).iter().take_while(|e| e.0 <= t) {
+            p.apply(change);
+        }
+        p
+    }
+
+    fn change() -> impl Strategy<Value = HoldingChange> {
+        let money = (0i64..100_000, prop::bool::weighted(0.1))
+            .prop_map(|(c, eur)| Money::new(c, if eur { Currency::EUR } else { Currency::USD }));
+        prop_oneof![
+            (1u32..10, money.clone()).prop_map(|(quantity, cost_per_unit)| {
+                HoldingChange::Acquired {
+                    quantity,
+                    cost_per_unit,
+                }
+            }),
+            (1u32..10, money.clone(), prop::option::of(money)).prop_map(|(q, p, fees)| {
+                HoldingChange::Sold {
+                    quantity: q,
+                    price_per_unit: p,
+                    fees,
+                }
+            }),
+            (1u32..10).prop_map(|quantity| HoldingChange::Removed { quantity }),
+        ]
+    }
+
+    proptest! {
+        /// A sweep over instants in any order gives at each one the position folded from the
+        /// first event, and a history step's contributions add up to `value_at`'s totals.
+        #[test]
+        fn a_sweep_equals_the_fold_from_the_start(
+            changes in prop::collection::vec((0i64..1_000, change()), 0..12),
+            instants in prop::collection::vec(-10i64..1_100, 1..30),
+            prices in prop::collection::vec((0i64..1_000, 1i64..5_000), 0..8),
+        ) {
+            let h = holding(1, 2, 1_000);
+            let other = tcg_schemas::HoldingId(uuid::Uuid::new_v4());
+            let events: Vec<PortfolioEvent> = changes
+                .into_iter()
+                .enumerate()
+                .map(|(i, (at, change))| PortfolioEvent {
+                    id: tcg_schemas::PortfolioEventId(uuid::Uuid::new_v4()),
+                    portfolio_id: h.portfolio_id,
+                    // every fifth event is another holding's: left out
+                    holding_id: if i % 5 == 4 { other } else { h.id },
+                    at: Timestamp::from_micros(at),
+                    change,
+                })
+                .collect();
+            let mut book = PriceBook::default();
+            for (t, c) in &prices {
+                book.insert(&h.series().id(), *t, *c);
+            }
+            book.seal();
+            let mut sweep = Sweep::new(&h, &events);
+            for t in instants {
+                let p = sweep.at(t);
+                prop_assert_eq!(p, folded(&h, &events, t));
+                let price = last_at_or_before(book.points(&h.series().id()), t);
+                let add = contribution(p, price);
+                let v = value_at(std::slice::from_ref(&h), &events, &book, Timestamp::from_micros(t));
+                prop_assert_eq!(add.market, v.market_value_usd.minor);
+                prop_assert_eq!(add.cost, v.cost_basis_usd.minor);
+                prop_assert_eq!(add.realized, v.realized_pnl_usd.minor);
+                prop_assert_eq!(add.unrealized, v.unrealized_pnl_usd.minor);
+                prop_assert_eq!(add.non_usd, !v.non_usd_holdings.is_empty());
+                prop_assert_eq!(add.unpriced, !v.unpriced_holdings.is_empty());
+            }
+        }
     }
 
     #[test]

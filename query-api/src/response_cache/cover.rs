@@ -18,6 +18,13 @@ pub enum Cover {
         series: Vec<(ProductId, String)>,
         prices: PriceFilter,
     },
+    /// A portfolio's valuation: its holdings' series, of the sources and kinds any of `prices`
+    /// passes (the chosen price, and tcgtracker's fair value when it prices first). A change
+    /// of the holdings themselves changes the request's key, not the cover.
+    Holdings {
+        series: Vec<(ProductId, String)>,
+        prices: Vec<PriceFilter>,
+    },
     /// Movers: every series of a game (or of every game), of the sources and kinds passed.
     Market {
         game: Option<Game>,
@@ -30,7 +37,7 @@ impl Cover {
     pub fn products(&self) -> Option<Vec<ProductId>> {
         match self {
             Cover::Card { product, .. } => Some(vec![*product]),
-            Cover::Series { series, .. } => {
+            Cover::Series { series, .. } | Cover::Holdings { series, .. } => {
                 let mut products: Vec<ProductId> = series.iter().map(|(p, _)| *p).collect();
                 products.sort_unstable();
                 products.dedup();
@@ -57,6 +64,10 @@ impl Cover {
             }
             Cover::Series { series, prices } => {
                 prices.matches(tick.source, tick.kind)
+                    && series.iter().any(|(_, id)| *id == tick.series_id)
+            }
+            Cover::Holdings { series, prices } => {
+                prices.iter().any(|p| p.matches(tick.source, tick.kind))
                     && series.iter().any(|(_, id)| *id == tick.series_id)
             }
             Cover::Market { game, prices } => {
@@ -129,6 +140,37 @@ mod tests {
         };
         assert!(series.covers(&one));
         assert!(!series.covers(&tick(1, Condition::NearMint, Source::Tcgcsv)));
+    }
+
+    #[test]
+    fn a_holdings_cover_takes_its_series_ticks_of_any_of_its_prices() {
+        let nm = tick(1, Condition::NearMint, Source::Tcgplayer);
+        let mut fair = tick(1, Condition::NearMint, Source::Tcgtracker);
+        fair.kind = PriceKind::Fair;
+        let mut low = nm.clone();
+        low.kind = PriceKind::Low;
+        let market = PriceFilter {
+            sources: Vec::new(),
+            kinds: vec![PriceKind::Market],
+        };
+        let chosen = Cover::Holdings {
+            series: vec![(ProductId(1), nm.series_id.clone())],
+            prices: vec![market.clone()],
+        };
+        assert!(chosen.covers(&nm));
+        assert!(!chosen.covers(&low), "another kind");
+        assert!(!chosen.covers(&fair), "the fair value only when it prices");
+        assert!(!chosen.covers(&tick(1, Condition::LightlyPlayed, Source::Tcgplayer)));
+        assert!(!chosen.covers(&tick(2, Condition::NearMint, Source::Tcgplayer)));
+        assert_eq!(chosen.products(), Some(vec![ProductId(1)]));
+        let with_fair = Cover::Holdings {
+            series: vec![(ProductId(1), nm.series_id.clone())],
+            prices: vec![
+                PriceFilter::only(Source::Tcgtracker, PriceKind::Fair),
+                market,
+            ],
+        };
+        assert!(with_fair.covers(&fair) && with_fair.covers(&nm) && !with_fair.covers(&low));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Answers of history, latest prices and movers kept in memory (moka, bounded in bytes), keyed
-//! by the normalized request, and dropped when a tick of a series they cover is written.
+//! Answers of history, latest prices, movers and portfolio value histories kept in memory (moka,
+//! bounded in bytes), keyed by the normalized request, and dropped when a tick of a series they
+//! cover is written.
 //!
 //! Whoever writes ticks says so with [`ResponseCache::ticks_written`] (`up`: its output sink,
 //! every tick, back-filled ones included; `serve --kafka`: the `tcg.ticks.v1` follower). Each

@@ -1,7 +1,7 @@
 //! Cards and prices: search, one card ([`candles`]: OHLC history; [`prices`]: latest prices and
 //! movers).
 
-mod cached;
+pub(crate) mod cached;
 pub mod candles;
 pub mod columns;
 pub mod confirm;

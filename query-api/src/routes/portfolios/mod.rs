@@ -7,6 +7,7 @@
 //! events leave. Valuation (average cost, realized and unrealized P&L) is the store's.
 
 pub mod csv;
+mod history_cache;
 pub mod holdings;
 pub mod valuation;
 pub mod valuing;

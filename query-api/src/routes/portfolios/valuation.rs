@@ -6,6 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 use axum::{
     Json,
     extract::{Path, State},
+    response::Response,
 };
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
@@ -27,10 +28,10 @@ use crate::{
     problem::{FieldError, Problem},
     query::{ApiQuery, QueryParams, check_limit, limit_or, opt, query_value},
     routes::{
-        cards::candles::range,
+        cards::{cached::cached, candles::range},
         params::{Interval, Pricing},
         portfolios::{
-            owned,
+            history_cache, owned,
             valuing::{self, Totals},
         },
     },
@@ -324,10 +325,12 @@ fn check_cells(
 
 /// Value over time, one point per bucket (each valued as of its bucket's end). Holdings ×
 /// buckets is capped (`max_history_cells`, 2,000,000 by default; 422 beyond, naming how many
-/// buckets fit).
+/// buckets fit). Answers are kept in the response cache, keyed by the request and the
+/// portfolio's holdings and events as they are, until a tick of a held series is written.
 #[utoipa::path(get, path = "/v1/portfolios/{id}/history", tag = "portfolios",
     params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"), HistoryParams),
-    responses((status = 200, description = "Points", body = ValuationHistory),
+    responses((status = 200, description = "Points (served from the response cache until a holding changes or a tick of a held series is written)", body = ValuationHistory, headers(("ETag" = String, description = "Weak entity tag of the answer; send it back in `If-None-Match` to get 304 while it is unchanged"), ("Cache-Control" = String, description = "`private, max-age=N`: N seconds at most (15 by default), never longer than the answer stays valid"))),
+              (status = 304, description = "Not modified: `If-None-Match` names the current answer's ETag (no body)"),
               (status = 400, description = "Bad parameters", body = Problem),
               (status = 404, description = "No such portfolio of the caller", body = Problem),
               (status = 422, description = "A range the server does not compute: `from` not before `to` (`validation`), more than 5000 buckets of `interval`, or holdings × buckets over the limit (`too-large`: ask for fewer buckets)", body = Problem),
@@ -337,7 +340,7 @@ pub async fn history(
     caller: Caller,
     Path(id): Path<String>,
     query: Result<ApiQuery<HistoryParams>, ApiError>,
-) -> ApiResult<Json<ValuationHistory>> {
+) -> ApiResult<Response> {
     let portfolio = owned(&state, &caller, &id).await?;
     let ApiQuery(q) = query?;
     let interval = q.interval.unwrap_or_default();
@@ -346,27 +349,38 @@ pub async fn history(
     let starts = interval.buckets().buckets(from, to);
     let (holdings, events) = holdings_and_events(&state, &portfolio).await?;
     check_cells(&state, holdings.len(), starts.len(), interval)?;
-    // Each bucket is valued as of its end.
-    let instants = starts
-        .iter()
-        .map(|s| Timestamp::from_micros(interval.buckets().next(*s).as_micros() - 1))
-        .collect();
-    let v = valuing::value(&state, holdings, events, instants, &price, false).await?;
-    Ok(Json(ValuationHistory {
-        portfolio_id: portfolio.id,
-        interval,
-        from,
-        to,
-        points: starts
-            .into_iter()
-            .zip(v.totals)
-            .map(|(start, t)| ValuationPointView {
-                start,
-                market_value_usd: Totals::usd(t.market),
-                cost_basis_usd: Totals::usd(t.cost),
-                realized_pnl_usd: Totals::usd(t.realized),
-                unrealized_pnl_usd: Totals::usd(t.unrealized),
-            })
-            .collect(),
-    }))
+    let request = history_cache::cacheable(
+        &state,
+        &portfolio,
+        (interval, q.to),
+        (from, to),
+        &price,
+        (&holdings, &events),
+    )?;
+    let compute = async {
+        // Each bucket is valued as of its end.
+        let instants = starts
+            .iter()
+            .map(|s| Timestamp::from_micros(interval.buckets().next(*s).as_micros() - 1))
+            .collect();
+        let v = valuing::value(&state, holdings, events, instants, &price, false).await?;
+        Ok(ValuationHistory {
+            portfolio_id: portfolio.id,
+            interval,
+            from,
+            to,
+            points: starts
+                .into_iter()
+                .zip(v.totals)
+                .map(|(start, t)| ValuationPointView {
+                    start,
+                    market_value_usd: Totals::usd(t.market),
+                    cost_basis_usd: Totals::usd(t.cost),
+                    realized_pnl_usd: Totals::usd(t.realized),
+                    unrealized_pnl_usd: Totals::usd(t.unrealized),
+                })
+                .collect(),
+        })
+    };
+    cached(&state, request, compute).await
 }

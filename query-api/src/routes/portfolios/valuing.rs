@@ -11,7 +11,10 @@
 use std::{collections::HashMap, sync::Arc};
 
 use tcg_schemas::{Holding, HoldingId, Money, PortfolioEvent, PriceKind, Source, Timestamp};
-use tcg_store::{HoldingValue, PriceFilter, ValuationPrice, valuation::PriceBook};
+use tcg_store::{
+    HoldingValue, PriceFilter, ValuationPrice,
+    valuation::{Contribution, PriceBook, Sweep, contribution, holding_value, last_at_or_before},
+};
 
 use crate::{
     error::{ApiError, ApiResult},
@@ -61,11 +64,11 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, v: &tcg_store::PortfolioValuation) {
-        self.market = self.market.saturating_add(v.market_value_usd.minor);
-        self.cost = self.cost.saturating_add(v.cost_basis_usd.minor);
-        self.realized = self.realized.saturating_add(v.realized_pnl_usd.minor);
-        self.unrealized = self.unrealized.saturating_add(v.unrealized_pnl_usd.minor);
+    fn add(&mut self, c: &Contribution) {
+        self.market = self.market.saturating_add(c.market);
+        self.cost = self.cost.saturating_add(c.cost);
+        self.realized = self.realized.saturating_add(c.realized);
+        self.unrealized = self.unrealized.saturating_add(c.unrealized);
     }
 
     fn merge(&mut self, o: &Totals) {
@@ -118,6 +121,8 @@ struct Found {
 }
 
 impl Step {
+    /// Each holding swept once over the instants (in increasing order): its events applied as
+    /// their time comes, its price found in its own series' points.
     fn run(self) -> Found {
         let mut found = Found {
             totals: vec![Totals::default(); self.instants.len()],
@@ -125,27 +130,30 @@ impl Step {
         };
         let last = self.instants.len().saturating_sub(1);
         for p in &self.positions[self.range.clone()] {
+            let series_id = p.holding.series().id();
+            let points = self.book.points(&series_id);
+            let mut sweep = Sweep::new(&p.holding, &p.events);
+            let mut held = None;
             for (k, at) in self.instants.iter().enumerate() {
-                let mut v = tcg_store::valuation::value_at(
-                    std::slice::from_ref(&p.holding),
-                    &p.events,
-                    &self.book,
-                    *at,
-                );
-                found.totals[k].add(&v);
+                let t = at.as_micros();
+                let position = sweep.at(t);
+                let price = last_at_or_before(points, t);
+                found.totals[k].add(&contribution(position, price));
                 if k == last {
-                    if !v.non_usd_holdings.is_empty() {
-                        found.non_usd.push((p.index, p.holding.id));
-                    }
-                    if !v.unpriced_holdings.is_empty() {
-                        found.unpriced.push((p.index, p.holding.id));
-                    }
-                    if self.keep_holdings {
-                        found
-                            .holdings
-                            .extend(v.holdings.pop().map(|h| (p.index, h)));
-                    }
+                    held = Some((position, price));
                 }
+            }
+            let Some((position, price)) = held else {
+                continue;
+            };
+            let (value, add) = holding_value(&p.holding, series_id, position, price);
+            if add.non_usd {
+                found.non_usd.push((p.index, p.holding.id));
+            } else if add.unpriced {
+                found.unpriced.push((p.index, p.holding.id));
+            }
+            if self.keep_holdings {
+                found.holdings.push((p.index, value));
             }
         }
         found
