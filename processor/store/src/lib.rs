@@ -77,6 +77,9 @@ pub enum StoreError {
     /// connect timeout, every connection stayed busy past the wait timeout, or the pool closed.
     #[error("postgres pool: {0}")]
     Pool(#[source] deadpool_postgres::PoolError),
+    /// The SQLite store's pool of reader connections gave none (it was closed).
+    #[error("sqlite reader pool: {0}")]
+    ReaderPool(#[source] deadpool::unmanaged::PoolError),
     /// The pool could not be built from its configuration.
     #[error("postgres pool configuration: {0}")]
     PoolBuild(#[source] deadpool_postgres::BuildError),

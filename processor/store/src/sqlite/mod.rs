@@ -17,10 +17,7 @@ mod ticks;
 use std::{
     collections::HashMap,
     path::{Path, PathBuf},
-    sync::{
-        Arc, Mutex, MutexGuard,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::{Arc, Mutex, MutexGuard},
 };
 
 use rusqlite::Connection;
@@ -59,8 +56,11 @@ pub(crate) struct Writer {
 struct Inner {
     path: PathBuf,
     writer: Mutex<Writer>,
-    readers: Vec<Mutex<Connection>>,
-    next: AtomicUsize,
+    /// Read-only connections. A read waits here for a free one (no thread held while it
+    /// waits), then runs on the blocking pool: at most this many reads are on threads at once,
+    /// however many requests wait.
+    readers: deadpool::unmanaged::Pool<Connection>,
+    cache_mib: i64,
 }
 
 impl std::fmt::Debug for Inner {
@@ -79,6 +79,16 @@ pub struct SqliteStore {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A read-only connection to `path`, configured.
+fn open_reader(path: &Path, cache_mib: i64) -> Result<Connection> {
+    let r = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&r, cache_mib)?;
+    Ok(r)
 }
 
 fn configure(conn: &Connection, cache_mib: i64) -> Result<()> {
@@ -161,15 +171,11 @@ impl SqliteStore {
         // process (a second service on the same file) wrote in between.
         conn.set_transaction_behavior(rusqlite::TransactionBehavior::Immediate);
         migrate(&mut conn)?;
-        let mut readers = Vec::new();
+        let readers = deadpool::unmanaged::Pool::new(options.readers.max(1));
         for _ in 0..options.readers.max(1) {
-            let r = Connection::open_with_flags(
-                &path,
-                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            configure(&r, options.cache_mib)?;
-            readers.push(Mutex::new(r));
+            readers
+                .try_add(open_reader(&path, options.cache_mib)?)
+                .map_err(|(_, e)| StoreError::ReaderPool(e))?;
         }
         Ok(Self {
             inner: Arc::new(Inner {
@@ -179,7 +185,7 @@ impl SqliteStore {
                     sids: HashMap::new(),
                 }),
                 readers,
-                next: AtomicUsize::new(0),
+                cache_mib: options.cache_mib,
             }),
         })
     }
@@ -195,17 +201,20 @@ impl SqliteStore {
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
+    /// Runs `f` on a free reader connection on the blocking pool, waiting (asynchronously) for
+    /// one to be free. The connection goes back to the pool when `f` returns, even if the
+    /// caller stopped waiting.
     pub(crate) async fn read<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> Result<R> + Send + 'static,
     ) -> Result<R> {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let i = inner.next.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
-            let conn = lock(&inner.readers[i]);
-            f(&conn)
-        })
-        .await?
+        let conn = self
+            .inner
+            .readers
+            .get()
+            .await
+            .map_err(StoreError::ReaderPool)?;
+        tokio::task::spawn_blocking(move || f(&conn)).await?
     }
 
     pub(crate) async fn write<R: Send + 'static>(
@@ -225,10 +234,13 @@ impl SqliteStore {
         write_rows(&mut lock(&self.inner.writer), &rows)
     }
 
-    /// Runs `f` on a reader connection on the calling thread (benchmarks, tools).
+    /// Runs `f` on a reader connection on the calling thread (benchmarks, tools): a free one
+    /// of the pool, or, when every one is busy, a connection opened for this call.
     pub fn with_reader<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        let i = self.inner.next.fetch_add(1, Ordering::Relaxed) % self.inner.readers.len();
-        f(&lock(&self.inner.readers[i]))
+        match self.inner.readers.try_get() {
+            Ok(conn) => f(&conn),
+            Err(_) => f(&open_reader(&self.inner.path, self.inner.cache_mib)?),
+        }
     }
 }
 
