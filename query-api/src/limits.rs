@@ -35,10 +35,11 @@ use crate::{
 /// The CSV import: its body may be larger than a JSON body.
 const IMPORT_ROUTE: &str = "/v1/portfolios/{id}/import";
 
-/// Routes that read every holding of a portfolio: they also take a heavy slot.
+/// Routes that read every holding of a portfolio: they also take a heavy slot. A portfolio's
+/// value history takes one only to compute an answer the response cache does not hold
+/// ([`heavy_slot`]).
 pub const HEAVY_ROUTES: &[&str] = &[
     "/v1/portfolios/{id}/valuation",
-    "/v1/portfolios/{id}/history",
     "/v1/portfolios/{id}/export",
     "/v1/portfolios/{id}/import",
 ];
@@ -132,6 +133,14 @@ pub(crate) async fn gate(State(state): State<AppState>, req: Request, next: Next
     drop(slots);
     metrics.reads_in_flight(gate.in_flight());
     resp
+}
+
+/// A heavy slot, for work that values a whole portfolio outside [`HEAVY_ROUTES`]; waits up to
+/// the store deadline (a read request's own deadline, counted from its first slot, usually
+/// ends the wait first: 503 either way).
+pub(crate) async fn heavy_slot(state: &AppState) -> ApiResult<OwnedSemaphorePermit> {
+    let deadline = Instant::now() + state.config().store_deadline;
+    slot(&state.inner.gate.heavy, deadline).await
 }
 
 /// A slot, and a heavy one for [`HEAVY_ROUTES`], both within `wait`.

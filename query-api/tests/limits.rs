@@ -468,3 +468,58 @@ async fn other_users_reads_keep_answering_while_a_large_portfolio_history_runs()
     );
     assert_eq!(loaded_ok, 40, "every read of the other user answered 200");
 }
+
+/// A portfolio history computes under a heavy slot; one the response cache holds needs none.
+/// With one heavy slot held by a history that hangs, another uncached history waits (reading
+/// nothing) until the slot is free, while the kept answer of a third is served at once.
+#[tokio::test(start_paused = true)]
+async fn only_a_computed_portfolio_history_takes_a_heavy_slot() {
+    let (c, switches) = slow_ctx(ApiConfig {
+        max_concurrent_heavy_reads: 1,
+        ..deadline_config(8)
+    })
+    .await;
+    let pid = portfolio_with(&c, "alice", 3).await;
+    let kept = format!("/v1/portfolios/{pid}/history?interval=1d&to=2024-03-20T00:00:00Z");
+    let (status, _, body) =
+        json_of(c.app.clone().oneshot(get(&kept, &c.alice)).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    switches.hang_price_book.store(true, Ordering::SeqCst);
+    let hanging = format!("/v1/portfolios/{pid}/history?interval=1d&to=2024-03-21T00:00:00Z");
+    let a = tokio::spawn(c.app.clone().oneshot(get(&hanging, &c.alice)));
+    while switches.started() == 0 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // The kept answer needs no heavy slot: served at once.
+    let asked = tokio::time::Instant::now();
+    let (status, _, body) =
+        json_of(c.app.clone().oneshot(get(&kept, &c.alice)).await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        asked.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        asked.elapsed()
+    );
+    // Another range must be computed: it waits for the heavy slot, reading no prices while
+    // the hanging one holds it (up to the deadline, when the hanging one is dropped).
+    let other = format!("/v1/portfolios/{pid}/history?interval=1d&to=2024-03-22T00:00:00Z");
+    let b = tokio::spawn(c.app.clone().oneshot(get(&other, &c.alice)));
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(switches.started(), 1, "the waiting history read no prices");
+    assert!(!b.is_finished());
+    switches.hang_price_book.store(false, Ordering::SeqCst);
+    let (status, _, _) = json_of(a.await.unwrap().unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the hanging one ran out of time"
+    );
+    let (status, _, body) = json_of(b.await.unwrap().unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "then the waiting one had the slot: {body}"
+    );
+}

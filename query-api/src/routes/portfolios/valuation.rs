@@ -358,6 +358,8 @@ pub async fn history(
         (&holdings, &events),
     )?;
     let compute = async {
+        // Only computing takes a heavy slot: a kept answer is served without one.
+        let _heavy = limits::heavy_slot(&state).await?;
         // Each bucket is valued as of its end.
         let instants = starts
             .iter()
