@@ -28,7 +28,7 @@ pub struct Grading {
 }
 
 /// Copies of one card in a portfolio.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Holding {
     pub id: HoldingId,
     pub portfolio_id: PortfolioId,
@@ -68,7 +68,7 @@ impl Holding {
 }
 
 /// Something that happened to a holding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct PortfolioEvent {
     pub id: PortfolioEventId,
     pub portfolio_id: PortfolioId,
@@ -78,7 +78,7 @@ pub struct PortfolioEvent {
 }
 
 /// The change itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HoldingChange {
     /// Copies added at a cost.

@@ -3,14 +3,15 @@
 //! the holdings (added, edited, sold, deleted, imported) makes a new key and the old answer is
 //! never served again; a tick of a held series drops the answer (its cover).
 
-use std::time::Duration;
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    time::Duration,
+};
 
-use sha2::{Digest, Sha256};
 use tcg_schemas::{Holding, Portfolio, PortfolioEvent, PriceKind, Source, Timestamp};
 use tcg_store::PriceFilter;
 
 use crate::{
-    error::{ApiError, ApiResult},
     response_cache::Cover,
     routes::{cards::cached::Cacheable, params::Interval, portfolios::valuing::Valuing},
     state::AppState,
@@ -19,12 +20,18 @@ use crate::{
 /// The route, as the cache's metrics name it.
 const ROUTE: &str = "/v1/portfolios/{id}/history";
 
-/// Hex of the first 16 bytes of the SHA-256 of the holdings and events (JSON).
-fn digest(holdings: &[Holding], events: &[PortfolioEvent]) -> ApiResult<String> {
-    let json = serde_json::to_vec(&(holdings, events))
-        .map_err(|e| ApiError::Internal(format!("encoding the holdings: {e}")))?;
-    let sum = Sha256::digest(&json);
-    Ok(sum[..16].iter().map(|b| format!("{b:02x}")).collect())
+/// A digest of the holdings and events, every field of each (two 64-bit SipHashes with
+/// different starts: a changed portfolio keeps its old key with odds of 2^-128). Within one
+/// process only, which is all a key of the in-process cache needs.
+fn digest(holdings: &[Holding], events: &[PortfolioEvent]) -> String {
+    let sum = |seed: u8| {
+        let mut h = DefaultHasher::new();
+        seed.hash(&mut h);
+        holdings.hash(&mut h);
+        events.hash(&mut h);
+        h.finish()
+    };
+    format!("{:016x}{:016x}", sum(0), sum(1))
 }
 
 /// The prices whose ticks change the answer: the chosen ones, and the fair value when it
@@ -46,7 +53,7 @@ pub(crate) fn cacheable(
     (from, to): (Timestamp, Timestamp),
     price: &Valuing,
     (holdings, events): (&[Holding], &[PortfolioEvent]),
-) -> ApiResult<Cacheable> {
+) -> Cacheable {
     let buckets = interval.buckets();
     let (end, fresh_for) = match asked_to {
         Some(_) => (to.to_string(), state.config().cache_ttl),
@@ -66,12 +73,12 @@ pub(crate) fn cacheable(
         .collect();
     series.sort_unstable();
     series.dedup();
-    Ok(Cacheable {
+    Cacheable {
         route: ROUTE,
         key: format!(
             "portfolio-history|{}|{}|{}|{from}|{end}|{:?}|{}",
             portfolio.id.0,
-            digest(holdings, events)?,
+            digest(holdings, events),
             interval.as_str(),
             price.prices.prices,
             price.fair
@@ -81,5 +88,5 @@ pub(crate) fn cacheable(
             prices: prices(price),
         },
         fresh_for,
-    })
+    }
 }

@@ -356,7 +356,7 @@ pub async fn history(
         (from, to),
         &price,
         (&holdings, &events),
-    )?;
+    );
     let compute = async {
         // Only computing takes a heavy slot: a kept answer is served without one.
         let _heavy = limits::heavy_slot(&state).await?;
