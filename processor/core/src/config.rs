@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 pub struct CoreConfig {
     /// An unchanged price yields a heartbeat tick at most this often (seconds).
     pub heartbeat_secs: i64,
-    /// Most price streams (series × source × kind) kept in memory; the least recently seen go.
+    /// Most price streams (series × source × kind) kept in memory; the least recently seen
+    /// series go first, all their streams together.
     pub max_streams: usize,
     /// Most eBay items remembered for "seen again at the same price" dedup.
     pub max_listings: usize,

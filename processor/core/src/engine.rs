@@ -1,6 +1,6 @@
 //! `process(now, batch)`: the core's one entry point.
 
-use std::hash::BuildHasher;
+use std::{borrow::Cow, hash::BuildHasher};
 
 use rustc_hash::FxBuildHasher;
 use tcg_schemas::{
@@ -14,7 +14,7 @@ use crate::{
     normalize::{Normalized, normalize_with},
     output::{Output, Rejection, Stats},
     rules::{self, Context, RuleBook, RuleError},
-    state::{ItemOutcome, ItemState, Memory, Snapshot, StreamKey, StreamState},
+    state::{ItemOutcome, ItemState, Memory, Snapshot, StreamState},
     title::{TitleMatch, TitleReject},
 };
 
@@ -84,7 +84,7 @@ impl Processor {
 
     /// Number of streams in memory.
     pub fn streams_in_memory(&self) -> usize {
-        self.memory.streams.len()
+        self.memory.streams()
     }
 
     /// Number of eBay items in memory.
@@ -100,8 +100,9 @@ impl Processor {
     /// Like [`Self::process`], with a `now` per quote (e.g. the time its message was produced,
     /// which makes a replay of a log give exactly the same output whatever the batch bounds).
     pub fn process_at(&mut self, batch: &[RawQuote], now: impl Fn(usize) -> Timestamp) -> Output {
+        // A quote makes at most a tick and a fair tick.
         let mut out = Output {
-            ticks: Vec::with_capacity(batch.len()),
+            ticks: Vec::with_capacity(batch.len() * 2),
             ..Output::default()
         };
         self.process_into(batch, now, &mut out);
@@ -177,19 +178,14 @@ impl Processor {
         let at = quote.observed_at;
         let market = self.market_price(&n.series, quote.kind);
         let watched = !self.rules.for_product(n.series.product_id()).is_empty();
-        let key = StreamKey {
-            series: n.series.clone(),
-            source: quote.source,
-            kind: quote.kind,
-        };
-        let back = watched.then(|| key.clone());
-        let (stream, known, evicted) = self.memory.stream(key);
-        out.stats.evicted += evicted;
+        let slot = self.memory.stream(&n.series, quote.source, quote.kind);
+        let stream = slot.state;
+        out.stats.evicted += slot.evicted;
         let aggregate = n.listing_id.is_none();
         let heartbeat_secs = self.config.heartbeat_secs;
         let Some(heartbeat) = admit(
             stream,
-            known && aggregate,
+            slot.known && aggregate,
             at,
             n.price_usd.minor,
             heartbeat_secs,
@@ -197,10 +193,14 @@ impl Processor {
         ) else {
             return;
         };
+        let series_id = slot.series_id.to_owned();
+        let fair_input =
+            fair::input_bit(quote.source, quote.kind).map(|bit| (bit, n.series.clone()));
+        let game = n.game;
         let tick = Tick {
-            series_id: n.series.id(),
+            series_id,
             series: n.series,
-            game: n.game,
+            game,
             source: quote.source,
             kind: quote.kind,
             observed_at: at,
@@ -217,35 +217,23 @@ impl Processor {
         } else {
             out.stats.ticks += 1;
         }
-        let fair_input = fair::input_bit(quote.source, quote.kind).map(|bit| {
-            let key = StreamKey {
-                series: tick.series.clone(),
-                source: Source::Tcgtracker,
-                kind: PriceKind::Fair,
-            };
-            (key, bit, tick.series_id.clone())
-        });
-        let game = tick.game;
-        match back.filter(|_| !heartbeat) {
-            Some(key) => {
-                let state = std::mem::take(stream);
-                self.settle_watched(key, state, tick, market, out);
-            }
-            None => {
-                record(stream, &tick, &self.config);
-                out.ticks.push(tick);
-            }
+        if watched && !heartbeat {
+            let state = std::mem::take(stream);
+            self.settle_watched(state, tick, market, out);
+        } else {
+            record(stream, &tick, &self.config);
+            out.ticks.push(tick);
         }
-        if let Some((key, bit, series_id)) = fair_input {
-            self.update_fair(key, bit, series_id, game, at, out);
+        if let Some((bit, series)) = fair_input {
+            self.update_fair(series, bit, game, at, out);
         }
     }
 
     /// Evaluates the product's rules on `tick` against its stream's `state` (taken out of memory,
-    /// so that the rules may read the other streams), records the tick and puts `state` back.
+    /// so that the rules may read the series' other streams), records the tick and puts `state`
+    /// back.
     fn settle_watched(
         &mut self,
-        key: StreamKey,
         mut state: StreamState,
         tick: Tick,
         market: Option<i64>,
@@ -254,32 +242,39 @@ impl Processor {
         let rules = self.rules.for_product(tick.series.product_id());
         let ctx = Context {
             market,
-            streams: Some(&self.memory.streams),
+            streams: self.memory.peek(&tick.series),
         };
         rules::evaluate(rules, &tick, &mut state, ctx, &mut out.alerts);
         record(&mut state, &tick, &self.config);
-        if let Some(slot) = self.memory.streams.peek_mut(&key) {
+        if let Some(slot) = self
+            .memory
+            .series
+            .get_mut(&tick.series)
+            .and_then(|s| s.get_mut(tick.source, tick.kind))
+        {
             *slot = state;
         }
         out.ticks.push(tick);
     }
 
-    /// Recomputes the fair value of the series of `key` (its fair stream) after a tick of the
-    /// input `bit` at `at`, and emits a `fair` tick when it or its agreeing sources changed (or
-    /// a heartbeat when one is due). The tick is stamped `at`, or one microsecond after the
-    /// series' previous fair tick when that is not earlier (fair ticks of a series never share
-    /// an instant and never go back).
+    /// Recomputes the fair value of `series` (its fair stream) after a tick of the input `bit`
+    /// at `at`, and emits a `fair` tick when it or its agreeing sources changed (or a heartbeat
+    /// when one is due). The tick is stamped `at`, or one microsecond after the series' previous
+    /// fair tick when that is not earlier (fair ticks of a series never share an instant and
+    /// never go back).
     fn update_fair(
         &mut self,
-        mut key: StreamKey,
+        series: SeriesKey,
         bit: u32,
-        series_id: String,
         game: tcg_schemas::Game,
         at: Timestamp,
         out: &mut Output,
     ) {
+        let Some(streams) = self.memory.series.get_mut(&series) else {
+            return;
+        };
         // The fair stream remembers which inputs priced the series (a full scan when it is new).
-        let (prev, known) = match self.memory.streams.get_mut(&key) {
+        let (prev, known) = match streams.get_mut(Source::Tcgtracker, PriceKind::Fair) {
             Some(s) => {
                 let known = (s.inputs != 0).then(|| {
                     s.inputs |= bit;
@@ -297,19 +292,20 @@ impl Processor {
             }
             None => (None, None),
         };
-        let mask = known.unwrap_or_else(|| fair::scan(&self.memory.streams, &mut key));
+        let mask = known.unwrap_or_else(|| fair::scan(streams));
         let reference = prev
             .filter(|p| at.as_secs() - p.2.as_secs() <= fair::REFERENCE_TTL_SECS)
             .map(|p| p.0);
-        let candidates = fair::candidates(&self.memory.streams, &mut key, at, mask);
-        let Some(value) = fair::blend(&candidates, reference, at) else {
+        let mut candidates = fair::Candidates::default();
+        fair::fill_candidates(streams, at, mask, &mut candidates);
+        let Some(value) = fair::blend_masked(candidates.as_mut_slice(), reference, at) else {
             return;
         };
         let stamp = match prev {
             Some((_, last, _, _)) if at <= last => Timestamp::from_micros(last.as_micros() + 1),
             _ => at,
         };
-        let agreeing = crate::state::source_mask(&value.agreeing);
+        let agreeing = value.agreeing;
         let heartbeat = match prev {
             Some((cents, _, emitted, was)) if cents == value.cents && was == agreeing => {
                 let due = self.config.heartbeat_secs.saturating_mul(1_000_000);
@@ -320,12 +316,10 @@ impl Processor {
             }
             _ => false,
         };
-        key.source = Source::Tcgtracker;
-        key.kind = PriceKind::Fair;
         let price = Money::usd_cents(value.cents);
         let tick = Tick {
-            series_id,
-            series: key.series.clone(),
+            series_id: streams.id().to_owned(),
+            series,
             game,
             source: Source::Tcgtracker,
             kind: PriceKind::Fair,
@@ -335,25 +329,24 @@ impl Processor {
             shipping: None,
             listing_id: None,
             confidence: Some(value.confidence),
-            agreeing: value.agreeing,
+            agreeing: value.agreeing_sources(),
             heartbeat,
         };
         out.stats.fair += 1;
-        let watched = !heartbeat && !self.rules.for_product(key.series.product_id()).is_empty();
-        let back = watched.then(|| key.clone());
-        let (stream, _, evicted) = self.memory.stream(key);
-        out.stats.evicted += evicted;
+        let watched = !heartbeat && !self.rules.for_product(tick.series.product_id()).is_empty();
+        let slot = self
+            .memory
+            .stream(&tick.series, Source::Tcgtracker, PriceKind::Fair);
+        let stream = slot.state;
+        out.stats.evicted += slot.evicted;
         stream.inputs = mask;
         stream.agreeing = agreeing;
-        match back {
-            Some(key) => {
-                let state = std::mem::take(stream);
-                self.settle_watched(key, state, tick, None, out);
-            }
-            None => {
-                record(stream, &tick, &self.config);
-                out.ticks.push(tick);
-            }
+        if watched {
+            let state = std::mem::take(stream);
+            self.settle_watched(state, tick, None, out);
+        } else {
+            record(stream, &tick, &self.config);
+            out.ticks.push(tick);
         }
     }
 
@@ -361,20 +354,14 @@ impl Processor {
     /// the sources that agree (a `fair` tick carries the value, the confidence and the agreeing
     /// sources of the moment the value or those sources last changed).
     pub fn fair_value(&self, series: &SeriesKey, at: Timestamp) -> Option<fair::Fair> {
-        let mut key = StreamKey {
-            series: series.clone(),
-            source: Source::Tcgtracker,
-            kind: PriceKind::Fair,
-        };
-        let reference = self
-            .memory
-            .streams
-            .peek(&key)
+        let streams = self.memory.peek(series)?;
+        let reference = streams
+            .get(Source::Tcgtracker, PriceKind::Fair)
             .filter(|s| at.as_secs() - s.last_emitted_at.as_secs() <= fair::REFERENCE_TTL_SECS)
             .map(|s| s.last_price);
-        let mask = fair::scan(&self.memory.streams, &mut key);
-        let candidates = fair::candidates(&self.memory.streams, &mut key, at, mask);
-        fair::blend(&candidates, reference, at)
+        let mask = fair::scan(streams);
+        let mut candidates = fair::candidates(streams, at, mask);
+        fair::blend_in_place(candidates.as_mut_slice(), reference, at)
     }
 
     /// What the item memory says about an eBay quote before it is classified.
@@ -444,23 +431,18 @@ impl Processor {
                 printing,
                 condition,
                 language,
-            } if crate::title::is_unstated(condition) => SeriesKey::Sku {
+            } if crate::title::is_unstated(condition) => Cow::Owned(SeriesKey::Sku {
                 product_id: *product_id,
                 printing: printing.clone(),
                 condition: Condition::NearMint,
                 language: language.clone(),
-            },
-            _ => series.clone(),
+            }),
+            _ => Cow::Borrowed(series),
         };
+        let streams = self.memory.peek(&reference)?;
         [Source::Tcgplayer, Source::Tcgcsv]
             .into_iter()
-            .filter_map(|source| {
-                self.memory.streams.peek(&StreamKey {
-                    series: reference.clone(),
-                    source,
-                    kind: PriceKind::Market,
-                })
-            })
+            .filter_map(|source| streams.get(source, PriceKind::Market))
             .max_by_key(|s| s.last_observed_at)
             .map(|s| s.last_price)
     }
@@ -471,9 +453,8 @@ impl Processor {
             version: Snapshot::VERSION,
             streams: self
                 .memory
-                .streams
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .iter_streams()
+                .map(|(k, v)| (k, v.clone()))
                 .collect(),
             items: self
                 .memory
@@ -490,7 +471,7 @@ impl Processor {
     pub fn restore(config: CoreConfig, snapshot: Snapshot) -> Result<Self, RuleError> {
         let mut p = Processor::new(config);
         for (k, v) in snapshot.streams {
-            *p.memory.stream(k).0 = v;
+            *p.memory.stream(&k.series, k.source, k.kind).state = v;
         }
         for (k, v) in snapshot.items {
             p.memory.put_item(&k, v);

@@ -10,7 +10,7 @@ use tcg_schemas::{
 use crate::{
     config::CoreConfig,
     fair::{self, Confirmation},
-    state::{RuleMemo, StreamKey, StreamState, Streams},
+    state::{RuleMemo, SeriesStreams, StreamState},
 };
 
 /// Most independent sources a rule may require to confirm a move.
@@ -214,9 +214,9 @@ impl RuleBook {
 pub struct Context<'a> {
     /// The latest TCGplayer market price of the tick's series, in cents (for deal rules).
     pub market: Option<i64>,
-    /// The other streams in memory (the tick's own taken out), to count the sources that
-    /// confirm a move; `None`: only the tick's own source is known.
-    pub streams: Option<&'a Streams>,
+    /// The other streams of the tick's series in memory (the tick's own taken out), to count
+    /// the sources that confirm a move; `None`: only the tick's own source is known.
+    pub streams: Option<&'a SeriesStreams>,
 }
 
 fn memo_for<'s>(memos: &'s mut Vec<RuleMemo>, rule: &AlertRule) -> &'s mut RuleMemo {
@@ -422,14 +422,8 @@ fn confirm(tick: &Tick, moved: &Moved, ctx: Context<'_>) -> Confirmation {
             sources_priced: mine,
         };
     };
-    let mut key = StreamKey {
-        series: tick.series.clone(),
-        source: tick.source,
-        kind: tick.kind,
-    };
     fair::confirmations(
         streams,
-        &mut key,
         own,
         moved.since,
         (moved.ref_at, moved.reference),

@@ -1,9 +1,9 @@
 //! Per-stream and per-item memory of the core, bounded by caps with least-recently-seen
 //! eviction, and its snapshot form.
 
-use std::collections::VecDeque;
+use std::{collections::VecDeque, hash::BuildHasher};
 
-use hashlink::LruCache;
+use hashlink::{LinkedHashMap, LruCache};
 use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 use tcg_schemas::{
@@ -101,11 +101,18 @@ impl StreamState {
                 range.high = range.high.max(cents);
             }
             Some(range) if range.day > day => {}
-            _ => self.days.push_back(DayRange {
-                day,
-                low: cents,
-                high: cents,
-            }),
+            _ => {
+                // Most streams hold one day and a point or two: their first buffers are sized
+                // for one (a stream in memory is a few hundred bytes, not a kilobyte).
+                if self.days.capacity() == 0 {
+                    self.days.reserve_exact(1);
+                }
+                self.days.push_back(DayRange {
+                    day,
+                    low: cents,
+                    high: cents,
+                });
+            }
         }
         while self
             .days
@@ -118,6 +125,9 @@ impl StreamState {
             return;
         }
         self.observations += 1;
+        if self.window.capacity() == 0 {
+            self.window.reserve_exact(1);
+        }
         self.window.push_back((at, cents));
         let horizon = at.minus_secs(max_window_secs);
         while self
@@ -156,14 +166,76 @@ pub enum ItemOutcome {
     },
 }
 
-/// The streams in memory, least recently seen first.
-pub type Streams = LruCache<StreamKey, StreamState, FxBuildHasher>;
+/// The streams of one series in memory, in the order they were first seen: what the fair value,
+/// the confirmation of moves and the deal rules read of a series is together, one lookup away.
+#[derive(Debug, Clone)]
+pub struct SeriesStreams {
+    /// The series id ([`SeriesKey::id`]), made once for all the series' ticks.
+    id: String,
+    streams: Vec<(Source, PriceKind, StreamState)>,
+}
 
-/// Bounded maps of streams and items.
+impl SeriesStreams {
+    /// The series id ([`SeriesKey::id`]).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn position(&self, source: Source, kind: PriceKind) -> Option<usize> {
+        self.streams
+            .iter()
+            .position(|(s, k, _)| *s == source && *k == kind)
+    }
+
+    /// The stream of (`source`, `kind`), if it is in memory.
+    pub fn get(&self, source: Source, kind: PriceKind) -> Option<&StreamState> {
+        self.position(source, kind).map(|i| &self.streams[i].2)
+    }
+
+    pub fn get_mut(&mut self, source: Source, kind: PriceKind) -> Option<&mut StreamState> {
+        self.position(source, kind).map(|i| &mut self.streams[i].2)
+    }
+
+    /// Number of streams.
+    pub fn len(&self) -> usize {
+        self.streams.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+
+    /// The streams, first seen first.
+    pub fn iter(&self) -> impl Iterator<Item = (Source, PriceKind, &StreamState)> {
+        self.streams.iter().map(|(s, k, st)| (*s, *k, st))
+    }
+}
+
+/// A stream in memory, as [`Memory::stream`] finds or makes it.
+#[derive(Debug)]
+pub struct Slot<'a> {
+    pub state: &'a mut StreamState,
+    /// Its series' id.
+    pub series_id: &'a str,
+    /// Whether the stream was already in memory.
+    pub known: bool,
+    /// Streams evicted to make room for it.
+    pub evicted: u64,
+}
+
+/// The series in memory, least recently seen first.
+pub type Series = LinkedHashMap<SeriesKey, SeriesStreams, FxBuildHasher>;
+
+/// Bounded maps of streams (grouped by series) and items.
+///
+/// The cap on streams evicts whole series, least recently seen first (a series is seen when any
+/// of its streams is); only when the series being written is the one series left do its own
+/// oldest streams go.
 #[derive(Debug)]
 pub struct Memory {
-    pub streams: Streams,
+    pub series: Series,
     pub items: LruCache<String, ItemState, FxBuildHasher>,
+    streams: usize,
     max_streams: usize,
     max_items: usize,
 }
@@ -171,32 +243,113 @@ pub struct Memory {
 impl Memory {
     pub fn new(max_streams: usize, max_items: usize) -> Self {
         Memory {
-            streams: LruCache::with_hasher(max_streams.max(1), FxBuildHasher),
+            series: LinkedHashMap::with_capacity_and_hasher(
+                max_streams.clamp(1, 1 << 17),
+                FxBuildHasher,
+            ),
             items: LruCache::with_hasher(max_items.max(1), FxBuildHasher),
+            streams: 0,
             max_streams: max_streams.max(1),
             max_items: max_items.max(1),
         }
     }
 
-    /// The stream's state, created (evicting the least recently seen stream when full) if new.
-    /// The flag tells whether the stream was already known; the count is evictions made.
-    pub fn stream(&mut self, key: StreamKey) -> (&mut StreamState, bool, u64) {
+    /// Number of streams in memory.
+    pub fn streams(&self) -> usize {
+        self.streams
+    }
+
+    /// The stream (`series`, `source`, `kind`), created if new (evicting the least recently seen
+    /// series when full); the series becomes the most recently seen.
+    pub fn stream(&mut self, series: &SeriesKey, source: Source, kind: PriceKind) -> Slot<'_> {
         use hashlink::linked_hash_map::RawEntryMut;
-        let mut evicted = 0;
-        if self.streams.len() >= self.max_streams && !self.streams.contains_key(&key) {
-            self.streams.remove_lru();
-            evicted = 1;
-        }
-        match self.streams.raw_entry_mut().from_key(&key) {
+        let hash = FxBuildHasher.hash_one(series);
+        let known = match self
+            .series
+            .raw_entry_mut()
+            .from_key_hashed_nocheck(hash, series)
+        {
             RawEntryMut::Occupied(mut occupied) => {
                 occupied.to_back();
-                (occupied.into_mut(), true, evicted)
+                occupied.get().position(source, kind)
             }
+            RawEntryMut::Vacant(_) => None,
+        };
+        let evicted = match known {
+            Some(_) => 0,
+            None => self.make_room(series),
+        };
+        let streams = match self
+            .series
+            .raw_entry_mut()
+            .from_key_hashed_nocheck(hash, series)
+        {
+            RawEntryMut::Occupied(occupied) => occupied.into_mut(),
             RawEntryMut::Vacant(vacant) => {
-                let (_, state) = vacant.insert(key, StreamState::default());
-                (state, false, evicted)
+                let empty = SeriesStreams {
+                    id: series.id(),
+                    streams: Vec::with_capacity(2),
+                };
+                vacant.insert_hashed_nocheck(hash, series.clone(), empty).1
             }
+        };
+        let index = match known {
+            Some(i) => i,
+            None => {
+                streams.streams.push((source, kind, StreamState::default()));
+                self.streams += 1;
+                streams.streams.len() - 1
+            }
+        };
+        Slot {
+            state: &mut streams.streams[index].2,
+            series_id: &streams.id,
+            known: known.is_some(),
+            evicted,
         }
+    }
+
+    /// Evicts until a new stream of `current` fits: the least recently seen series first, the
+    /// oldest streams of `current` itself only when it is the one series left.
+    fn make_room(&mut self, current: &SeriesKey) -> u64 {
+        let mut evicted = 0;
+        while self.streams >= self.max_streams {
+            let front_is_current = self.series.iter().next().is_some_and(|(k, _)| k == current);
+            let gone = if front_is_current && self.series.len() == 1 {
+                self.series
+                    .get_mut(current)
+                    .filter(|s| !s.streams.is_empty())
+                    .map(|s| {
+                        s.streams.remove(0);
+                        1
+                    })
+            } else {
+                self.series.pop_front().map(|(_, s)| s.len())
+            };
+            let Some(gone) = gone else { break };
+            self.streams -= gone;
+            evicted += gone as u64;
+        }
+        evicted
+    }
+
+    /// The streams of `series`, without making it more recently seen.
+    pub fn peek(&self, series: &SeriesKey) -> Option<&SeriesStreams> {
+        self.series.get(series)
+    }
+
+    /// Every stream, least recently seen series first, each series' streams first seen first.
+    pub fn iter_streams(&self) -> impl Iterator<Item = (StreamKey, &StreamState)> {
+        self.series.iter().flat_map(|(series, streams)| {
+            streams.iter().map(|(source, kind, state)| {
+                let key = StreamKey {
+                    series: series.clone(),
+                    source,
+                    kind,
+                };
+                (key, state)
+            })
+        })
     }
 
     /// Inserts or replaces an item, evicting the least recently seen one when full.

@@ -4,7 +4,7 @@
 use tcg_schemas::{PriceKind, Source, Timestamp};
 
 use super::{Candidate, FairInput, INPUTS, count_groups, input, same_way};
-use crate::state::{StreamKey, StreamState, Streams};
+use crate::state::{SeriesStreams, StreamState};
 
 /// The median of the single items of `stream` observed in `[from, to]`, their number and the
 /// newest one's time.
@@ -57,43 +57,69 @@ fn current(input: &FairInput, stream: &StreamState, at: Timestamp) -> Option<Can
     })
 }
 
-/// The candidates of the series of `key` at `at` among the inputs of `mask` (bit `i` for row
-/// `i` of [`INPUTS`]). `key`'s source and kind are overwritten.
-pub fn candidates(
-    streams: &Streams,
-    key: &mut StreamKey,
-    at: Timestamp,
-    mask: u32,
-) -> Vec<Candidate> {
-    let mut out = Vec::new();
+/// The candidates of a series (its streams in memory) at `at`, among the inputs of `mask` (bit
+/// `i` for row `i` of [`INPUTS`]), in the order of [`INPUTS`].
+pub fn candidates(series: &SeriesStreams, at: Timestamp, mask: u32) -> Candidates {
+    let mut out = Candidates::default();
+    fill_candidates(series, at, mask, &mut out);
+    out
+}
+
+/// [`candidates`] into `out` (emptied first), which the caller keeps on its stack.
+pub fn fill_candidates(series: &SeriesStreams, at: Timestamp, mask: u32, out: &mut Candidates) {
+    out.len = 0;
     for (i, input) in INPUTS.iter().enumerate() {
         if mask & (1 << i) == 0 {
             continue;
         }
-        key.source = input.source;
-        key.kind = input.kind;
-        if let Some(c) = streams
-            .peek(key)
+        if let Some(c) = series
+            .get(input.source, input.kind)
             .and_then(|stream| current(input, stream, at))
         {
             out.push(c);
         }
     }
-    out
 }
 
-/// The inputs of the series of `key` that have a stream in memory, as a mask for
-/// [`candidates`]. `key`'s source and kind are overwritten.
-pub fn scan(streams: &Streams, key: &mut StreamKey) -> u32 {
-    let mut mask = 0;
-    for (i, input) in INPUTS.iter().enumerate() {
-        key.source = input.source;
-        key.kind = input.kind;
-        if streams.contains_key(key) {
-            mask |= 1 << i;
+/// The inputs that have a stream in a series' memory, as a mask for [`candidates`].
+pub fn scan(series: &SeriesStreams) -> u32 {
+    series
+        .iter()
+        .filter_map(|(source, kind, _)| super::input_bit(source, kind))
+        .fold(0, |mask, bit| mask | bit)
+}
+
+/// At most one candidate per input, kept on the stack.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidates {
+    items: [Candidate; INPUTS.len()],
+    len: usize,
+}
+
+impl Default for Candidates {
+    fn default() -> Self {
+        Candidates {
+            items: [super::NO_CANDIDATE; INPUTS.len()],
+            len: 0,
         }
     }
-    mask
+}
+
+impl Candidates {
+    fn push(&mut self, c: Candidate) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Candidate] {
+        &self.items[..self.len]
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [Candidate] {
+        &mut self.items[..self.len]
+    }
 }
 
 /// How many independent sources confirm a move.
@@ -119,15 +145,14 @@ fn value_at(input: &FairInput, stream: &StreamState, t: Timestamp, span: i64) ->
         .map(|&(_, c)| c)
 }
 
-/// A move of the series of `key`, seen on (`own` source, kind), from `from` (cents, at the time
-/// given) to `to`, within a window opening at `window_start`: which of the inputs that confirm
+/// A move of a series (its streams in memory), seen on (`own` source, kind), from `from` (cents,
+/// at the time given) to `to`, within a window opening at `window_start`: which of the inputs that confirm
 /// moves (market prices, sales) moved the same way by at least half as much, counted by
 /// independent source. The watched price's own source counts as confirming when it is such an
 /// input. Single items compare the medians of the `max(window, 7 days)` (at most their own
 /// window) before each end.
 pub fn confirmations(
-    streams: &Streams,
-    key: &mut StreamKey,
+    series: &SeriesStreams,
     own: (Source, PriceKind),
     window_start: Timestamp,
     from: (Timestamp, i64),
@@ -144,9 +169,7 @@ pub fn confirmations(
         .iter()
         .filter(|i| i.confirms && (i.source, i.kind) != own)
     {
-        key.source = i.source;
-        key.kind = i.kind;
-        let Some(stream) = streams.peek(key) else {
+        let Some(stream) = series.get(i.source, i.kind) else {
             continue;
         };
         let span = window.max(7 * 86_400).min(i.window_secs);

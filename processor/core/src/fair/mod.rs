@@ -33,7 +33,7 @@ mod memory;
 #[cfg(test)]
 mod tests;
 
-pub use memory::{Confirmation, candidates, confirmations, scan};
+pub use memory::{Candidates, Confirmation, candidates, confirmations, fill_candidates, scan};
 use tcg_schemas::{PriceKind, Source, Timestamp};
 
 /// Candidates outside `1/BAND`× to `BAND`× the reference are outliers.
@@ -181,6 +181,16 @@ pub struct Candidate {
     pub observed_at: Timestamp,
 }
 
+/// A placeholder for the unused slots of [`Candidates`].
+const NO_CANDIDATE: Candidate = Candidate {
+    source: Source::Tcgplayer,
+    kind: PriceKind::Market,
+    group: "",
+    cents: 0,
+    weight: 0,
+    observed_at: Timestamp::from_micros(0),
+};
+
 /// A fair value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fair {
@@ -270,93 +280,196 @@ fn median_where(
 }
 
 /// The candidates as `(cents, weight)` pairs, in their order.
-fn pairs<'c>(c: &'c [&Candidate]) -> impl Iterator<Item = (i64, u32)> + Clone + 'c {
+fn pairs(c: &[Candidate]) -> impl Iterator<Item = (i64, u32)> + Clone + '_ {
     c.iter().map(|c| (c.cents, c.weight))
 }
 
-fn weight_where(c: &[&Candidate], keep: impl Fn(&Candidate) -> bool) -> u64 {
-    c.iter()
-        .filter(|c| keep(c))
-        .map(|c| u64::from(c.weight))
-        .sum()
-}
-
-/// The distinct groups of the candidates `keep` keeps, each with the best freshness among them
-/// at `at`, first seen first (no allocation beyond the answer's few entries).
-fn groups_where(
-    c: &[&Candidate],
-    keep: impl Fn(&Candidate) -> bool,
-    at: Timestamp,
-) -> Vec<(&'static str, u64)> {
-    let mut groups: Vec<(&'static str, u64)> = Vec::new();
-    for x in c.iter().filter(|x| keep(x)) {
-        let fresh = freshness(at.as_secs() - x.observed_at.as_secs());
-        match groups.iter_mut().find(|(g, _)| *g == x.group) {
-            Some((_, f)) => *f = (*f).max(fresh),
-            None => groups.push((x.group, fresh)),
+/// The distinct groups of `c`, counted by their best freshness at `at` (100 %, 50 %, 25 %):
+/// all a confidence needs of them, without a list.
+fn groups_by_freshness(c: &[Candidate], at: Timestamp) -> [u8; 3] {
+    // Each group with its best freshness level (0 freshest); the inputs have six groups.
+    const MAX_GROUPS: usize = 8;
+    let mut groups: [(&str, usize); MAX_GROUPS] = [("", 0); MAX_GROUPS];
+    let mut n = 0;
+    for x in c {
+        let level = match freshness(at.as_secs() - x.observed_at.as_secs()) {
+            100 => 0,
+            50 => 1,
+            _ => 2,
+        };
+        match groups[..n]
+            .iter_mut()
+            .find(|(g, _)| std::ptr::eq(*g, x.group) || *g == x.group)
+        {
+            Some((_, best)) => *best = (*best).min(level),
+            None if n < MAX_GROUPS => {
+                groups[n] = (x.group, level);
+                n += 1;
+            }
+            None => return groups_by_freshness_slow(c, at),
         }
     }
-    groups
+    let mut by_freshness = [0u8; 3];
+    for (_, level) in &groups[..n] {
+        by_freshness[*level] = by_freshness[*level].saturating_add(1);
+    }
+    by_freshness
+}
+
+/// [`groups_by_freshness`] for candidates of more groups than the inputs have.
+fn groups_by_freshness_slow(c: &[Candidate], at: Timestamp) -> [u8; 3] {
+    let mut by_freshness = [0u8; 3];
+    for (i, x) in c.iter().enumerate() {
+        // Each group once: at its first candidate, with the best freshness among them.
+        if c[..i].iter().any(|y| y.group == x.group) {
+            continue;
+        }
+        let best = c[i..]
+            .iter()
+            .filter(|y| y.group == x.group)
+            .map(|y| freshness(at.as_secs() - y.observed_at.as_secs()))
+            .max()
+            .unwrap_or(25);
+        let level = match best {
+            100 => 0,
+            50 => 1,
+            _ => 2,
+        };
+        by_freshness[level] = by_freshness[level].saturating_add(1);
+    }
+    by_freshness
+}
+
+fn group_count(by_freshness: [u8; 3]) -> u8 {
+    by_freshness.iter().fold(0u8, |n, g| n.saturating_add(*g))
+}
+
+fn total_weight(c: &[Candidate]) -> u64 {
+    c.iter().map(|c| u64::from(c.weight)).sum()
 }
 
 /// The fair value of `candidates` at `at`, given the series' last fair value `prior` (when
 /// recent). `None` when no candidate is left.
 pub fn blend(candidates: &[Candidate], prior: Option<i64>, at: Timestamp) -> Option<Fair> {
-    let mut live: Vec<&Candidate> = candidates
-        .iter()
-        .filter(|c| c.cents > 0 && c.weight > 0)
-        .collect();
+    blend_in_place(&mut candidates.to_vec(), prior, at)
+}
+
+/// [`blend`], reordering `candidates` in place instead of copying them.
+pub fn blend_in_place(
+    candidates: &mut [Candidate],
+    prior: Option<i64>,
+    at: Timestamp,
+) -> Option<Fair> {
+    blend_masked(candidates, prior, at).map(|b| b.into_fair())
+}
+
+/// A fair value with its agreeing sources as a mask (bit `i` for `Source::ALL[i]`): what the
+/// core compares with the last one before it makes the list of a tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blend {
+    /// US cents.
+    pub cents: i64,
+    pub confidence: u8,
+    pub agreeing: u16,
+    pub groups_agreeing: u8,
+    pub groups_priced: u8,
+}
+
+impl Blend {
+    /// The agreeing sources, sorted.
+    pub fn agreeing_sources(&self) -> Vec<Source> {
+        Source::ALL
+            .into_iter()
+            .filter(|s| self.agreeing & source_bit(*s) != 0)
+            .collect()
+    }
+
+    pub fn into_fair(self) -> Fair {
+        Fair {
+            cents: self.cents,
+            confidence: self.confidence,
+            agreeing: self.agreeing_sources(),
+            groups_agreeing: self.groups_agreeing,
+            groups_priced: self.groups_priced,
+        }
+    }
+}
+
+/// The blend of [`blend`], reordering `candidates` in place (the core's own use, on
+/// [`Candidates`] on its stack), without the list of agreeing sources.
+pub fn blend_masked(
+    candidates: &mut [Candidate],
+    prior: Option<i64>,
+    at: Timestamp,
+) -> Option<Blend> {
+    let mut n = 0;
+    for i in 0..candidates.len() {
+        if candidates[i].cents > 0 && candidates[i].weight > 0 {
+            candidates.swap(n, i);
+            n += 1;
+        }
+    }
+    let live = &mut candidates[..n];
     if live.is_empty() {
         return None;
     }
     live.sort_unstable_by_key(|c| c.cents);
-    let mut with_prior: Vec<(i64, u32)> = pairs(&live).collect();
-    with_prior.extend(prior.filter(|p| *p > 0).map(|p| (p, PRIOR_WEIGHT)));
-    let reference = weighted_median(&with_prior)?;
-    let cents = median_where(pairs(&live), |c| in_band(c, reference))?;
+    let live = &*live;
+    // The reference: the weighted median of the candidates and the prior, in order of cents.
+    let prior = prior.filter(|p| *p > 0);
+    let split = prior.map_or(live.len(), |p| live.partition_point(|c| c.cents <= p));
+    let with_prior = pairs(&live[..split])
+        .chain(prior.map(|p| (p, PRIOR_WEIGHT)))
+        .chain(pairs(&live[split..]));
+    let reference = median_where(with_prior, |_| true)?;
+    let cents = median_where(pairs(live), |c| in_band(c, reference))?;
+    // Within the band and within ±15 % of the value are both ranges of cents: the candidates
+    // that agree are a run of the sorted ones.
     let agreeing = |c: &Candidate| in_band(c.cents, reference) && agrees(c.cents, cents);
-    let mut sources: Vec<Source> = live
-        .iter()
-        .filter(|c| agreeing(c))
-        .map(|c| c.source)
-        .collect();
-    sources.sort_unstable();
-    sources.dedup();
-    let groups = groups_where(&live, agreeing, at);
-    let confidence = points_for(
-        &groups,
-        weight_where(&live, agreeing),
-        weight_where(&live, |_| true),
-    );
-    Some(Fair {
+    let first = live.iter().position(agreeing).unwrap_or(live.len());
+    let run = live[first..].iter().take_while(|c| agreeing(c)).count();
+    let agree = &live[first..first + run];
+    let groups = groups_by_freshness(agree, at);
+    Some(Blend {
         cents,
-        confidence,
-        agreeing: sources,
-        groups_agreeing: u8::try_from(groups.len()).unwrap_or(u8::MAX),
-        groups_priced: u8::try_from(groups_where(&live, |_| true, at).len()).unwrap_or(u8::MAX),
+        confidence: points_for(groups, total_weight(agree), total_weight(live)),
+        agreeing: agree.iter().fold(0u16, |m, c| m | source_bit(c.source)),
+        groups_agreeing: group_count(groups),
+        groups_priced: group_count(groups_by_freshness(live, at)),
     })
+}
+
+/// The bit of `source` in a mask of sources (bit `i` for `Source::ALL[i]`).
+fn source_bit(source: Source) -> u16 {
+    Source::ALL
+        .iter()
+        .position(|s| *s == source)
+        .map_or(0, |i| 1 << i)
 }
 
 /// The confidence of a fair value that `agreeing` agree with, among candidates weighing
 /// `total_weight`, at `at` (see the module's documentation).
 pub fn confidence(agreeing: &[&Candidate], total_weight: u64, at: Timestamp) -> u8 {
+    let agreeing: Vec<Candidate> = agreeing.iter().map(|c| **c).collect();
     points_for(
-        &groups_where(agreeing, |_| true, at),
-        weight_where(agreeing, |_| true),
+        groups_by_freshness(&agreeing, at),
+        self::total_weight(&agreeing),
         total_weight,
     )
 }
 
-/// The confidence of agreeing `groups` (with their freshness) weighing `agree_weight` among
-/// candidates weighing `total_weight`.
-fn points_for(groups: &[(&str, u64)], agree_weight: u64, total_weight: u64) -> u8 {
-    if groups.is_empty() || total_weight == 0 {
+/// The confidence of agreeing groups (counted by freshness: 100 %, 50 %, 25 %) weighing
+/// `agree_weight` among candidates weighing `total_weight`.
+fn points_for(by_freshness: [u8; 3], agree_weight: u64, total_weight: u64) -> u8 {
+    if group_count(by_freshness) == 0 || total_weight == 0 {
         return 0;
     }
-    let mut fresh: Vec<u64> = groups.iter().map(|(_, f)| *f).collect();
-    fresh.sort_unstable_by(|a, b| b.cmp(a));
+    // The freshest first: the first group earns POINTS[0] scaled by its freshness, and so on.
+    let fresh = [100u64, 50, 25]
+        .into_iter()
+        .zip(by_freshness)
+        .flat_map(|(f, count)| std::iter::repeat_n(f, usize::from(count)));
     let points: u64 = fresh
-        .iter()
         .enumerate()
         .map(|(i, f)| POINTS.get(i).copied().unwrap_or(5) * f)
         .sum::<u64>()
