@@ -2,7 +2,8 @@
 //! `series` series (5 conditions of `series / 5` cards), `ticks` ticks in all, ending today: the
 //! synthetic market of `bench store` (`tcg_store::bench::synthetic_ticks`).
 //! Built once per size in the bench's folder and reused for a day (a `.complete` file marks a
-//! finished build and holds the day its year ends).
+//! finished build and holds the day its year ends). On QuestDB the same data goes into the
+//! server's tables (`super::questdb`), and the SQLite file keeps only the app's own data.
 
 use std::{
     path::{Path, PathBuf},
@@ -26,13 +27,23 @@ const CONDITIONS: [Condition; 5] = [
     Condition::HeavilyPlayed,
     Condition::Damaged,
 ];
-const FIRST_PRODUCT: u64 = 100_000;
-const BATCH: usize = 50_000;
+pub(super) const FIRST_PRODUCT: u64 = 100_000;
+pub(super) const BATCH: usize = 50_000;
+
+/// The QuestDB a store lives in: its HTTP (ILP) and PGWire URLs.
+#[derive(Debug, Clone)]
+pub struct QuestDbUrls {
+    pub http: String,
+    pub pg: String,
+}
 
 /// A built store: where it is, its "now" (the last tick's day end) and its size.
 #[derive(Debug, Clone)]
 pub struct Dataset {
+    /// The SQLite file: the whole store, or the app's own data when the prices are in QuestDB.
     pub db: PathBuf,
+    /// Where the prices are when not in `db`.
+    pub questdb: Option<QuestDbUrls>,
     pub now: Timestamp,
     pub series: u64,
     pub ticks: u64,
@@ -75,6 +86,7 @@ pub fn prepare(dir: &Path, ticks: u64, series: u64) -> Result<Dataset> {
     let today = chrono::Utc::now().timestamp().div_euclid(86_400) * 86_400;
     let mut out = Dataset {
         db: db.clone(),
+        questdb: None,
         now: Timestamp::from_secs(today),
         series: series.max(5),
         ticks,
@@ -98,7 +110,9 @@ pub fn prepare(dir: &Path, ticks: u64, series: u64) -> Result<Dataset> {
     }
     let started = Instant::now();
     let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    write_catalog(&store, out.products())?;
+    tokio::runtime::Builder::new_current_thread()
+        .build()?
+        .block_on(write_catalog(&store, out.products()))?;
     write_ticks(&store, &out)?;
     drop(store);
     std::fs::write(&done, today.to_string())
@@ -117,40 +131,38 @@ fn set_of(card: u64) -> GroupId {
     GroupId(u32::try_from(card % 5).unwrap_or(0) + 1)
 }
 
-fn write_catalog(store: &SqliteStore, products: u64) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread().build()?;
-    rt.block_on(async {
-        // one set per game of the synthetic cards (group id = the card's index mod 5, plus 1)
-        let sets: Vec<CardSet> = (0..5u64)
-            .map(|g| CardSet {
-                group_id: set_of(g),
-                category_id: synthetic_game(g).category_id(),
-                game: synthetic_game(g),
-                name: format!("Bench Set {}", g + 1),
-                abbreviation: Some(format!("BEN{}", g + 1)),
-                published_on: Some("2025-01-01".into()),
-            })
-            .collect();
-        store.upsert_sets(&sets).await?;
-        let all: Vec<Product> = (0..products)
-            .map(|i| Product {
-                product_id: ProductId(FIRST_PRODUCT + i),
-                category_id: synthetic_game(i).category_id(),
-                group_id: set_of(i),
-                game: synthetic_game(i),
-                name: format!("Bench Card {i}"),
-                clean_name: Some(format!("Bench Card {i}")),
-                number: Some(format!("{}/{products}", i + 1)),
-                rarity: Some("Rare".into()),
-                image_url: None,
-                url: None,
-            })
-            .collect();
-        for chunk in all.chunks(5_000) {
-            store.upsert_products(chunk).await?;
-        }
-        anyhow::Ok(())
-    })
+/// The catalog: one set per game, `products` cards.
+pub(super) async fn write_catalog(store: &dyn CatalogStore, products: u64) -> Result<()> {
+    // one set per game of the synthetic cards (group id = the card's index mod 5, plus 1)
+    let sets: Vec<CardSet> = (0..5u64)
+        .map(|g| CardSet {
+            group_id: set_of(g),
+            category_id: synthetic_game(g).category_id(),
+            game: synthetic_game(g),
+            name: format!("Bench Set {}", g + 1),
+            abbreviation: Some(format!("BEN{}", g + 1)),
+            published_on: Some("2025-01-01".into()),
+        })
+        .collect();
+    store.upsert_sets(&sets).await?;
+    let all: Vec<Product> = (0..products)
+        .map(|i| Product {
+            product_id: ProductId(FIRST_PRODUCT + i),
+            category_id: synthetic_game(i).category_id(),
+            group_id: set_of(i),
+            game: synthetic_game(i),
+            name: format!("Bench Card {i}"),
+            clean_name: Some(format!("Bench Card {i}")),
+            number: Some(format!("{}/{products}", i + 1)),
+            rarity: Some("Rare".into()),
+            image_url: None,
+            url: None,
+        })
+        .collect();
+    for chunk in all.chunks(5_000) {
+        store.upsert_products(chunk).await?;
+    }
+    Ok(())
 }
 
 /// The synthetic market's ticks over the year before `now`, written in batches.

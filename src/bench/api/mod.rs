@@ -1,10 +1,13 @@
 //! `tcgtracker bench api`: the query API at market scale, as a client meets it. Builds (or
-//! reuses) a SQLite store of `--ticks` ticks, starts `tcgtracker serve` on it as its own process,
-//! drives each scenario from wrk (a separate load generator) and prints, per scenario, requests
-//! per second, p50 and p99, bytes per answer (plain and gzip), `serve`'s memory, and the ratio to
-//! `/healthz` measured in the same run (the HTTP stack's ceiling on this machine).
+//! reuses) a SQLite store of `--ticks` ticks (or, with `--questdb-http URL --questdb-pg URL`,
+//! writes them into that QuestDB), starts `tcgtracker serve` on it as its own process, drives
+//! each scenario from wrk (a separate load generator) and prints, per scenario, requests per
+//! second, p50 and p99, bytes per answer (plain and gzip), `serve`'s memory, and the ratio to
+//! `/healthz` measured in the same run (the HTTP stack's ceiling on this machine); then a few
+//! timed movers requests over all series that no cache answers.
 
 mod dataset;
+mod questdb;
 mod server;
 mod wrk;
 
@@ -15,7 +18,7 @@ use serde_json::{Value, json};
 use tcg_store::SqliteStore;
 
 use self::{
-    dataset::Dataset,
+    dataset::{Dataset, QuestDbUrls},
     server::Server,
     wrk::{Load, Requests},
 };
@@ -26,16 +29,26 @@ pub struct ApiBenchArgs {
     /// Print one JSON object (the default output is the same object, pretty-printed).
     #[arg(long)]
     json: bool,
-    /// Ticks in the store.
-    #[arg(long, default_value_t = 10_000_000)]
-    ticks: u64,
+    /// Ticks in the store (default 10 M on SQLite, 100 M on QuestDB).
+    #[arg(long)]
+    ticks: Option<u64>,
     /// Series in the store (5 conditions of series/5 cards).
     #[arg(long, default_value_t = 10_000)]
     series: u64,
     /// Folder of the store, reused by later runs of the same size (default:
-    /// ~/.cache/tcgtracker/bench-api).
+    /// ~/.cache/tcgtracker/bench-api, or ~/.cache/tcgtracker/bench-api-questdb on QuestDB,
+    /// where it keeps the app's own data and the marker of the build on the server).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The prices in this QuestDB instead of SQLite: its HTTP endpoint (ILP, REST), e.g.
+    /// http://127.0.0.1:9000 (`cargo run -p tcg-engines -- run questdb --data
+    /// ~/.cache/tcgtracker/bench-api-questdb/server` starts one). Its `ticks` table gets the
+    /// bench's ticks unless it holds them already.
+    #[arg(long, requires = "questdb_pg")]
+    questdb_http: Option<String>,
+    /// QuestDB's PGWire URL, e.g. postgres://admin:quest@127.0.0.1:8812/qdb.
+    #[arg(long, requires = "questdb_http")]
+    questdb_pg: Option<String>,
     /// Seconds each scenario runs.
     #[arg(long, default_value_t = 20)]
     secs: u64,
@@ -57,20 +70,46 @@ pub struct ApiBenchArgs {
 const HOLDINGS: u64 = 200;
 const YEAR_SECS: i64 = 365 * 86_400;
 
-fn default_dir() -> PathBuf {
+fn default_dir(questdb: bool) -> PathBuf {
     std::env::var_os("HOME")
         .map_or_else(std::env::temp_dir, PathBuf::from)
-        .join(".cache/tcgtracker/bench-api")
+        .join(if questdb {
+            ".cache/tcgtracker/bench-api-questdb"
+        } else {
+            ".cache/tcgtracker/bench-api"
+        })
+}
+
+impl ApiBenchArgs {
+    fn questdb(&self) -> Option<QuestDbUrls> {
+        Some(QuestDbUrls {
+            http: self.questdb_http.clone()?,
+            pg: self.questdb_pg.clone()?,
+        })
+    }
+}
+
+/// The store of the run, built or reused.
+async fn prepare(args: &ApiBenchArgs, dir: PathBuf) -> Result<Dataset> {
+    let series = args.series;
+    match args.questdb() {
+        Some(urls) => {
+            let ticks = args.ticks.unwrap_or(100_000_000);
+            questdb::prepare(&dir, ticks, series, urls).await
+        }
+        None => {
+            let ticks = args.ticks.unwrap_or(10_000_000);
+            tokio::task::spawn_blocking(move || dataset::prepare(&dir, ticks, series)).await?
+        }
+    }
 }
 
 pub async fn run(args: ApiBenchArgs) -> Result<()> {
-    let dir = args.dir.clone().unwrap_or_else(default_dir);
-    let data = {
-        let (dir, ticks, series) = (dir.clone(), args.ticks, args.series);
-        tokio::task::spawn_blocking(move || dataset::prepare(&dir, ticks, series)).await??
-    };
+    let quest = args.questdb().is_some();
+    let dir = args.dir.clone().unwrap_or_else(|| default_dir(quest));
+    let data = prepare(&args, dir.clone()).await?;
     let keys = create_keys(&data, args.keys).await?;
-    let server = Server::start(&data.db).await?;
+    let server = Server::start(&data).await?;
     let portfolio = portfolio(&server.base, &keys[0], &data).await?;
     let load = Load {
         conns: args.conns,
@@ -100,10 +139,11 @@ pub async fn run(args: ApiBenchArgs) -> Result<()> {
         entry["ratio_to_healthz"] = json!(measured.requests_per_sec / healthz);
         results.insert(name.to_owned(), entry);
     }
+    let movers_all = movers_all_series(&server.base, &keys[0]).await?;
     let (_, peak) = server.rss_mib()?;
     let report = json!({
         "bench": "api",
-        "store": "sqlite",
+        "store": if quest { "questdb" } else { "sqlite" },
         "ticks": data.ticks,
         "series": data.series,
         "products": data.products(),
@@ -111,16 +151,14 @@ pub async fn run(args: ApiBenchArgs) -> Result<()> {
         "load": {"generator": "wrk", "conns": args.conns, "threads": args.threads,
                  "secs": args.secs, "keys": args.keys},
         "scenarios": Value::Object(results),
+        "movers_all_series": movers_all,
         "serve_peak_rss_mib": peak,
-        "targets": {
-            "history_warm": {"requests_per_sec": 5900, "p99_ms": 5},
-            "history_cold": {"requests_per_sec": 2000},
-            "portfolio_history": {"requests_per_sec": 1000, "p99_ms": 50},
-            "serve_peak_rss_mib": 150
-        },
+        "targets": targets(quest),
         "note": "each scenario's ratio_to_healthz divides its requests/s by /healthz's in this run; \
                  history_cold asks for a different `to` every request (never a cache hit), \
-                 history_warm for 50 cards' one-year daily candles (cached after the first)"
+                 history_warm for 50 cards' one-year daily candles (cached after the first); \
+                 movers_all_series times single requests of the 7-day movers over all series, \
+                 each with another `limit` (never a cache hit), one after the other"
     });
     if args.json {
         println!("{report}");
@@ -128,6 +166,52 @@ pub async fn run(args: ApiBenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
     Ok(())
+}
+
+/// The targets of issue 19 for this store.
+fn targets(questdb: bool) -> Value {
+    if questdb {
+        json!({
+            "history_warm": {"requests_per_sec": 2000, "p99_ms": 20},
+            "history_cold": {"requests_per_sec": 2000, "p99_ms": 20},
+            "movers_all_series": {"max_ms": 500}
+        })
+    } else {
+        json!({
+            "history_warm": {"requests_per_sec": 5900, "p99_ms": 5},
+            "history_cold": {"requests_per_sec": 2000},
+            "portfolio_history": {"requests_per_sec": 1000, "p99_ms": 50},
+            "serve_peak_rss_mib": 150
+        })
+    }
+}
+
+/// Requests of the 7-day movers over all series, one at a time, each with another `limit` (so
+/// no cache answers): their latencies, p50 and max.
+async fn movers_all_series(base: &str, key: &str) -> Result<Value> {
+    let client = reqwest::Client::new();
+    let mut ms = Vec::new();
+    for limit in 11..=15 {
+        let t = std::time::Instant::now();
+        let r = client
+            .get(format!("{base}/v1/movers?window=7d&limit={limit}"))
+            .bearer_auth(key)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("movers: {} {}", r.status(), r.text().await?);
+        }
+        r.bytes().await?;
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut sorted = ms.clone();
+    sorted.sort_by(f64::total_cmp);
+    Ok(json!({
+        "requests": ms.len(),
+        "ms": ms,
+        "p50_ms": sorted[sorted.len() / 2],
+        "max_ms": sorted[sorted.len() - 1],
+    }))
 }
 
 /// The scenarios: name, paths, and whether only the first key (the portfolio's owner) may ask.
@@ -222,7 +306,11 @@ async fn portfolio(base: &str, key: &str, d: &Dataset) -> Result<String> {
         .as_str()
         .context("the new portfolio's id")?
         .to_owned();
+    let today = chrono::Utc::now().date_naive();
     for i in 0..HOLDINGS.min(d.products()) {
+        // Bought over the dataset's year (a month apart), so the value history is priced.
+        let days_back = 364 - 30 * i64::try_from(i % 12).unwrap_or(0);
+        let acquired_on = (today - chrono::Duration::days(days_back)).format("%Y-%m-%d");
         let r = client
             .post(format!("{base}/v1/portfolios/{id}/holdings"))
             .bearer_auth(key)
@@ -232,6 +320,7 @@ async fn portfolio(base: &str, key: &str, d: &Dataset) -> Result<String> {
                 "condition": "Near Mint",
                 "language": "English",
                 "quantity": 1 + i % 3,
+                "acquired_on": acquired_on.to_string(),
                 "cost_per_unit": {"amount": "1.00", "currency": "USD"}
             }))
             .send()

@@ -2,12 +2,13 @@
 //! when dropped. Its per-key rate is raised so that no answer is a 429.
 
 use std::{
-    path::Path,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use anyhow::{Context, Result, bail};
+
+use super::dataset::Dataset;
 
 pub struct Server {
     child: Child,
@@ -22,20 +23,25 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// Starts `serve --sqlite db` and waits until `/healthz` answers.
-    pub async fn start(db: &Path) -> Result<Self> {
+    /// Starts `serve --sqlite db` (and `--questdb-http … --questdb-pg …` when the prices are in
+    /// QuestDB) and waits until `/healthz` answers.
+    pub async fn start(data: &Dataset) -> Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
         let exe = std::env::current_exe().context("the tcgtracker binary")?;
-        let child = Command::new(exe)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--sqlite",
-            ])
-            .arg(db)
+        let mut cmd = Command::new(exe);
+        cmd.args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--sqlite",
+        ])
+        .arg(&data.db);
+        if let Some(q) = &data.questdb {
+            cmd.args(["--questdb-http", &q.http, "--questdb-pg", &q.pg]);
+        }
+        let child = cmd
             .env_remove("TCG_DATABASE_URL")
             .env_remove("QUESTDB_HTTP")
             .env_remove("QUESTDB_PG")

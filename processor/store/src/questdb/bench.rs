@@ -2,8 +2,9 @@
 //! QuestDB, each beside a baseline measured in the same run. Ingest goes through our store
 //! (`write_ticks`, flushed every `--batch` rows) and, as the baseline, through a bare questdb-rs
 //! `Sender` writing the same rows with the same flush size into a scratch table of the same
-//! columns without DEDUP. Then one year of daily candles of a series, the latest prices of 100
-//! series and the 7-day movers of all series.
+//! columns without DEDUP (and without the daily view `candles_1d` QuestDB keeps over `ticks`). Then
+//! one year of daily candles of a series (from the daily view, beside the same candles read from
+//! the ticks), the latest prices of 100 series and the 7-day movers of all series.
 
 use std::time::{Duration, Instant};
 
@@ -116,7 +117,16 @@ async fn bench(args: &BenchStoreConfig, http: &str, pg_url: &str) -> Result<serd
         .await
         .ok();
     let runs = args.runs.max(1);
-    let reads = measure_reads(&store, &pg, &series_ids(args), runs).await?;
+    let raw = QuestDbStore::connect(QuestDbConfig {
+        rollups: false,
+        ..config
+    })
+    .await?;
+    let stores = Stores {
+        view: &store,
+        raw: &raw,
+    };
+    let reads = measure_reads(stores, &pg, &series_ids(args), runs).await?;
     drop(store);
     let rows = Rows {
         before: rows_before,
@@ -212,14 +222,23 @@ fn lit(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// The store measured, and the same store reading every candle from the ticks (the history's
+/// baseline).
+#[derive(Clone, Copy)]
+struct Stores<'a> {
+    view: &'a QuestDbStore,
+    raw: &'a QuestDbStore,
+}
+
 /// The reads, each beside its baseline: one untimed pass of each first (cold caches, compiled
 /// plans), reported apart; then `runs` timed runs (the movers at most 10).
 async fn measure_reads(
-    store: &QuestDbStore,
+    stores: Stores<'_>,
     pg: &Client,
     ids: &[String],
     runs: usize,
 ) -> Result<ReadSamples> {
+    let store = stores.view;
     let mut rng = Rng(42);
     let mut samples = ReadSamples::default();
     let t = Instant::now();
@@ -231,38 +250,28 @@ async fn measure_reads(
         .await?;
     samples.cold_latest_ms = ms(t);
     for _ in 0..runs {
-        time_history(store, pg, pick(&mut rng, ids), &mut samples).await?;
+        time_history(stores, pick(&mut rng, ids), &mut samples).await?;
         time_latest(store, pg, &pick_100(&mut rng, ids), &mut samples).await?;
     }
     time_movers(store, pg, runs, &mut samples).await?;
     Ok(samples)
 }
 
-/// One year of daily candles of series `id`; its baseline counts the year's ticks of the
-/// series, source and kind in one query.
-async fn time_history(
-    store: &QuestDbStore,
-    pg: &Client,
-    id: String,
-    samples: &mut ReadSamples,
-) -> Result<()> {
-    let (from, to) = year_window();
+/// One year of daily candles of series `id`; its baseline reads the same candles from the ticks.
+async fn time_history(stores: Stores<'_>, id: String, samples: &mut ReadSamples) -> Result<()> {
+    let q = year_of_candles(id.clone());
     let t = Instant::now();
-    let c = store.candles(&year_of_candles(id.clone())).await?;
+    let c = stores.view.candles(&q).await?;
     samples.history.push(ms(t));
     samples.candles_returned = c.first().map_or(0, |s| s.candles.len());
     let t = Instant::now();
-    one_i64(
-        pg,
-        &format!(
-            "SELECT count() FROM ticks WHERE series = {} AND source = 'tcgplayer' AND kind = 'market' AND observed_at >= {} AND observed_at < {}",
-            lit(&id),
-            super::sql::ts_lit(from),
-            super::sql::ts_lit(to)
-        ),
-    )
-    .await?;
+    let raw = stores.raw.candles(&q).await?;
     samples.history_base.push(ms(t));
+    if raw != c {
+        return Err(StoreError::Corrupt(format!(
+            "the daily view's candles of {id} differ from the ticks'"
+        )));
+    }
     Ok(())
 }
 
@@ -334,7 +343,7 @@ async fn time_movers(
 
 /// What the QuestDB reads are compared with.
 const QUESTDB_BASELINES: ReadBaselines = ReadBaselines {
-    history: "SELECT count() of the same series, source, kind and year (the scan without bucketing), one query",
+    history: "the same candles read from the ticks (SAMPLE BY over the year's ticks of the series; QuestDbConfig::rollups = false)",
     latest: "one LATEST ON … PARTITION BY series of the same 100 series (one key instead of series, source, kind)",
     movers: "count() of LATEST ON … PARTITION BY series over all ticks up to as_of: the 'now' side alone, one key",
 };

@@ -28,8 +28,14 @@ pub struct QuestDbConfig {
     pub retry_timeout: Duration,
     /// Timeout of one HTTP request (plus the size-based allowance of `request_min_throughput`).
     pub request_timeout: Duration,
-    /// How long [`Store::sync`] waits for WAL tables to apply.
+    /// How long [`Store::sync`] waits for WAL tables to apply (and the daily view to refresh).
     pub visibility_timeout: Duration,
+    /// Read whole days, weeks and months from the daily view `candles_1d` (true by default);
+    /// false reads every candle from the ticks (the bench's baseline, the tests' reference).
+    pub rollups: bool,
+    /// PGWire connections the reads share at most (QuestDB answers one query at a time per
+    /// connection); waiting for one, and making one, give up after `request_timeout`.
+    pub read_connections: usize,
 }
 
 impl QuestDbConfig {
@@ -61,6 +67,8 @@ impl QuestDbConfig {
             retry_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
             visibility_timeout: Duration::from_secs(30),
+            rollups: true,
+            read_connections: 8,
         })
     }
 

@@ -9,12 +9,14 @@
 mod alerts;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod candles;
 mod catalog;
 pub mod config;
 pub mod ddl;
 pub mod ilp;
 mod pg;
 mod portfolios;
+pub mod rollups;
 pub mod sql;
 pub mod store;
 mod ticks;

@@ -50,7 +50,7 @@ fn in_binds(col: &str, n: usize) -> String {
     in_list(col, &binds)
 }
 
-fn price_filter_sql(prices: &PriceFilter, prefix: &str) -> String {
+pub(crate) fn price_filter_sql(prices: &PriceFilter, prefix: &str) -> String {
     let mut s = String::new();
     if !prices.sources.is_empty() {
         let v: Vec<String> = prices.sources.iter().map(|x| lit(x.as_str())).collect();

@@ -21,6 +21,8 @@ pub struct QuestDbStore {
     pub(super) writer: IlpWriter,
     pub(super) pg: PgConn,
     pub(super) config: QuestDbConfig,
+    /// Whether the daily view has caught up (reads use it once it has).
+    pub(super) view: super::rollups::ViewReadiness,
     clock: Mutex<i64>,
     _flusher: tokio::task::JoinHandle<()>,
 }
@@ -121,18 +123,26 @@ impl QuestDbStore {
         TickStore::sync(self).await
     }
 
-    /// Connects PGWire, creates the tables (`CREATE TABLE IF NOT EXISTS`) and starts the age flusher.
-    /// Call inside a tokio runtime.
+    /// Connects PGWire, creates the tables (`CREATE TABLE IF NOT EXISTS`) and the daily view
+    /// (`CREATE MATERIALIZED VIEW IF NOT EXISTS`, see [`super::rollups`]) and starts the age
+    /// flusher. Call inside a tokio runtime.
     pub async fn connect(config: QuestDbConfig) -> Result<Self> {
-        let pg = PgConn::connect(&config.pg_url).await?;
+        let pg = PgConn::connect(
+            &config.pg_url,
+            config.read_connections,
+            config.request_timeout,
+        )
+        .await?;
         pg.batch(&ddl_statements()).await?;
         add_missing_columns(&pg).await?;
+        let view = super::rollups::ensure_view(&pg).await?;
         let writer = IlpWriter::new(&config)?;
         let flusher = writer.spawn_age_flusher();
         Ok(Self {
             writer,
             pg,
             config,
+            view,
             clock: Mutex::new(0),
             _flusher: flusher,
         })
@@ -162,18 +172,16 @@ impl QuestDbStore {
         prices: &PriceFilter,
         to: Timestamp,
     ) -> Result<Vec<(String, Source, PriceKind)>> {
-        let rows = match target {
-            SeriesTarget::Series(id) => {
-                self.query(&sql_series_combos(prices, to), &[Param::Text(id.clone())])
-                    .await?
-            }
-            SeriesTarget::Product { product_id, .. } => {
-                self.query(
-                    &sql_product_series(prices, to),
-                    &[Param::Long(product_id.0 as i64)],
-                )
+        let rows = if self.reads_view().await? {
+            let (by_product, id) = match target {
+                SeriesTarget::Series(id) => (false, id.clone()),
+                SeriesTarget::Product { product_id, .. } => (true, product_id.0.to_string()),
+            };
+            let binds = [Param::Text(id), Param::Ts(naive(to))];
+            self.query(&super::rollups::sql_combos(by_product, prices), &binds)
                 .await?
-            }
+        } else {
+            self.raw_combos(target, prices, to).await?
         };
         let mut out = Vec::new();
         for r in rows {
@@ -193,6 +201,28 @@ impl QuestDbStore {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// The combos of a target from the ticks (the view not caught up yet).
+    async fn raw_combos(
+        &self,
+        target: &SeriesTarget,
+        prices: &PriceFilter,
+        to: Timestamp,
+    ) -> Result<Vec<Row>> {
+        Ok(match target {
+            SeriesTarget::Series(id) => {
+                self.query(&sql_series_combos(prices, to), &[Param::Text(id.clone())])
+                    .await?
+            }
+            SeriesTarget::Product { product_id, .. } => {
+                self.query(
+                    &sql_product_series(prices, to),
+                    &[Param::Long(product_id.0 as i64)],
+                )
+                .await?
+            }
+        })
     }
 
     pub(super) async fn newest_bodies<T: serde::de::DeserializeOwned>(

@@ -8,11 +8,7 @@ use tcg_schemas::{Currency, Money, Printing, ProductId, SeriesKey, Tick, Timesta
 
 use super::{ilp::*, sql::*, store::*};
 use crate::{
-    Result, StoreError, TickStore,
-    interval::{RawBucket, fill_candles},
-    model::*,
-    movers,
-    valuation::PriceBook,
+    Result, StoreError, TickStore, interval::fill_candles, model::*, movers, valuation::PriceBook,
 };
 #[async_trait]
 impl TickStore for QuestDbStore {
@@ -63,7 +59,9 @@ impl TickStore for QuestDbStore {
                 }
             }
             if behind.is_empty() {
-                return Ok(());
+                // The daily view refreshes after the ticks are applied: wait for it too.
+                let ticks = target.get("ticks").copied().unwrap_or(0);
+                return self.view.wait_caught_up(&self.pg, ticks, deadline).await;
             }
             if Instant::now() >= deadline {
                 return Err(StoreError::Timeout(format!(
@@ -127,6 +125,7 @@ impl TickStore for QuestDbStore {
             return Err(StoreError::InvalidQuery("candles need from < to".into()));
         }
         let start = q.interval.floor(q.from);
+        let split = self.view_split(q.interval, q.to).await?;
         let mut out = Vec::new();
         for (series, s, k) in self.combos_of(&q.target, &q.prices, q.to).await? {
             let p = [
@@ -134,30 +133,7 @@ impl TickStore for QuestDbStore {
                 Param::Text(s.as_str().into()),
                 Param::Text(k.as_str().into()),
             ];
-            let prev = self
-                .query(&sql_prev_close(start), &p)
-                .await?
-                .first()
-                .map(|r| r.try_get::<_, i64>(1))
-                .transpose()?;
-            let mut buckets = Vec::new();
-            for r in self
-                .query(&sql_candles(q.interval, start, q.to), &p)
-                .await?
-            {
-                let Some(open) = r.try_get::<_, Option<i64>>(1)? else {
-                    continue;
-                };
-                let at = from_naive(r.try_get(0)?);
-                buckets.push(RawBucket {
-                    start: q.interval.floor(at),
-                    open,
-                    high: r.try_get::<_, Option<i64>>(2)?.unwrap_or(open),
-                    low: r.try_get::<_, Option<i64>>(3)?.unwrap_or(open),
-                    close: r.try_get::<_, Option<i64>>(4)?.unwrap_or(open),
-                    count: u64::try_from(r.try_get::<_, Option<i64>>(5)?.unwrap_or(0)).unwrap_or(0),
-                });
-            }
+            let (prev, buckets) = self.buckets(&p, q.interval, (start, q.to), split).await?;
             out.push(SeriesCandles {
                 series_id: series,
                 source: s,
@@ -252,6 +228,12 @@ impl TickStore for QuestDbStore {
     ) -> Result<PriceBook> {
         let mut book = PriceBook::default();
         if instants.is_empty() {
+            return Ok(book);
+        }
+        if let Some(book) = self
+            .day_end_book(series_ids, instants, &price.prices)
+            .await?
+        {
             return Ok(book);
         }
         let sql = sql_valuation_asof(instants, &price.prices);
