@@ -55,7 +55,7 @@ pub struct ServeArgs {
     #[arg(long, env = "TCG_REPORTS_FROM", value_delimiter = ',')]
     reports_from: Vec<String>,
     /// Memory the response cache of history, latest prices and movers may hold, MiB (0: off).
-    #[arg(long, env = "TCG_CACHE_MB", default_value_t = 32)]
+    #[arg(long, env = "TCG_CACHE_MB", default_value_t = 16)]
     cache_mb: u64,
     /// Longest a cached answer is served while no tick it covers arrives, seconds. With
     /// `--kafka` every tick drops the answers it changes at once; without it, `serve` learns of

@@ -55,6 +55,9 @@ pub fn method_label(method: &str) -> &'static str {
 }
 const METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, None);
 
+/// How often [`crate::serve`] runs [`Metrics::upkeep`].
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The API's own Prometheus registry.
 #[derive(Clone)]
 pub struct Metrics {
@@ -180,6 +183,14 @@ impl Metrics {
         self.recorder
             .register_histogram(&Key::from_parts(LATENCY, labels), &METADATA)
             .record(seconds);
+    }
+
+    /// Folds the latency samples recorded since the last upkeep (or scrape) into their buckets.
+    /// The recorder keeps every sample until then: without it a `serve` nobody scrapes grew by
+    /// ~20 bytes a request (6.5 MB every 5 s under 63 k req/s of `/healthz`). [`crate::serve`]
+    /// runs it every [`UPKEEP_EVERY`].
+    pub fn upkeep(&self) {
+        self.recorder.handle().run_upkeep();
     }
 
     /// The Prometheus text exposition.

@@ -108,10 +108,18 @@ pub async fn serve(
     let open = Arc::new(AtomicUsize::new(0));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
+    let mut upkeep = tokio::time::interval(crate::metrics::UPKEEP_EVERY);
+    upkeep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
             () = &mut shutdown => break,
+            _ = upkeep.tick(), if limits.metrics.is_some() => {
+                if let Some(m) = &limits.metrics {
+                    m.upkeep();
+                }
+                continue;
+            }
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,

@@ -159,7 +159,7 @@ impl Default for ApiConfig {
             max_streams: 256,
             max_streams_per_key: 8,
             stream_key_recheck: Duration::from_secs(1),
-            cache_bytes: 32 * 1024 * 1024,
+            cache_bytes: 16 * 1024 * 1024,
             cache_ttl: Duration::from_secs(60),
             cache_max_age: Duration::from_secs(15),
         }

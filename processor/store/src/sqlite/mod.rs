@@ -35,9 +35,9 @@ use tick_rows::write_rows;
 pub struct SqliteOptions {
     /// Reader connections (reads run in parallel with the writer thanks to WAL).
     pub readers: usize,
-    /// Page cache per connection, MiB. 16 by default: on `bench api`'s 10 M-tick file, 64 put
-    /// `serve` near 300 MB under load for no more requests per second (the OS keeps the file's
-    /// pages anyway).
+    /// Page cache per connection, MiB. 8 by default: on `bench api`'s 10 M-tick file, 64 put
+    /// `serve` near 300 MB under load and 16 near 180 MB, for no more requests per second (the
+    /// OS keeps the file's pages anyway).
     pub cache_mib: i64,
 }
 
@@ -45,7 +45,7 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         Self {
             readers: 2,
-            cache_mib: 16,
+            cache_mib: 8,
         }
     }
 }
