@@ -189,6 +189,33 @@ pub fn aggregate(
     out
 }
 
+/// Buckets of a narrower width (in time order, e.g. days) merged into `interval`'s buckets
+/// (weeks start on Monday, months on the 1st, both UTC: whole days).
+pub fn merge(interval: Interval, narrow: Vec<RawBucket>) -> Vec<RawBucket> {
+    let mut out: Vec<RawBucket> = Vec::new();
+    for b in narrow {
+        let start = interval.floor(b.start);
+        match out.last_mut() {
+            Some(w) if w.start == start => {
+                w.high = w.high.max(b.high);
+                w.low = w.low.min(b.low);
+                w.close = b.close;
+                w.count += b.count;
+            }
+            _ => out.push(RawBucket { start, ..b }),
+        }
+    }
+    out
+}
+
+/// Whether every instant is the last microsecond of a UTC day (a valuation history of days,
+/// weeks or months): then a daily rollup's closes give the prices.
+pub fn all_day_ends(instants: impl IntoIterator<Item = Timestamp>) -> bool {
+    instants
+        .into_iter()
+        .all(|t| (t.as_micros() + 1).rem_euclid(MICROS_PER_DAY) == 0)
+}
+
 /// Lays non-empty buckets onto every bucket of `[from, to)`, filling empty ones as asked.
 /// `prev_close` is the last price before the first bucket.
 pub fn fill_candles(
@@ -319,5 +346,39 @@ mod tests {
         );
         assert_eq!(e[2].close, None);
         assert!(!e[2].filled);
+    }
+
+    fn day(d: i64, open: i64, high: i64, low: i64, close: i64, count: u64) -> RawBucket {
+        RawBucket {
+            start: Timestamp::from_micros(d * MICROS_PER_DAY),
+            open,
+            high,
+            low,
+            close,
+            count,
+        }
+    }
+
+    #[test]
+    fn days_merge_into_weeks_and_months() {
+        // 1970-01-05 was a Monday: days 4..=10 are one week, day 11 the next.
+        let days = vec![
+            day(4, 10, 12, 9, 11, 2),
+            day(6, 11, 20, 5, 7, 3),
+            day(11, 8, 8, 8, 8, 1),
+        ];
+        let weeks = merge(Interval::Week, days.clone());
+        assert_eq!(weeks, vec![day(4, 10, 20, 5, 7, 5), day(11, 8, 8, 8, 8, 1)]);
+        assert_eq!(merge(Interval::Month, days), vec![day(0, 10, 20, 5, 8, 6)]);
+    }
+
+    #[test]
+    fn day_ends_are_the_last_microsecond_of_a_day() {
+        let end = |d: i64| Timestamp::from_micros((d + 1) * MICROS_PER_DAY - 1);
+        assert!(all_day_ends([end(0), end(5)]));
+        assert!(!all_day_ends([
+            end(0),
+            Timestamp::from_micros(MICROS_PER_DAY)
+        ]));
     }
 }

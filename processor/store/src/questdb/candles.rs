@@ -72,7 +72,7 @@ impl QuestDbStore {
             return Ok((prev, buckets));
         }
         buckets.sort_by_key(|b| b.start);
-        Ok((prev, rollups::merge(interval, buckets)))
+        Ok((prev, crate::interval::merge(interval, buckets)))
     }
 
     /// The day-end prices of `series_ids` from the view, when every instant is a day's end and
@@ -86,7 +86,7 @@ impl QuestDbStore {
         let Some(last) = instants.iter().max() else {
             return Ok(None);
         };
-        if !rollups::all_day_ends(instants) || !self.reads_view().await? {
+        if !crate::interval::all_day_ends(instants.iter().copied()) || !self.reads_view().await? {
             return Ok(None);
         }
         // Days up to the last instant's day: each day's close is the last price at its end.

@@ -156,32 +156,6 @@ pub(super) fn bucket(r: &Row, interval: Interval) -> Result<Option<RawBucket>> {
     }))
 }
 
-/// Days (in time order) merged into `interval`'s buckets (weeks start on Monday, months on the
-/// 1st, both UTC: whole days).
-pub fn merge(interval: Interval, days: Vec<RawBucket>) -> Vec<RawBucket> {
-    let mut out: Vec<RawBucket> = Vec::new();
-    for d in days {
-        let start = interval.floor(d.start);
-        match out.last_mut() {
-            Some(w) if w.start == start => {
-                w.high = w.high.max(d.high);
-                w.low = w.low.min(d.low);
-                w.close = d.close;
-                w.count += d.count;
-            }
-            _ => out.push(RawBucket { start, ..d }),
-        }
-    }
-    out
-}
-
-/// Whether every instant is the last microsecond of a UTC day.
-pub fn all_day_ends(instants: &[Timestamp]) -> bool {
-    instants
-        .iter()
-        .all(|t| (t.as_micros() + 1).rem_euclid(DAY_MICROS) == 0)
-}
-
 /// Whether the reads may use the view: it has caught up with the commits `ticks` had when the
 /// store connected, and QuestDB does not report it invalid. Asked again every few seconds while
 /// in use (a view invalidated later is noticed, rebuilt, and not read meanwhile).
@@ -384,33 +358,6 @@ mod tests {
 
     use super::*;
 
-    fn b(day: i64, open: i64, high: i64, low: i64, close: i64, count: u64) -> RawBucket {
-        RawBucket {
-            start: Timestamp::from_micros(day * DAY_MICROS),
-            open,
-            high,
-            low,
-            close,
-            count,
-        }
-    }
-
-    #[test]
-    fn days_merge_into_weeks_and_months() {
-        // 1970-01-05 was a Monday: days 4..=10 are one week, day 11 the next.
-        let days = vec![
-            b(4, 10, 12, 9, 11, 2),
-            b(6, 11, 20, 5, 7, 3),
-            b(11, 8, 8, 8, 8, 1),
-        ];
-        let weeks = merge(Interval::Week, days.clone());
-        assert_eq!(weeks.len(), 2);
-        assert_eq!(weeks[0], b(4, 10, 20, 5, 7, 5));
-        assert_eq!(weeks[1], b(11, 8, 8, 8, 8, 1));
-        let months = merge(Interval::Month, days);
-        assert_eq!(months, vec![b(0, 10, 20, 5, 8, 6)]);
-    }
-
     #[test]
     fn the_cut_day_is_read_from_the_ticks() {
         let to = Timestamp::from_micros(3 * DAY_MICROS + 5);
@@ -446,13 +393,6 @@ AND first_at < $2 AND source IN ('tcgplayer') AND kind IN ('market')"
             .collect();
         assert_eq!(named, VIEW_COLUMNS);
         assert!(INDEXED.iter().all(|c| VIEW_COLUMNS.contains(c)));
-    }
-
-    #[test]
-    fn day_ends_are_the_last_microsecond_of_a_day() {
-        let end = |d: i64| Timestamp::from_micros((d + 1) * DAY_MICROS - 1);
-        assert!(all_day_ends(&[end(0), end(5)]));
-        assert!(!all_day_ends(&[end(0), Timestamp::from_micros(DAY_MICROS)]));
     }
 
     #[test]

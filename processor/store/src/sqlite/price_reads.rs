@@ -160,7 +160,7 @@ fn buckets(
     Ok(if rollup.width() == interval {
         narrow
     } else {
-        rollups::merge(interval, narrow)
+        crate::interval::merge(interval, narrow)
     })
 }
 

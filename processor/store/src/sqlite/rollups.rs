@@ -197,69 +197,9 @@ pub(super) fn day_closes(
     Ok(rows)
 }
 
-/// Whether every instant is the last microsecond of a day (a valuation history of days, weeks
-/// or months): then [`day_closes`] gives the prices.
-pub(super) fn all_day_ends(instants: impl IntoIterator<Item = i64>) -> bool {
-    instants
-        .into_iter()
-        .all(|t| (t + 1).rem_euclid(DAY_MICROS) == 0)
-}
-
-/// Buckets of a narrower width (in time order) merged into `interval`'s buckets.
-pub(super) fn merge(interval: Interval, narrow: Vec<RawBucket>) -> Vec<RawBucket> {
-    let mut out: Vec<RawBucket> = Vec::new();
-    for b in narrow {
-        let start = interval.floor(b.start);
-        match out.last_mut() {
-            Some(w) if w.start == start => {
-                w.high = w.high.max(b.high);
-                w.low = w.low.min(b.low);
-                w.close = b.close;
-                w.count += b.count;
-            }
-            _ => out.push(RawBucket { start, ..b }),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn b(start: i64, open: i64, high: i64, low: i64, close: i64, count: u64) -> RawBucket {
-        RawBucket {
-            start: Timestamp::from_micros(start),
-            open,
-            high,
-            low,
-            close,
-            count,
-        }
-    }
-
-    #[test]
-    fn days_merge_into_weeks() {
-        // 1970-01-05 was a Monday: days 4..=10 are one week, day 11 the next
-        let days = vec![
-            b(4 * DAY_MICROS, 10, 12, 9, 11, 2),
-            b(6 * DAY_MICROS, 11, 20, 5, 7, 3),
-            b(11 * DAY_MICROS, 8, 8, 8, 8, 1),
-        ];
-        let weeks = merge(Interval::Week, days);
-        assert_eq!(weeks.len(), 2);
-        assert_eq!(
-            (
-                weeks[0].open,
-                weeks[0].high,
-                weeks[0].low,
-                weeks[0].close,
-                weeks[0].count
-            ),
-            (10, 20, 5, 7, 5)
-        );
-        assert_eq!(weeks[1].start, Timestamp::from_micros(11 * DAY_MICROS));
-    }
 
     #[test]
     fn a_cut_bucket_is_read_raw() {

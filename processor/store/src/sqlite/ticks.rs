@@ -98,7 +98,7 @@ impl TickStore for SqliteStore {
         };
         let (ids, price) = (series_ids.to_vec(), price.clone());
         let (from, to) = (from.as_micros(), to.as_micros());
-        let days = super::rollups::all_day_ends(instants.iter().map(|t| t.as_micros()));
+        let days = crate::interval::all_day_ends(instants.iter().copied());
         self.read(move |c| price_reads::price_book(c, &ids, (from, to), &price, days))
             .await
     }
