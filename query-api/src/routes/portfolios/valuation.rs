@@ -259,10 +259,12 @@ async fn holdings_and_events(
     state: &AppState,
     p: &Portfolio,
 ) -> ApiResult<(Vec<Holding>, Vec<PortfolioEvent>)> {
+    // Both at once: they take two reader connections instead of one after the other.
     let store = state.portfolios();
-    let holdings = limits::read(state, store.holdings(p.id)).await?;
-    let events = limits::read(state, store.portfolio_events(p.id)).await?;
-    Ok((holdings, events))
+    tokio::try_join!(
+        limits::read(state, store.holdings(p.id)),
+        limits::read(state, store.portfolio_events(p.id)),
+    )
 }
 
 /// History parameters.
