@@ -15,7 +15,9 @@ use axum::{
 };
 use common::*;
 use http_body_util::BodyExt;
-use tcg_schemas::{Condition, PriceKind, Printing, Source};
+use tcg_schemas::{
+    Condition, HoldingChange, Money, PortfolioEvent, PriceKind, Printing, Source, Timestamp,
+};
 use tcg_store::prelude::*;
 use tower::ServiceExt;
 
@@ -350,5 +352,36 @@ async fn a_portfolio_history_is_kept_until_a_holding_changes_or_a_held_series_ti
         sold["value history"].0.contains("1555.54"),
         "{}",
         sold["value history"].0
+    );
+
+    // And so does a purchase written straight into the store by another process (another API
+    // instance, an import tool): the store's revision of the portfolio changes, so the kept
+    // answer is not served again. Two more copies at $10 each.
+    let bought = PortfolioEvent {
+        id: "00000000-0000-4000-8000-0000000000b1".parse().unwrap(),
+        portfolio_id: pid.parse().unwrap(),
+        holding_id: hid.parse().unwrap(),
+        at: Timestamp::from_secs(NOW - 30),
+        change: HoldingChange::Acquired {
+            quantity: 2,
+            cost_per_unit: Money::usd_cents(1000),
+        },
+    };
+    c.store.append_portfolio_events(&[bought]).await.unwrap();
+    let elsewhere = answers(&c, &requests).await;
+    assert_ne!(elsewhere, sold);
+    assert!(
+        elsewhere["value history"].0.contains("3111.08"),
+        "4 copies at $777.77: {}",
+        elsewhere["value history"].0
+    );
+    // Unchanged since: served from the cache again.
+    let m = metrics(&c).await;
+    let hits = counter(&m, &format!("tcg_api_cache_hits_total{route}"));
+    assert_eq!(answers(&c, &requests).await, elsewhere);
+    let m = metrics(&c).await;
+    assert_eq!(
+        counter(&m, &format!("tcg_api_cache_hits_total{route}")),
+        hits + 1
     );
 }

@@ -113,6 +113,10 @@ impl PortfolioStore for PortfolioCopy {
     async fn portfolio_events(&self, portfolio_id: PortfolioId) -> Result<Vec<PortfolioEvent>> {
         self.primary.portfolio_events(portfolio_id).await
     }
+
+    async fn portfolio_revision(&self, portfolio_id: PortfolioId) -> Result<Option<u64>> {
+        self.primary.portfolio_revision(portfolio_id).await
+    }
 }
 
 #[cfg(test)]

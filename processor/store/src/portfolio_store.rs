@@ -37,4 +37,9 @@ pub trait PortfolioStore: Send + Sync + std::fmt::Debug {
     async fn all_portfolios(&self) -> Result<Vec<Portfolio>>;
     async fn holdings(&self, portfolio_id: PortfolioId) -> Result<Vec<Holding>>;
     async fn portfolio_events(&self, portfolio_id: PortfolioId) -> Result<Vec<PortfolioEvent>>;
+    /// The portfolio's revision: a number the store raises with every write to its holdings
+    /// and events (by any process), and keeps across writes of the portfolio itself, so that an
+    /// unchanged revision means unchanged holdings and events. `None` when there is no such
+    /// portfolio, or the store keeps no revision (then read the holdings to know).
+    async fn portfolio_revision(&self, portfolio_id: PortfolioId) -> Result<Option<u64>>;
 }

@@ -207,6 +207,13 @@ fn a_store_written_before_the_rollups_is_rolled_up_when_it_opens() {
         conn.execute_batch(
             "DROP TABLE candles_1d; ALTER TABLE ticks DROP COLUMN agreeing; \
              ALTER TABLE latest DROP COLUMN confidence; ALTER TABLE latest DROP COLUMN agreeing; \
+             DROP TRIGGER holdings_raise_revision_on_insert; \
+             DROP TRIGGER holdings_raise_revision_on_update; \
+             DROP TRIGGER holdings_raise_revision_on_delete; \
+             DROP TRIGGER portfolio_events_raise_revision_on_insert; \
+             DROP TRIGGER portfolio_events_raise_revision_on_update; \
+             DROP TRIGGER portfolio_events_raise_revision_on_delete; \
+             ALTER TABLE portfolios DROP COLUMN revision; \
              PRAGMA user_version = 3;",
         )
         .unwrap();

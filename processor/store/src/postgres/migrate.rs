@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "portfolio_imports",
         sql: include_str!("../../migrations/postgres/0002_portfolio_imports.sql"),
     },
+    Migration {
+        version: 3,
+        name: "portfolio_revision",
+        sql: include_str!("../../migrations/postgres/0003_portfolio_revision.sql"),
+    },
 ];
 
 /// The advisory lock key of the migrations (any constant; advisory locks are per database).

@@ -242,6 +242,18 @@ impl PortfolioStore for PostgresAppStore {
             .await?;
         bodies(&c.query(&st, &[&portfolio_id.to_string()]).await?)
     }
+
+    async fn portfolio_revision(&self, portfolio_id: PortfolioId) -> Result<Option<u64>> {
+        let c = self.client().await?;
+        let st = c
+            .prepare_cached("SELECT revision FROM portfolios WHERE portfolio_id = $1")
+            .await?;
+        let row = c.query_opt(&st, &[&portfolio_id.to_string()]).await?;
+        Ok(row
+            .map(|r| r.try_get::<_, i64>(0))
+            .transpose()?
+            .map(i64::unsigned_abs))
+    }
 }
 
 mod uuid_error {

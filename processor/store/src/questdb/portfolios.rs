@@ -131,4 +131,9 @@ impl PortfolioStore for QuestDbStore {
             .await?;
         bodies(&rows)
     }
+
+    /// None: QuestDB holds only the dashboards' copy of portfolios and keeps no revision.
+    async fn portfolio_revision(&self, _portfolio_id: PortfolioId) -> Result<Option<u64>> {
+        Ok(None)
+    }
 }

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../../schemas/sql/sqlite/0004_rollups.sql"),
     include_str!("../../../../schemas/sql/sqlite/0005_portfolio_imports.sql"),
     include_str!("../../../../schemas/sql/sqlite/0006_fair_agreeing.sql"),
+    include_str!("../../../../schemas/sql/sqlite/0007_portfolio_revision.sql"),
 ];
 
 /// Applies pending migrations; returns the schema version.

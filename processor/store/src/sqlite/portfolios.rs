@@ -1,7 +1,7 @@
 //! Portfolios, holdings and their events.
 
 use async_trait::async_trait;
-use rusqlite::{Connection, params, params_from_iter, types::Value};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter, types::Value};
 use tcg_schemas::{
     Holding, HoldingId, ImportId, Portfolio, PortfolioEvent, PortfolioId, Timestamp, UserId,
 };
@@ -105,7 +105,12 @@ impl PortfolioStore for SqliteStore {
     async fn upsert_portfolio(&self, p: &Portfolio) -> Result<()> {
         let p = p.clone();
         self.write(move |w| {
-            w.conn.prepare_cached("INSERT OR REPLACE INTO portfolios (portfolio_id, owner, name, created_at) VALUES (?1, ?2, ?3, ?4)")?
+            // An upsert, not a replace: the row keeps its revision.
+            w.conn.prepare_cached(
+                "INSERT INTO portfolios (portfolio_id, owner, name, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (portfolio_id) DO UPDATE
+                 SET owner = excluded.owner, name = excluded.name, created_at = excluded.created_at",
+            )?
                 .execute(params![p.id.to_string(), p.owner.0, p.name, p.created_at.as_micros()])?;
             Ok(())
         })
@@ -138,7 +143,14 @@ impl PortfolioStore for SqliteStore {
             serde_json::to_string(h)?,
         );
         self.write(move |w| {
-            w.conn.prepare_cached("INSERT OR REPLACE INTO holdings (holding_id, portfolio_id, body) VALUES (?1, ?2, ?3)")?.execute(params![id, pid, body])?;
+            // An upsert, not a replace: a holding moved to another portfolio raises both revisions.
+            w.conn
+                .prepare_cached(
+                    "INSERT INTO holdings (holding_id, portfolio_id, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (holding_id) DO UPDATE
+                 SET portfolio_id = excluded.portfolio_id, body = excluded.body",
+                )?
+                .execute(params![id, pid, body])?;
             Ok(())
         })
         .await
@@ -249,6 +261,17 @@ impl PortfolioStore for SqliteStore {
 
     async fn portfolio_events(&self, portfolio_id: PortfolioId) -> Result<Vec<PortfolioEvent>> {
         self.read(move |c| events_blocking(c, portfolio_id)).await
+    }
+
+    async fn portfolio_revision(&self, portfolio_id: PortfolioId) -> Result<Option<u64>> {
+        self.read(move |c| {
+            let revision: Option<i64> = c
+                .prepare_cached("SELECT revision FROM portfolios WHERE portfolio_id = ?1")?
+                .query_row([portfolio_id.to_string()], |r| r.get(0))
+                .optional()?;
+            Ok(revision.map(|r| r.unsigned_abs()))
+        })
+        .await
     }
 }
 

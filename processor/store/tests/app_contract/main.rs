@@ -71,6 +71,7 @@ app_contract!(
     app_data_reads_its_own_writes,
     portfolios_holdings_and_events,
     imports_are_undone_as_a_whole,
+    revision_follows_holdings_and_events,
     rules_and_alerts,
     rule_order_and_alert_counts,
     alert_pages_and_import,
@@ -95,7 +96,7 @@ mod sqlite_only {
     #[tokio::test]
     async fn schema_version_and_dyn_app_store() {
         let (store, _dir) = sqlite();
-        assert_eq!(store.schema_version().unwrap(), 6);
+        assert_eq!(store.schema_version().unwrap(), 7);
         assert_eq!(
             store.schema_version().unwrap(),
             tcg_store::sqlite::MIGRATIONS.len() as i64

@@ -223,3 +223,93 @@ pub async fn imports_are_undone_as_a_whole(store: &dyn AppStore, ids: Ids) {
     store.delete_portfolio(&pf).await.unwrap();
     assert_eq!(store.undo_import(pf.id, again).await.unwrap(), None);
 }
+
+/// The portfolio's revision rises with every write to its holdings and events (each kind of
+/// write, an import's undo included), stays on reads, on writes of the portfolio itself and on
+/// writes to another portfolio, and a moved holding raises both portfolios'.
+pub async fn revision_follows_holdings_and_events(store: &dyn AppStore, ids: Ids) {
+    let ann = ids.user("ann");
+    let pf = portfolio(ids, 1, &ann, "binder", 0);
+    let other = portfolio(ids, 2, &ann, "deck", 0);
+    assert_eq!(store.portfolio_revision(pf.id).await.unwrap(), None);
+    for p in [&pf, &other] {
+        store.upsert_portfolio(p).await.unwrap();
+    }
+    let rev = |id: PortfolioId| async move { store.portfolio_revision(id).await.unwrap().unwrap() };
+    let last = std::cell::Cell::new(rev(pf.id).await);
+    let other_rev = rev(other.id).await;
+    // Each step must raise the binder's revision.
+    let rose = |now: u64, step: &str| {
+        assert!(
+            now > last.get(),
+            "{step}: revision {now} after {}",
+            last.get()
+        );
+        last.set(now);
+    };
+
+    let h = holding(ids, 10, &pf, 1);
+    store.upsert_holding(&h).await.unwrap();
+    rose(rev(pf.id).await, "holding added");
+    store
+        .upsert_holding(&Holding {
+            quantity: 3,
+            ..h.clone()
+        })
+        .await
+        .unwrap();
+    rose(rev(pf.id).await, "holding edited");
+    let e = event(ids, 100, &h, 60);
+    store
+        .append_portfolio_events(std::slice::from_ref(&e))
+        .await
+        .unwrap();
+    rose(rev(pf.id).await, "event appended");
+
+    // Reads, a repeated event, and renaming the portfolio change nothing.
+    store.holdings(pf.id).await.unwrap();
+    store.portfolio_events(pf.id).await.unwrap();
+    store.append_portfolio_events(&[e]).await.unwrap();
+    store
+        .upsert_portfolio(&Portfolio {
+            name: "renamed".into(),
+            ..pf.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        rev(pf.id).await,
+        last.get(),
+        "no write to the holdings or events"
+    );
+    assert_eq!(rev(other.id).await, other_rev, "another portfolio's writes");
+
+    // Moving a holding raises both.
+    store
+        .upsert_holding(&Holding {
+            portfolio_id: other.id,
+            ..h.clone()
+        })
+        .await
+        .unwrap();
+    rose(rev(pf.id).await, "holding moved away");
+    assert!(rev(other.id).await > other_rev, "holding moved in");
+    store.upsert_holding(&h).await.unwrap();
+    rose(rev(pf.id).await, "holding moved back");
+    store.delete_holding(pf.id, h.id).await.unwrap();
+    rose(rev(pf.id).await, "holding deleted");
+
+    let imported = holding(ids, 11, &pf, 2);
+    store.upsert_holding(&imported).await.unwrap();
+    let import = ImportId(ids.uuid(50));
+    store
+        .record_import(pf.id, import, &[imported.id])
+        .await
+        .unwrap();
+    rose(rev(pf.id).await, "import");
+    store.undo_import(pf.id, import).await.unwrap();
+    rose(rev(pf.id).await, "import undone");
+
+    store.delete_portfolio(&pf).await.unwrap();
+    assert_eq!(store.portfolio_revision(pf.id).await.unwrap(), None);
+}

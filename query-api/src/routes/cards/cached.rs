@@ -23,12 +23,40 @@ pub(crate) struct Cacheable {
     pub fresh_for: Duration,
 }
 
+/// A request whose answer may be kept, and whose cover is learnt while computing the answer
+/// (a portfolio's held series): route, key and freshness as in [`Cacheable`].
+pub(crate) struct Keyed {
+    pub route: &'static str,
+    pub key: String,
+    pub fresh_for: Duration,
+}
+
 /// The kept answer to `request`, or `compute`'s, kept for the next asker; with its `ETag` and
 /// `Cache-Control: private, max-age=…`.
 pub(crate) async fn cached<T: Serialize>(
     state: &AppState,
     request: Cacheable,
     compute: impl Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let Cacheable {
+        route,
+        key,
+        cover,
+        fresh_for,
+    } = request;
+    let keyed = Keyed {
+        route,
+        key,
+        fresh_for,
+    };
+    cached_with_cover(state, keyed, async move { Ok((compute.await?, cover)) }).await
+}
+
+/// As [`cached`], for an answer that `compute` returns with its cover.
+pub(crate) async fn cached_with_cover<T: Serialize>(
+    state: &AppState,
+    request: Keyed,
+    compute: impl Future<Output = ApiResult<(T, Cover)>>,
 ) -> ApiResult<Response> {
     let cache = state.response_cache();
     let max_age = state.config().cache_max_age;
@@ -41,11 +69,11 @@ pub(crate) async fn cached<T: Serialize>(
         return Ok(hit.response(max_age));
     }
     let epoch = cache.epoch();
-    let value = compute.await?;
+    let (value, cover) = compute.await?;
     let body = serde_json::to_vec(&value)
         .map_err(|e| ApiError::Internal(format!("encoding the answer: {e}")))?;
     let lives = request.fresh_for.min(cache.ttl());
-    let answer = Arc::new(Answer::new(body, request.cover, Instant::now() + lives));
+    let answer = Arc::new(Answer::new(body, cover, Instant::now() + lives));
     cache.insert(&request.key, answer.clone(), epoch);
     Ok(answer.response(max_age))
 }

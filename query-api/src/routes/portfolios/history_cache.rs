@@ -1,7 +1,9 @@
 //! A portfolio's value history as the response cache keys it: the request (defaults
-//! resolved) and a digest of the holdings and events as they are now, so that any change to
-//! the holdings (added, edited, sold, deleted, imported) makes a new key and the old answer is
-//! never served again; a tick of a held series drops the answer (its cover).
+//! resolved) and the portfolio's version, so that any change to the holdings (added, edited,
+//! sold, deleted, imported, an import undone) makes a new key and the old answer is never served
+//! again; a tick of a held series drops the answer (its cover). The version is the store's
+//! revision of the holdings and events (one row read, so a kept answer is served without reading
+//! the holdings), or, from a store that keeps none, a digest of the holdings and events.
 
 use std::{
     hash::{DefaultHasher, Hash, Hasher},
@@ -12,13 +14,37 @@ use tcg_schemas::{Holding, Portfolio, PortfolioEvent, PriceKind, Source, Timesta
 use tcg_store::PriceFilter;
 
 use crate::{
+    error::ApiResult,
+    limits,
     response_cache::Cover,
-    routes::{cards::cached::Cacheable, params::Interval, portfolios::valuing::Valuing},
+    routes::{
+        cards::cached::Keyed,
+        params::Interval,
+        portfolios::{holdings_and_events, valuing::Valuing},
+    },
     state::AppState,
 };
 
 /// The route, as the cache's metrics name it.
 const ROUTE: &str = "/v1/portfolios/{id}/history";
+
+/// Holdings and events, read.
+pub(crate) type Held = (Vec<Holding>, Vec<PortfolioEvent>);
+
+/// The portfolio's version, and its holdings and events when they had to be read to know it.
+/// The revision is read before the holdings (later, on a miss): an answer kept under a revision
+/// is never older than it.
+pub(crate) async fn version(
+    state: &AppState,
+    portfolio: &Portfolio,
+) -> ApiResult<(String, Option<Held>)> {
+    let store = state.portfolios();
+    if let Some(revision) = limits::read(state, store.portfolio_revision(portfolio.id)).await? {
+        return Ok((format!("r{revision}"), None));
+    }
+    let (holdings, events) = holdings_and_events(state, portfolio).await?;
+    Ok((digest(&holdings, &events), Some((holdings, events))))
+}
 
 /// A digest of the holdings and events, every field of each (two 64-bit SipHashes with
 /// different starts: a changed portfolio keeps its old key with odds of 2^-128). Within one
@@ -31,7 +57,7 @@ fn digest(holdings: &[Holding], events: &[PortfolioEvent]) -> String {
         events.hash(&mut h);
         h.finish()
     };
-    format!("{:016x}{:016x}", sum(0), sum(1))
+    format!("d{:016x}{:016x}", sum(0), sum(1))
 }
 
 /// The prices whose ticks change the answer: the chosen ones, and the fair value when it
@@ -44,16 +70,31 @@ fn prices(price: &Valuing) -> Vec<PriceFilter> {
     out
 }
 
+/// The held series and the prices whose ticks change the answer.
+pub(crate) fn cover(holdings: &[Holding], price: &Valuing) -> Cover {
+    let mut series: Vec<_> = holdings
+        .iter()
+        .map(|h| (h.product_id, h.series().id()))
+        .collect();
+    series.sort_unstable();
+    series.dedup();
+    Cover::Holdings {
+        series,
+        prices: prices(price),
+    }
+}
+
 /// The cacheable request. `to` is the one asked for (`None`: up to now, keyed by its bucket and
-/// true until the next bucket starts); `range` the resolved one.
-pub(crate) fn cacheable(
+/// true until the next bucket starts); `range` the resolved one; `version` the portfolio's
+/// ([`version`]).
+pub(crate) fn keyed(
     state: &AppState,
     portfolio: &Portfolio,
     (interval, asked_to): (Interval, Option<Timestamp>),
     (from, to): (Timestamp, Timestamp),
     price: &Valuing,
-    (holdings, events): (&[Holding], &[PortfolioEvent]),
-) -> Cacheable {
+    version: &str,
+) -> Keyed {
     let buckets = interval.buckets();
     let (end, fresh_for) = match asked_to {
         Some(_) => (to.to_string(), state.config().cache_ttl),
@@ -67,26 +108,18 @@ pub(crate) fn cacheable(
             )
         }
     };
-    let mut series: Vec<_> = holdings
-        .iter()
-        .map(|h| (h.product_id, h.series().id()))
-        .collect();
-    series.sort_unstable();
-    series.dedup();
-    Cacheable {
+    Keyed {
         route: ROUTE,
+        // The creation instant too: a portfolio deleted and made again under its id starts its
+        // revisions again.
         key: format!(
-            "portfolio-history|{}|{}|{}|{from}|{end}|{:?}|{}",
+            "portfolio-history|{}|{}|{version}|{}|{from}|{end}|{:?}|{}",
             portfolio.id.0,
-            digest(holdings, events),
+            portfolio.created_at.as_micros(),
             interval.as_str(),
             price.prices.prices,
             price.fair
         ),
-        cover: Cover::Holdings {
-            series,
-            prices: prices(price),
-        },
         fresh_for,
     }
 }

@@ -70,6 +70,18 @@ pub(crate) async fn owned(state: &AppState, caller: &Caller, raw: &str) -> ApiRe
         .ok_or_else(|| ApiError::NotFound(format!("no portfolio {id}")))
 }
 
+/// The portfolio's holdings and events, read at once (on two reader connections).
+pub(crate) async fn holdings_and_events(
+    state: &AppState,
+    p: &Portfolio,
+) -> ApiResult<(Vec<Holding>, Vec<PortfolioEvent>)> {
+    let store = state.portfolios();
+    tokio::try_join!(
+        limits::read(state, store.holdings(p.id)),
+        limits::read(state, store.portfolio_events(p.id)),
+    )
+}
+
 pub(crate) async fn holding_of(state: &AppState, p: &Portfolio, raw: &str) -> ApiResult<Holding> {
     let id: HoldingId = path_id(raw, "holding")?;
     limits::read(state, state.portfolios().holdings(p.id))

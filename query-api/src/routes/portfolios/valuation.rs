@@ -11,8 +11,7 @@ use axum::{
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
 use tcg_schemas::{
-    Holding, HoldingId, Money, Portfolio, PortfolioEvent, PortfolioId, PriceKind, ProductId,
-    SeriesKey, Source, Timestamp,
+    HoldingId, Money, PortfolioId, PriceKind, ProductId, SeriesKey, Source, Timestamp,
 };
 use tcg_store::{HoldingValue, PriceFilter, ValuationPrice};
 
@@ -28,10 +27,10 @@ use crate::{
     problem::{FieldError, Problem},
     query::{ApiQuery, QueryParams, check_limit, limit_or, opt, query_value},
     routes::{
-        cards::{cached::cached, candles::range},
+        cards::{cached::cached_with_cover, candles::range},
         params::{Interval, Pricing},
         portfolios::{
-            history_cache, owned,
+            history_cache, holdings_and_events, owned,
             valuing::{self, Totals},
         },
     },
@@ -255,18 +254,6 @@ pub async fn valuation(
     }))
 }
 
-async fn holdings_and_events(
-    state: &AppState,
-    p: &Portfolio,
-) -> ApiResult<(Vec<Holding>, Vec<PortfolioEvent>)> {
-    // Both at once: they take two reader connections instead of one after the other.
-    let store = state.portfolios();
-    tokio::try_join!(
-        limits::read(state, store.holdings(p.id)),
-        limits::read(state, store.portfolio_events(p.id)),
-    )
-}
-
 /// History parameters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -328,7 +315,8 @@ fn check_cells(
 /// Value over time, one point per bucket (each valued as of its bucket's end). Holdings ×
 /// buckets is capped (`max_history_cells`, 2,000,000 by default; 422 beyond, naming how many
 /// buckets fit). Answers are kept in the response cache, keyed by the request and the
-/// portfolio's holdings and events as they are, until a tick of a held series is written.
+/// portfolio's revision (raised by every change to its holdings and events), until a tick of a
+/// held series is written.
 #[utoipa::path(get, path = "/v1/portfolios/{id}/history", tag = "portfolios",
     params(("id" = String, Path, format = "uuid", description = "Portfolio id (UUID)"), HistoryParams),
     responses((status = 200, description = "Points (served from the response cache until a holding changes or a tick of a held series is written)", body = ValuationHistory, headers(("ETag" = String, description = "Weak entity tag of the answer; send it back in `If-None-Match` to get 304 while it is unchanged"), ("Cache-Control" = String, description = "`private, max-age=N`: N seconds at most (15 by default), never longer than the answer stays valid"))),
@@ -349,17 +337,22 @@ pub async fn history(
     let (from, to) = range(interval, q.from, q.to, &state)?;
     let price = valuation_price(q.price, q.source, q.kind);
     let starts = interval.buckets().buckets(from, to);
-    let (holdings, events) = holdings_and_events(&state, &portfolio).await?;
-    check_cells(&state, holdings.len(), starts.len(), interval)?;
-    let request = history_cache::cacheable(
+    let (version, held) = history_cache::version(&state, &portfolio).await?;
+    let request = history_cache::keyed(
         &state,
         &portfolio,
         (interval, q.to),
         (from, to),
         &price,
-        (&holdings, &events),
+        &version,
     );
     let compute = async {
+        let (holdings, events) = match held {
+            Some(held) => held,
+            None => holdings_and_events(&state, &portfolio).await?,
+        };
+        check_cells(&state, holdings.len(), starts.len(), interval)?;
+        let cover = history_cache::cover(&holdings, &price);
         // Only computing takes a heavy slot: a kept answer is served without one.
         let _heavy = limits::heavy_slot(&state).await?;
         // Each bucket is valued as of its end.
@@ -368,7 +361,7 @@ pub async fn history(
             .map(|s| Timestamp::from_micros(interval.buckets().next(*s).as_micros() - 1))
             .collect();
         let v = valuing::value(&state, holdings, events, instants, &price, false).await?;
-        Ok(ValuationHistory {
+        let history = ValuationHistory {
             portfolio_id: portfolio.id,
             interval,
             from,
@@ -384,7 +377,8 @@ pub async fn history(
                     unrealized_pnl_usd: Totals::usd(t.unrealized),
                 })
                 .collect(),
-        })
+        };
+        Ok((history, cover))
     };
-    cached(&state, request, compute).await
+    cached_with_cover(&state, request, compute).await
 }
