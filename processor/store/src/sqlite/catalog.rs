@@ -48,9 +48,15 @@ fn search_blocking(conn: &Connection, q: &CatalogQuery) -> Result<CatalogPage> {
         args.push(Value::Text(format!("%{}%", like_escape(name))));
     }
     if let Some(number) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        sql.push_str(" AND (number = ? COLLATE NOCASE OR number LIKE ? ESCAPE '\\')");
+        // The number itself, or "number/…" (199 finds 199/165): a range over the NOCASE
+        // index (as SQLite's LIKE would seek it, planned once whatever the number).
+        sql.push_str(
+            " AND (number = ? COLLATE NOCASE \
+             OR (number >= ? COLLATE NOCASE AND number < ? COLLATE NOCASE))",
+        );
         args.push(Value::Text(number.to_owned()));
-        args.push(Value::Text(format!("{}/%", like_escape(number))));
+        args.push(Value::Text(format!("{number}/")));
+        args.push(Value::Text(format!("{number}0")));
     }
     if let Some(g) = q.group_id {
         sql.push_str(" AND group_id = ?");
