@@ -39,24 +39,27 @@ fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-fn search_blocking(conn: &Connection, q: &CatalogQuery) -> Result<CatalogPage> {
-    let limit = q.limit.clamp(1, 500);
+/// The search's SQL and its binds: `limit` + 1 rows, to know whether a next page exists.
+fn search_sql(q: &CatalogQuery, limit: usize) -> Result<(String, Vec<Value>)> {
     let mut sql = format!("SELECT {PRODUCT_COLS} FROM products WHERE 1 = 1");
     let mut args: Vec<Value> = Vec::new();
     if let Some(name) = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         sql.push_str(" AND name LIKE ? ESCAPE '\\'");
         args.push(Value::Text(format!("%{}%", like_escape(name))));
     }
-    if let Some(number) = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        // The number itself, or "number/…" (199 finds 199/165): a range over the NOCASE
-        // index (as SQLite's LIKE would seek it, planned once whatever the number).
+    let number = q.number.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if let Some(number) = number {
+        // The number itself, or "number/…" (199 finds 199/165): one range of the NOCASE index,
+        // [number, number + "0"), as SQLite's LIKE would seek it but planned once whatever the
+        // number, then what lies between the two ("199-A") left out.
         sql.push_str(
-            " AND (number = ? COLLATE NOCASE \
-             OR (number >= ? COLLATE NOCASE AND number < ? COLLATE NOCASE))",
+            " AND number >= ? COLLATE NOCASE AND number < ? COLLATE NOCASE \
+             AND (number = ? COLLATE NOCASE OR number >= ? COLLATE NOCASE)",
         );
         args.push(Value::Text(number.to_owned()));
-        args.push(Value::Text(format!("{number}/")));
         args.push(Value::Text(format!("{number}0")));
+        args.push(Value::Text(number.to_owned()));
+        args.push(Value::Text(format!("{number}/")));
     }
     if let Some(g) = q.group_id {
         sql.push_str(" AND group_id = ?");
@@ -75,8 +78,20 @@ fn search_blocking(conn: &Connection, q: &CatalogQuery) -> Result<CatalogPage> {
         args.push(Value::Text(name));
         args.push(Value::Integer(to_i64(id)));
     }
-    sql.push_str(" ORDER BY name COLLATE NOCASE, product_id LIMIT ?");
+    // A number matches few products: seek them by the number index and sort them, rather than
+    // walk the name index over the whole catalog (`+name` keeps the planner off that walk).
+    sql.push_str(if number.is_some() {
+        " ORDER BY +name COLLATE NOCASE, product_id LIMIT ?"
+    } else {
+        " ORDER BY name COLLATE NOCASE, product_id LIMIT ?"
+    });
     args.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(501)));
+    Ok((sql, args))
+}
+
+fn search_blocking(conn: &Connection, q: &CatalogQuery) -> Result<CatalogPage> {
+    let limit = q.limit.clamp(1, 500);
+    let (sql, args) = search_sql(q, limit)?;
     let mut items = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(args), product_from_row)?
@@ -197,5 +212,104 @@ impl CatalogStore for SqliteStore {
                 .collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan of a search by number under the connections' fixed plans (see `configure`): one
+    /// seek of the number index (the exact number and "number/…"), not a walk of the catalog.
+    #[test]
+    fn a_search_by_number_seeks_the_number_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("c.db")).unwrap();
+        let q = CatalogQuery {
+            name: None,
+            number: Some("199".into()),
+            group_id: None,
+            game: None,
+            limit: 20,
+            cursor: None,
+        };
+        let (sql, args) = search_sql(&q, 20).unwrap();
+        let plan: Vec<String> = store
+            .with_reader(|c| {
+                Ok(c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
+                    .query_map(params_from_iter(args), |r| r.get::<_, String>(3))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .unwrap();
+        let seeks = plan
+            .iter()
+            .filter(|l| l.starts_with("SEARCH products USING INDEX products_number"))
+            .count();
+        assert_eq!(seeks, 1, "{plan:?}");
+        assert!(!plan.iter().any(|l| l.starts_with("SCAN")), "{plan:?}");
+    }
+
+    /// A number finds the card of that number and those numbered "number/…", case aside, and
+    /// nothing between them in the index's order ("199-A", "199.5") or after ("1990").
+    #[tokio::test]
+    async fn a_number_finds_itself_and_its_slash_forms_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("n.db")).unwrap();
+        let numbers = [
+            "199",
+            "199/165",
+            "199-A",
+            "199.5",
+            "1990",
+            "19",
+            "SV12/SV99",
+            "sv12",
+            "SV120",
+        ];
+        let products: Vec<Product> = numbers
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Product {
+                product_id: ProductId(1000 + i as u64),
+                category_id: CategoryId(3),
+                group_id: GroupId(7),
+                game: Game::Pokemon,
+                name: format!("Card {n}"),
+                clean_name: None,
+                number: Some((*n).to_owned()),
+                rarity: None,
+                image_url: None,
+                url: None,
+            })
+            .collect();
+        store.upsert_products(&products).await.unwrap();
+        let found = |number: &str| {
+            let q = CatalogQuery {
+                name: None,
+                number: Some(number.into()),
+                group_id: None,
+                game: None,
+                limit: 50,
+                cursor: None,
+            };
+            let store = store.clone();
+            async move {
+                let mut n: Vec<String> = store
+                    .search_catalog(&q)
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .filter_map(|p| p.number)
+                    .collect();
+                n.sort();
+                n
+            }
+        };
+        assert_eq!(found("199").await, ["199", "199/165"]);
+        assert_eq!(found("199/165").await, ["199/165"]);
+        assert_eq!(found("SV12").await, ["SV12/SV99", "sv12"]);
+        assert_eq!(found("sv12/sv99").await, ["SV12/SV99"]);
+        assert_eq!(found("2").await, Vec::<String>::new());
     }
 }
