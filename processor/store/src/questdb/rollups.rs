@@ -322,6 +322,17 @@ impl ViewReadiness {
         pg.batch(&[VIEW_REFRESH_FULL.to_owned()]).await
     }
 
+    /// A state seen while syncing: a view that has caught up with the target is read from now
+    /// on, not only after the next recheck (a read right after a sync would otherwise see the
+    /// "not yet" of a check made less than [`RECHECK_WAITING`] before).
+    fn note_caught_up(&self, s: &ViewState) {
+        if s.covers(self.target) {
+            let mut state = lock(&self.state);
+            state.ready = true;
+            state.checked = Some(Instant::now());
+        }
+    }
+
     /// Waits until the view has caught up with `ticks` transaction `txn` and its own writes are
     /// applied (what [`crate::TickStore::sync`] needs after the ticks' WAL is applied).
     pub(super) async fn wait_caught_up(
@@ -336,6 +347,7 @@ impl ViewReadiness {
                 (_, None) => return Ok(()),
                 (_, Some(s)) if s.status == "invalid" => self.rebuild(pg, &s).await?,
                 (None, Some(s)) if s.covers(txn) => {
+                    self.note_caught_up(&s);
                     view_txn = Some(one_i64(pg, SQL_VIEW_WAL, 1).await?);
                     continue;
                 }
