@@ -123,3 +123,63 @@ pub(crate) fn keyed(
         fresh_for,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use tcg_schemas::{
+        Condition, Holding, HoldingChange, HoldingId, Language, Money, PortfolioEvent,
+        PortfolioEventId, PortfolioId, Printing, ProductId, Timestamp,
+    };
+
+    use super::digest;
+
+    fn holding(quantity: u32) -> Holding {
+        Holding {
+            id: HoldingId("00000000-0000-4000-8000-000000000001".parse().unwrap()),
+            portfolio_id: PortfolioId("00000000-0000-4000-8000-000000000002".parse().unwrap()),
+            product_id: ProductId(1001),
+            printing: Printing::Holofoil,
+            condition: Condition::NearMint,
+            language: Language::English,
+            grading: None,
+            quantity,
+            cost_per_unit: Money::usd_cents(1000),
+            acquired_on: "2024-03-01".into(),
+            note: None,
+        }
+    }
+
+    fn sale(h: &Holding, quantity: u32) -> PortfolioEvent {
+        PortfolioEvent {
+            id: PortfolioEventId("00000000-0000-4000-8000-000000000003".parse().unwrap()),
+            portfolio_id: h.portfolio_id,
+            holding_id: h.id,
+            at: Timestamp::from_secs(1_714_521_600),
+            change: HoldingChange::Sold {
+                quantity,
+                price_per_unit: Money::usd_cents(1500),
+                fees: None,
+            },
+        }
+    }
+
+    /// The key of a store that keeps no revision: the same holdings and events give the same
+    /// digest, and any change to either (a field, an event added) another one.
+    #[test]
+    fn the_digest_follows_every_field_of_the_holdings_and_events() {
+        let h = holding(3);
+        let events = vec![sale(&h, 1)];
+        let key = digest(std::slice::from_ref(&h), &events);
+        assert_eq!(key, digest(&[holding(3)], &[sale(&h, 1)]));
+        assert_ne!(key, digest(&[holding(4)], &events), "a quantity");
+        assert_ne!(
+            key,
+            digest(std::slice::from_ref(&h), &[sale(&h, 2)]),
+            "an event's field"
+        );
+        assert_ne!(key, digest(std::slice::from_ref(&h), &[]), "an event less");
+        assert_ne!(key, digest(&[], &events), "a holding less");
+    }
+}
